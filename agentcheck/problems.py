@@ -1,0 +1,59 @@
+"""Bad input, described well enough to fix without reading our source.
+
+Every loader collects :class:`Problem` objects instead of raising on the first one, so a user sees
+everything wrong with a suite at once, before any money is spent on a model. :class:`BadInput` carries
+them to the one place (the CLI) that prints them and exits 2.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with one input file."""
+
+    file: str | None
+    line: int | None
+    key_path: str
+    message: str
+    hint: str | None = None
+
+    def render(self) -> str:
+        where = self.file or "<input>"
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        at = f" at {self.key_path}" if self.key_path else ""
+        text = f"{where}{at}: {self.message}"
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class BadInput(Exception):  # noqa: N818 - it is the user's input that is bad, not our code
+    """Raised with every problem found; the CLI maps it to exit code 2."""
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(p.render() for p in self.problems))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A hint for a misspelt key or name, or None when nothing is close."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else None
+
+
+def display_path(path: Path | str, root: Path | None = None) -> str:
+    """A path as users want to read it: relative to the project root when inside it."""
+    p = Path(path)
+    if root is not None:
+        try:
+            return p.resolve().relative_to(root.resolve()).as_posix()
+        except ValueError:
+            pass
+    return p.as_posix()

@@ -1,0 +1,81 @@
+"""Results stream to disk as runs finish: one JSON line each, flushed, so nothing is lost.
+
+The file is the run's source of truth. Final reports (JSON, JUnit) read results back from it in stable
+(collection) order instead of holding every trace in memory, which keeps memory flat as suites grow.
+
+Line shapes: ``{"type": "plan", "plan": {...}}`` first, ``{"type": "result", "result": {...}}`` per
+finished run (a serialised ScenarioResult with its trace), ``{"type": "summary", "summary": {...}}``
+last (absent when the run was killed hard).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from agentcheck.serialize import dumps
+from agentcheck.verdict import RunPlan, RunSummary, ScenarioResult
+
+
+class ResultLog:
+    """A reporter that appends every result to a JSON Lines file and remembers where it put it."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._offsets: list[tuple[int, int]] = []  # (index, byte offset) in finishing order
+        self._file = None
+
+    def start(self, plan: RunPlan) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("wb")
+        self._write({"type": "plan", "plan": plan})
+
+    def result(self, result: ScenarioResult) -> None:
+        assert self._file is not None, "start() first"
+        self._offsets.append((result.index, self._file.tell()))
+        self._write({"type": "result", "result": result})
+
+    def finish(self, summary: RunSummary) -> None:
+        if self._file is None:
+            return
+        self._write({"type": "summary", "summary": summary})
+        self._file.close()
+        self._file = None
+
+    def _write(self, record: dict[str, Any]) -> None:
+        assert self._file is not None
+        self._file.write(dumps(record).encode("utf-8") + b"\n")
+        self._file.flush()
+
+    def iter_results(self) -> Iterator[dict[str, Any]]:
+        """Every result written so far, as JSON data, in collection (index) order."""
+        if self._file is not None:
+            self._file.flush()
+        with self.path.open("rb") as handle:
+            for _, offset in sorted(self._offsets):
+                handle.seek(offset)
+                yield json.loads(handle.readline())["result"]
+
+
+def read_log(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, Any] | None]:
+    """Plan, results (in index order) and summary of a results file; tolerates a cut-off last line."""
+    plan: dict[str, Any] | None = None
+    summary: dict[str, Any] | None = None
+    results: list[dict[str, Any]] = []
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                record = json.loads(raw)
+            except json.JSONDecodeError:
+                break  # a run killed mid-write leaves at most one partial line, at the end
+            kind = record.get("type")
+            if kind == "plan":
+                plan = record["plan"]
+            elif kind == "result":
+                results.append(record["result"])
+            elif kind == "summary":
+                summary = record["summary"]
+    results.sort(key=lambda r: (r.get("index", 0), r.get("trial", 1)))
+    return plan, results, summary

@@ -1,0 +1,162 @@
+"""Verdicts: what the judge concluded about a run, and what the gates concluded about the suite.
+
+`failed` means a check said no; `error` means the harness could not judge (the agent crashed, timed
+out, a fixture was missing). The two are never merged: an outage is not an agent fault.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from agentcheck.trace import Trace
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    SKIPPED = "skipped"
+
+
+@dataclass(slots=True)
+class CheckResult:
+    """One check's answer. `message` is one line; `explanation` may span lines (expected vs actual,
+    a minimal diff) and is shown the same way in console, JSON and JUnit."""
+
+    check: str
+    """Dotted name: `tools.ordered`, `tools.not_called`, `output.contains`, `budget.max_tool_calls`."""
+    passed: bool
+    message: str
+    explanation: str = ""
+    advisory: bool = False
+    step: int | None = None
+    tool: str | None = None
+    expected: Any = None
+    actual: Any = None
+
+    @property
+    def blocking(self) -> bool:
+        """True when this check makes the scenario fail."""
+        return not self.passed and not self.advisory
+
+
+@dataclass(slots=True)
+class ScenarioResult:
+    index: int
+    scenario_id: str
+    file: str
+    line: int | None
+    agent: str
+    tags: tuple[str, ...]
+    outcome: Outcome
+    message: str
+    """One line: why it failed/errored/skipped, or empty when it passed."""
+    checks: list[CheckResult] = field(default_factory=list)
+    trace: Trace | None = None
+    trial: int = 1
+    duration_ms: float = 0.0
+
+    @property
+    def name(self) -> str:
+        return self.scenario_id
+
+
+@dataclass(slots=True)
+class RunMetrics:
+    """The few numbers gates and summaries need from a result, kept when traces are dropped."""
+
+    index: int
+    scenario_id: str
+    agent: str
+    tags: tuple[str, ...]
+    outcome: Outcome
+    cost_usd: float
+    latency_s: float
+    tokens: int
+    tool_calls: int
+
+    @classmethod
+    def of(cls, result: ScenarioResult) -> RunMetrics:
+        totals = result.trace.totals if result.trace else None
+        return cls(
+            index=result.index,
+            scenario_id=result.scenario_id,
+            agent=result.agent,
+            tags=result.tags,
+            outcome=result.outcome,
+            cost_usd=totals.cost_usd if totals else 0.0,
+            latency_s=(totals.wall_time_ms / 1000.0) if totals else 0.0,
+            tokens=totals.total_tokens if totals else 0,
+            tool_calls=totals.tool_calls if totals else 0,
+        )
+
+
+@dataclass(slots=True)
+class GateCheck:
+    metric: str
+    threshold: float
+    measured: float | None
+    """None when the selection is empty or the metric is undefined for it."""
+    passed: bool
+
+    @property
+    def op(self) -> str:
+        return ">=" if self.metric.startswith("min_") else "<="
+
+
+@dataclass(slots=True)
+class GateResult:
+    name: str
+    selected: int
+    passed: bool
+    checks: list[GateCheck] = field(default_factory=list)
+    message: str = ""
+    implicit: bool = False
+    """True for the built-in 'every scenario passes' gate used when the project defines none."""
+
+
+@dataclass(slots=True)
+class PlannedScenario:
+    index: int
+    scenario_id: str
+    file: str
+    line: int | None
+    agent: str
+    tags: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class RunPlan:
+    """What a run is about to do; handed to reporters before the first scenario starts."""
+
+    run_id: str
+    started_at: str
+    project_root: str
+    run_dir: str
+    """The run's own report folder, where results stream as JSON Lines."""
+    scenarios: list[PlannedScenario]
+    concurrency: int
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """The end of a run: counts, gate verdicts and the exit code, in one place."""
+
+    run_id: str
+    started_at: str
+    duration_s: float
+    counts: dict[str, int]
+    """Outcome name -> number of runs."""
+    gates: list[GateResult]
+    exit_code: int
+    results_file: str
+    """The JSON Lines file every result and trace streamed to."""
+    interrupted: bool = False
+    reports: dict[str, str] = field(default_factory=dict)
+    """Report kind -> path written (json, junit, ...), filled as reporters finish."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
