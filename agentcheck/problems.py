@@ -34,7 +34,7 @@ class Problem:
         return text
 
 
-class BadInput(Exception):  # noqa: N818 - it is the user's input that is bad, not our code
+class BadInput(Exception):
     """Raised with every problem found; the CLI maps it to exit code 2."""
 
     def __init__(self, problems: Iterable[Problem]):

@@ -154,6 +154,8 @@ class RunSummary:
     results_file: str
     """The JSON Lines file every result and trace streamed to."""
     interrupted: bool = False
+    not_run: int = 0
+    """Scenarios never started because --fail-fast stopped the run."""
     reports: dict[str, str] = field(default_factory=dict)
     """Report kind -> path written (json, junit, ...), filled as reporters finish."""
 

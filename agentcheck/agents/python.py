@@ -1,0 +1,115 @@
+"""The `python` adapter: an importable callable `module:function`, sync or async.
+
+The callable takes `(task)`, `(task, tools)` or `(task, tools, context)`. A sync callable runs in its
+own daemon thread, so a hung agent cannot block the event loop or other scenarios; when its timeout
+passes, the run is stopped and its next tool call raises RunStopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import inspect
+import sys
+import threading
+import traceback
+from pathlib import Path
+from typing import Any
+
+from agentcheck.agents.base import AgentLoadError, RunContext, ToolBox
+from agentcheck.project import AgentSpec
+from agentcheck.scenario import AgentInput
+
+
+def load_callable(entrypoint: str, project_root: Path) -> Any:
+    module_name, sep, attr = entrypoint.partition(":")
+    if not sep or not module_name or not attr:
+        raise AgentLoadError(
+            f"entrypoint '{entrypoint}' is not of the form 'module:function'",
+            "for example 'agents.refunds:run'",
+        )
+    root = str(project_root)
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any import-time failure is the user's to fix, shown in one line
+        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
+        raise AgentLoadError(
+            f"entrypoint '{entrypoint}' does not import: {type(exc).__name__}: {exc}{where}",
+            "check the module path is importable from the project root",
+        ) from None
+    target: Any = module
+    for part in attr.split("."):
+        if not hasattr(target, part):
+            raise AgentLoadError(
+                f"entrypoint '{entrypoint}': module '{module_name}' has no attribute '{attr}'",
+                None,
+            )
+        target = getattr(target, part)
+    if not callable(target):
+        raise AgentLoadError(f"entrypoint '{entrypoint}' is not callable", None)
+    return target
+
+
+def _arity(func: Any) -> int:
+    try:
+        params = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return 3
+    if any(p.kind is p.VAR_POSITIONAL for p in params):
+        return 3
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return max(1, min(3, len(positional)))
+
+
+class PythonAgent:
+    def __init__(self, spec: AgentSpec, project_root: Path):
+        if not spec.entrypoint:
+            raise AgentLoadError(f"agent '{spec.name}' of kind python needs an entrypoint", "module:function")
+        self.spec = spec
+        self.func = load_callable(spec.entrypoint, project_root)
+        self.arity = _arity(self.func)
+        self.is_async = inspect.iscoroutinefunction(self.func) or inspect.iscoroutinefunction(
+            getattr(self.func, "__call__", None)  # noqa: B004 - an async __call__ on an instance
+        )
+
+    def _args(self, task: AgentInput, tools: ToolBox, context: RunContext) -> tuple[Any, ...]:
+        return (task, tools, context)[: self.arity]
+
+    async def run(self, task: AgentInput, tools: ToolBox, context: RunContext) -> Any:
+        args = self._args(task, tools, context)
+        if self.is_async:
+            return await self.func(*args)
+        return await _in_thread(self.func, args)
+
+
+async def _in_thread(func: Any, args: tuple[Any, ...]) -> Any:
+    """Run a sync callable in a daemon thread; the awaiting task can be cancelled (timeout)
+    without waiting for the thread, which a hung agent would never finish."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def settle(ok: bool, value: Any) -> None:
+        if future.done():
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+    def work() -> None:
+        try:
+            value = func(*args)
+        except BaseException as exc:
+            outcome: tuple[bool, Any] = (False, exc)
+        else:
+            outcome = (True, value)
+        # RuntimeError: the run already ended (timed out) and its loop is gone; nobody is waiting.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, *outcome)
+
+    threading.Thread(target=work, daemon=True, name="agentcheck-agent").start()
+    return await future

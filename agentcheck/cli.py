@@ -1,0 +1,247 @@
+"""The `agentcheck` command: a thin shell over the library API in `agentcheck.session`.
+
+It parses flags, picks reporters, and maps outcomes to exit codes (docs/exit-codes.md): bad input
+is printed as one line per problem and exits 2, never as a traceback; an internal error prints one
+line, saves the traceback under reports/, and exits 3. Heavy modules load inside the commands so
+`agentcheck --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from agentcheck.exitcodes import ExitCode
+
+app = typer.Typer(
+    name="agentcheck",
+    help="Replay scenarios against an agent with mocked tools, judge its tool trace, apply release gates.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        "-c",
+        help="Project file (default: agentcheck.yaml here or in a parent folder).",
+        envvar="AGENTCHECK_CONFIG",
+    ),
+]
+
+
+def _guard(action: Callable[[], int]) -> int:
+    """Run a command body, turning bad input and internal errors into their exit codes."""
+    from agentcheck.problems import BadInput
+
+    try:
+        return action()
+    except BadInput as exc:
+        count = len(exc.problems)
+        for problem in exc.problems:
+            typer.echo(f"error: {problem.render()}", err=True)
+        typer.echo(f"agentcheck: {count} problem{'s' if count != 1 else ''} found; nothing was run.", err=True)
+        return ExitCode.BAD_INPUT
+    except KeyboardInterrupt:
+        typer.echo("agentcheck: interrupted", err=True)
+        return ExitCode.INTERRUPTED
+    except Exception as exc:
+        saved = _save_traceback()
+        typer.echo(f"agentcheck: internal error: {type(exc).__name__}: {exc}", err=True)
+        typer.echo(f"agentcheck: the traceback is in {saved}; please report it.", err=True)
+        return ExitCode.INTERNAL_ERROR
+
+
+def _save_traceback() -> str:
+    path = Path("reports") / "internal-error.txt"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(traceback.format_exc(), encoding="utf-8")
+        return str(path)
+    except OSError:
+        sys.stderr.write(traceback.format_exc())
+        return "<stderr>"
+
+
+@app.command()
+def run(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Scenario files or folders (default: from the project).")
+    ] = None,
+    config: ConfigOpt = None,
+    keyword: Annotated[
+        list[str] | None, typer.Option("-k", help="Select scenario ids by substring or glob (repeatable).")
+    ] = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", "-t", help="Select scenarios with this tag (repeatable).")
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option("--concurrency", "-j", min=1, help="Scenarios run at once.", envvar="AGENTCHECK_CONCURRENCY"),
+    ] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option("--timeout", min=0.001, help="Per-run timeout in seconds.", envvar="AGENTCHECK_TIMEOUT"),
+    ] = None,
+    fail_fast: Annotated[
+        bool, typer.Option("--fail-fast", "-x", help="Start no new scenario after a failure.")
+    ] = False,
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the JSON report here.", envvar="AGENTCHECK_JSON")
+    ] = None,
+    no_json: Annotated[bool, typer.Option("--no-json", help="Write no JSON report.")] = False,
+    junit_path: Annotated[
+        Path | None, typer.Option("--junit", help="Write the JUnit XML report here.", envvar="AGENTCHECK_JUNIT")
+    ] = None,
+    no_junit: Annotated[bool, typer.Option("--no-junit", help="Write no JUnit report.")] = False,
+    junit_strict: Annotated[
+        bool | None,
+        typer.Option(
+            "--junit-strict/--junit-rich", help="JUnit form: strict junit-10.xsd, or rich (file, line, properties)."
+        ),
+    ] = None,
+    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Show passing checks too.")] = 0,
+) -> None:
+    """Run scenarios, judge their traces, apply the release gates; exit 0 when every gate passes."""
+
+    def body() -> int:
+        from agentcheck.report.console import ConsoleReporter
+        from agentcheck.session import RunOptions
+        from agentcheck.session import run as run_suite
+
+        options = RunOptions(
+            cwd=Path.cwd(),
+            config=config,
+            paths=list(paths or []),
+            keywords=list(keyword or []),
+            tags=list(tag or []),
+            concurrency=concurrency,
+            timeout_s=timeout,
+            fail_fast=fail_fast,
+            json_path=False if no_json else json_path,
+            junit_path=False if no_junit else junit_path,
+            junit_strict=junit_strict,
+            reporters=[ConsoleReporter(verbose=verbose)],
+        )
+        return run_suite(options).exit_code
+
+    raise typer.Exit(_guard(body))
+
+
+@app.command()
+def validate(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Scenario files or folders (default: from the project).")
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Check every project, scenario and fixture file and resolve references; run nothing."""
+
+    def body() -> int:
+        from agentcheck.session import RunOptions, build_setup, load
+
+        options = RunOptions(cwd=Path.cwd(), config=config, paths=list(paths or []), tags=["*"])
+        project, _ = load(options)
+        from agentcheck.collect import collect
+
+        scenarios = collect(project, [p if p.is_absolute() else Path.cwd() / p for p in options.paths] or None)
+        build_setup(project, scenarios)
+        files = len({s.source.file for s in scenarios})
+        typer.echo(
+            f"ok: {len(scenarios)} scenarios in {files} files, {len(project.agents)} agents, "
+            f"{len(project.tools)} tools, {len(project.gates)} gates"
+        )
+        return ExitCode.OK
+
+    raise typer.Exit(_guard(body))
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(help="project, scenario, fixtures or results.")] = "scenario",
+    write: Annotated[Path | None, typer.Option("--write", help="Write all schemas into this folder instead.")] = None,
+) -> None:
+    """Print the JSON Schema of a file kind, for editors and CI checks."""
+
+    def body() -> int:
+        import json
+
+        from agentcheck.collect.schema import json_schema, write_schemas
+        from agentcheck.problems import BadInput, Problem, did_you_mean
+
+        if write is not None:
+            write_schemas(write)
+            typer.echo(f"wrote schemas to {write}")
+            return ExitCode.OK
+        kinds = ("project", "scenario", "fixtures", "results")
+        if kind not in kinds:
+            raise BadInput(
+                [
+                    Problem(
+                        None,
+                        None,
+                        "",
+                        f"unknown schema kind '{kind}'",
+                        did_you_mean(kind, kinds) or f"one of {', '.join(kinds)}",
+                    )
+                ]
+            )
+        if kind == "results":
+            data: Any = json.loads((Path(__file__).parent / "schemas" / "results.schema.json").read_text())
+        else:
+            data = json_schema(kind)
+        typer.echo(json.dumps(data, indent=2))
+        return ExitCode.OK
+
+    raise typer.Exit(_guard(body))
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the project.")] = Path("."),
+) -> None:
+    """Scaffold a project (config, an example agent, scenarios, fixtures) that passes `agentcheck run`."""
+
+    def body() -> int:
+        from agentcheck.scaffold import scaffold
+
+        written = scaffold(directory)
+        for path in written:
+            typer.echo(f"created {path}")
+        typer.echo(f"next: cd {directory} && agentcheck run")
+        return ExitCode.OK
+
+    raise typer.Exit(_guard(body))
+
+
+@app.command()
+def show(
+    which: Annotated[str | None, typer.Argument(help="Scenario id or trace id (prefix) to show; omit to list.")] = None,
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            "--results", "-r", help="results.jsonl or results.json (default: the latest run under reports/runs)."
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Render one run's trace in the terminal: steps, calls, results, decisions, checks."""
+
+    def body() -> int:
+        from agentcheck.showcmd import show_results
+
+        return show_results(which, results, config, Path.cwd())
+
+    raise typer.Exit(_guard(body))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,93 @@
+"""Release gates: named thresholds over a selection of results, each printed measured vs threshold.
+
+Pass rate counts `failed` and `error` runs as not passed; `skipped` runs are left out of every
+metric. p95 uses the nearest-rank method (the smallest value with at least 95% of runs at or below
+it), which needs no interpolation and is exact for small suites. A gate whose selection is empty
+passes and says so: running one scenario locally with `-k` must not fail unrelated gates.
+Without any gate, the implicit gate is "every selected scenario passed".
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+from collections.abc import Callable, Sequence
+
+from agentcheck.project import GateSpec, Selection
+from agentcheck.verdict import GateCheck, GateResult, Outcome, RunMetrics
+
+
+def selects(selection: Selection, metrics: RunMetrics) -> bool:
+    if selection.tags and not set(selection.tags) & set(metrics.tags):
+        return False
+    if selection.agents and metrics.agent not in selection.agents:
+        return False
+    return not selection.scenarios or any(fnmatch.fnmatchcase(metrics.scenario_id, p) for p in selection.scenarios)
+
+
+def p95(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    rank = math.ceil(0.95 * len(ordered))
+    return ordered[max(rank, 1) - 1]
+
+
+def mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values)
+
+
+_FIELDS: dict[str, Callable[[RunMetrics], float]] = {
+    "cost_usd": lambda m: m.cost_usd,
+    "latency_s": lambda m: m.latency_s,
+    "tokens": lambda m: m.tokens,
+    "tool_calls": lambda m: m.tool_calls,
+}
+
+
+def measure(metric: str, runs: Sequence[RunMetrics]) -> float | None:
+    if not runs:
+        return None
+    if metric == "min_pass_rate":
+        return sum(r.outcome is Outcome.PASSED for r in runs) / len(runs)
+    if metric == "max_failures":
+        return float(sum(r.outcome is not Outcome.PASSED for r in runs))
+    _, stat, field = metric.split("_", 2)
+    values = [_FIELDS[field](r) for r in runs]
+    return mean(values) if stat == "mean" else p95(values)
+
+
+def evaluate_gate(gate: GateSpec, metrics: Sequence[RunMetrics]) -> GateResult:
+    runs = [m for m in metrics if m.outcome is not Outcome.SKIPPED and selects(gate.select, m)]
+    checks = []
+    for metric, threshold in gate.thresholds.items():
+        measured = measure(metric, runs)
+        if measured is None:
+            passed = True
+        elif metric.startswith("min_"):
+            passed = measured >= threshold
+        else:
+            passed = measured <= threshold
+        checks.append(GateCheck(metric=metric, threshold=threshold, measured=measured, passed=passed))
+    passed = all(c.passed for c in checks)
+    message = "no runs selected" if not runs else ""
+    return GateResult(name=gate.name, selected=len(runs), passed=passed, checks=checks, message=message)
+
+
+def implicit_gate(metrics: Sequence[RunMetrics]) -> GateResult:
+    """Used when the project defines no gates: every selected scenario must pass."""
+    runs = [m for m in metrics if m.outcome is not Outcome.SKIPPED]
+    bad = sum(m.outcome is not Outcome.PASSED for m in runs)
+    check = GateCheck(metric="max_failures", threshold=0, measured=float(bad), passed=bad == 0)
+    return GateResult(
+        name="all scenarios pass",
+        selected=len(runs),
+        passed=check.passed,
+        checks=[check],
+        message="no gates configured: every selected scenario must pass",
+        implicit=True,
+    )
+
+
+def evaluate_gates(gates: Sequence[GateSpec], metrics: Sequence[RunMetrics]) -> list[GateResult]:
+    if not gates:
+        return [implicit_gate(metrics)]
+    return [evaluate_gate(gate, metrics) for gate in gates]

@@ -1,0 +1,95 @@
+"""From a trace to a verdict: every check the scenario asks for, then one outcome.
+
+`error` when the harness could not judge (the agent crashed, hung, returned garbage, or a fixture
+was missing); `failed` when a blocking check said no; `passed` otherwise. Advisory checks are
+reported and never change the outcome.
+"""
+
+from __future__ import annotations
+
+from agentcheck.judge.budgets import judge_budget
+from agentcheck.judge.output import judge_output
+from agentcheck.judge.trajectory import judge_tools
+from agentcheck.scenario import Scenario
+from agentcheck.trace import StopKind, ToolCallEvent, Trace
+from agentcheck.verdict import CheckResult, Outcome, ScenarioResult
+
+UNJUDGEABLE = frozenset(
+    {StopKind.TIMEOUT, StopKind.CRASHED, StopKind.NO_FIXTURE, StopKind.BAD_OUTPUT, StopKind.CANCELLED}
+)
+
+
+def judge_contract(calls: list[ToolCallEvent]) -> list[CheckResult]:
+    """One failed check per call that broke the tool contract (unknown tool, arguments off-schema)."""
+    return [
+        CheckResult(
+            check="contract.args" if call.tool else "contract.tool",
+            passed=False,
+            message=f"step {call.step}: {call.violation}",
+            explanation=f"step {call.step} called {call.tool} with {call.args!r}\n{call.violation}",
+            step=call.step,
+            tool=call.tool,
+            actual=call.args,
+        )
+        for call in calls
+        if call.violation
+    ]
+
+
+def _group(check: str) -> str:
+    return check.split(".", 1)[0]
+
+
+def skipped_result(scenario: Scenario, trial: int = 1) -> ScenarioResult:
+    return ScenarioResult(
+        index=scenario.index,
+        scenario_id=scenario.id,
+        file=scenario.source.file,
+        line=scenario.source.line,
+        agent=scenario.agent,
+        tags=scenario.tags,
+        outcome=Outcome.SKIPPED,
+        message=scenario.skip or "skipped",
+        trial=trial,
+    )
+
+
+def judge(scenario: Scenario, trace: Trace) -> ScenarioResult:
+    result = ScenarioResult(
+        index=scenario.index,
+        scenario_id=scenario.id,
+        file=scenario.source.file,
+        line=scenario.source.line,
+        agent=scenario.agent,
+        tags=scenario.tags,
+        outcome=Outcome.PASSED,
+        message="",
+        trace=trace,
+        trial=trace.trial,
+        duration_ms=trace.totals.wall_time_ms,
+    )
+    stop = trace.stop
+    if stop is not None and stop.kind in UNJUDGEABLE:
+        result.outcome = Outcome.ERROR
+        result.message = f"{stop.kind.value}: {stop.message}"
+        return result
+
+    expect = scenario.expect
+    calls = trace.tool_calls()
+    checks: list[CheckResult] = judge_contract(calls)
+    if expect.tools is not None:
+        checks.extend(judge_tools(expect.tools, calls))
+    if expect.output is not None and stop is None:
+        checks.extend(judge_output(expect.output, trace.output))
+    checks.extend(judge_budget(expect.budget, trace))
+    for check in checks:
+        if _group(check.check) in expect.advisory:
+            check.advisory = True
+    result.checks = checks
+    blocking = [c for c in checks if c.blocking]
+    if blocking:
+        result.outcome = Outcome.FAILED
+        first = blocking[0]
+        more = f" (+{len(blocking) - 1} more)" if len(blocking) > 1 else ""
+        result.message = f"{first.check}: {first.message}{more}"
+    return result

@@ -1,0 +1,131 @@
+"""The results JSON document: the whole run (plan, summary, gates, every result with its trace) in one
+file that other tools can load, validated by ``agentcheck/schemas/results.schema.json``.
+
+It is written at `finish`, streaming: results are read back one at a time from the run's JSON Lines
+stream (`ResultLog.iter_results`, index order) and written as they come, so a 10 000-scenario suite
+never sits in memory as one string. The file appears atomically (temp file + ``os.replace``): a reader
+sees the previous document or the complete new one, never half of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from agentcheck.report.stream import ResultLog
+from agentcheck.serialize import _encode, dumps
+from agentcheck.verdict import RunPlan, RunSummary, ScenarioResult
+
+SCHEMA = "agentcheck.results/1"
+"""Value of the document's `schema` field. The number changes only on breaking changes (a field
+removed, renamed or retyped); new optional fields keep it."""
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "results.schema.json"
+
+
+def safe_data(obj: Any) -> Any:
+    """The JSON-able form of `obj`, with non-finite floats (NaN, inf) as null instead of an error.
+
+    `serialize.dumps` refuses NaN; a gate measuring an undefined metric must not cost us the report.
+    """
+    try:
+        return json.loads(dumps(obj))
+    except ValueError:
+        text = json.dumps(obj, default=_encode, ensure_ascii=False, allow_nan=True)
+        return json.loads(text, parse_constant=lambda _name: None)
+
+
+def logged_results(log: ResultLog) -> Iterator[dict[str, Any]]:
+    """`log.iter_results()`, or nothing when the stream was never opened (the run died before it)."""
+    if not log.path.exists():
+        return iter(())
+    return log.iter_results()
+
+
+def logged_plan(log: ResultLog) -> dict[str, Any] | None:
+    """The plan record at the head of the stream, for reporters that missed `start`."""
+    try:
+        with log.path.open("rb") as handle:
+            record = json.loads(handle.readline())
+    except (OSError, ValueError):
+        return None
+    plan = record.get("plan") if isinstance(record, dict) and record.get("type") == "plan" else None
+    return plan if isinstance(plan, dict) else None
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
+    """A text file that replaces `path` only when the block completes; on error `path` is untouched.
+
+    Unencodable characters (lone surrogates) are written as backslash escapes, which in JSON strings
+    are valid escapes and in XML are harmless text, so one odd byte never loses a whole report.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, errors="backslashreplace", newline="\n") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are meant to be read by CI uploaders
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class JsonReporter:
+    """Writes the results document to `path` at finish, reading results back from `log`."""
+
+    def __init__(self, path: Path, log: ResultLog):
+        self.path = Path(path)
+        self.log = log
+        self._plan: RunPlan | None = None
+
+    def start(self, plan: RunPlan) -> None:
+        self._plan = plan
+
+    def result(self, result: ScenarioResult) -> None:
+        """Nothing to do: results are read back from the stream at finish, in index order."""
+
+    def finish(self, summary: RunSummary) -> None:
+        summary.reports["json"] = str(self.path)
+        try:
+            self.write(summary)
+        except BaseException:
+            summary.reports.pop("json", None)
+            raise
+
+    def write(self, summary: RunSummary) -> None:
+        summary_data = safe_data(summary)
+        gates = summary_data.pop("gates", None) or []
+        for gate, gate_data in zip(summary.gates, gates, strict=False):
+            for check, check_data in zip(gate.checks, gate_data.get("checks") or [], strict=False):
+                check_data["op"] = check.op  # a derived property; readers need it to read the threshold
+        with atomic_writer(self.path) as out:
+            out.write(f'{{"schema": {json.dumps(SCHEMA)},\n')
+            out.write(f'"run": {dumps(self._run_data(summary))},\n')
+            out.write(f'"summary": {dumps(summary_data)},\n')
+            out.write(f'"gates": {dumps(gates)},\n')
+            out.write('"results": [')
+            separator = "\n"
+            for result in logged_results(self.log):
+                out.write(separator)
+                out.write(dumps(result))
+                separator = ",\n"
+            out.write("\n]}\n")
+
+    def _run_data(self, summary: RunSummary) -> dict[str, Any]:
+        """The plan without its scenario list (the results carry those), plus how many were planned."""
+        plan = safe_data(self._plan) if self._plan is not None else logged_plan(self.log)
+        if not isinstance(plan, dict):
+            return {"run_id": summary.run_id, "started_at": summary.started_at}
+        scenarios = plan.pop("scenarios", None)
+        if isinstance(scenarios, list):
+            plan["planned"] = len(scenarios)
+        return plan

@@ -1,0 +1,233 @@
+"""The library API: collect → run → judge → gate → report, as one short pipeline.
+
+The CLI is a thin shell over `run()`; tests and other tools call it directly. Nothing here prints:
+reporters passed in `RunOptions.reporters` decide what the user sees.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from agentcheck.exitcodes import ExitCode
+from agentcheck.problems import BadInput, Problem
+from agentcheck.project import Project
+from agentcheck.report.base import Reporter
+from agentcheck.report.stream import ResultLog
+from agentcheck.scenario import Scenario
+from agentcheck.verdict import Outcome, PlannedScenario, RunMetrics, RunPlan, RunSummary, ScenarioResult
+
+Disabled = Literal[False]
+
+
+@dataclass(slots=True)
+class RunOptions:
+    """Everything a run can be told; `None` means "as the project file says"."""
+
+    cwd: Path = field(default_factory=Path.cwd)
+    config: Path | None = None
+    paths: list[Path] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    concurrency: int | None = None
+    timeout_s: float | None = None
+    fail_fast: bool = False
+    json_path: Path | Disabled | None = None
+    junit_path: Path | Disabled | None = None
+    junit_strict: bool | None = None
+    reporters: list[Reporter] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Prepared:
+    project: Project
+    scenarios: list[Scenario]
+    setup: object  # agentcheck.run.execute.RunSetup, imported lazily
+
+
+def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
+    """Load the project and its scenarios, then apply the selection; raises BadInput."""
+    from agentcheck.collect import collect, find_config, load_project, select
+
+    config = options.config or find_config(options.cwd)
+    project = load_project(config, cwd=options.cwd)
+    paths = [p if p.is_absolute() else options.cwd / p for p in options.paths] or None
+    scenarios = collect(project, paths)
+    chosen = select(
+        scenarios, keywords=options.keywords, tags=options.tags, exclude_tags=project.defaults.exclude_tags
+    )
+    return project, chosen
+
+
+def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | None = None) -> object:
+    """Build every agent the scenarios use, reporting all that fail to load as bad input."""
+    from agentcheck.agents.base import Agent, AgentLoadError, build_agent
+    from agentcheck.run.execute import RunSetup
+    from agentcheck.run.gateway import ToolCatalog
+
+    agents: dict[str, Agent] = {}
+    problems: list[Problem] = []
+    for name in sorted({s.agent for s in scenarios}):
+        spec = project.agents[name]
+        try:
+            agents[name] = build_agent(spec, project.root)
+        except AgentLoadError as exc:
+            src = spec.source
+            problems.append(Problem(src.file if src else None, src.line if src else None,
+                                    f"agents.{name}.entrypoint", exc.message, exc.hint))
+    if problems:
+        raise BadInput(problems)
+    return RunSetup(
+        catalog=ToolCatalog(project.tools),
+        agents=agents,
+        agent_specs=project.agents,
+        default_timeout_s=timeout_s or project.defaults.timeout_s,
+    )
+
+
+def prepare(options: RunOptions) -> Prepared:
+    project, scenarios = load(options)
+    if not scenarios:
+        hint = "check -k/--tag, or the scenario paths" if options.keywords or options.tags else None
+        raise BadInput([Problem(None, None, "", "no scenarios selected", hint)])
+    return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s))
+
+
+def _new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+def _file_reporters(project: Project, options: RunOptions, log: ResultLog) -> list[Reporter]:
+    from agentcheck.report.json_report import JsonReporter
+    from agentcheck.report.junit import JUnitReporter
+
+    settings = project.reports
+    reporters: list[Reporter] = []
+
+    def choose(flag: Path | Disabled | None, configured: Path | None) -> Path | None:
+        if flag is False:
+            return None
+        if flag is not None:
+            return flag if flag.is_absolute() else options.cwd / flag
+        return configured
+
+    json_path = choose(options.json_path, settings.json if settings else project.root / "reports/results.json")
+    junit_path = choose(options.junit_path, settings.junit if settings else project.root / "reports/junit.xml")
+    strict = options.junit_strict if options.junit_strict is not None else bool(settings and settings.junit_strict)
+    if json_path is not None:
+        reporters.append(JsonReporter(json_path, log))
+    if junit_path is not None:
+        reporters.append(JUnitReporter(junit_path, log, strict=strict, project_root=project.root))
+    return reporters
+
+
+class _Session:
+    """One run's moving parts: who to tell about results, and the numbers the gates need."""
+
+    def __init__(self, prepared: Prepared, options: RunOptions):
+        self.prepared = prepared
+        self.options = options
+        project = prepared.project
+        self.run_id = _new_run_id()
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        report_dir = project.reports.dir if project.reports else project.root / "reports"
+        self.run_dir = report_dir / "runs" / self.run_id
+        self.log = ResultLog(self.run_dir / "results.jsonl")
+        self.file_reporters = _file_reporters(project, options, self.log)
+        self.metrics: list[RunMetrics] = []
+        self.not_started = 0
+        self.t0 = time.perf_counter()
+
+    @property
+    def reporters(self) -> list[Reporter]:
+        return [self.log, *self.file_reporters, *self.options.reporters]
+
+    def plan(self) -> RunPlan:
+        project = self.prepared.project
+        return RunPlan(
+            run_id=self.run_id,
+            started_at=self.started_at,
+            project_root=project.root.as_posix(),
+            run_dir=self.run_dir.as_posix(),
+            scenarios=[
+                PlannedScenario(s.index, s.id, s.source.file, s.source.line, s.agent, s.tags)
+                for s in self.prepared.scenarios
+            ],
+            concurrency=self.concurrency,
+        )
+
+    @property
+    def concurrency(self) -> int:
+        return max(1, self.options.concurrency or self.prepared.project.defaults.concurrency)
+
+    def deliver(self, result: ScenarioResult) -> None:
+        self.metrics.append(RunMetrics.of(result))
+        for reporter in self.reporters:
+            reporter.result(result)
+
+    async def run_one(self, scenario: Scenario) -> ScenarioResult:
+        from agentcheck.judge.judge import judge, skipped_result
+        from agentcheck.run.execute import execute
+
+        if scenario.skip is not None:
+            return skipped_result(scenario)
+        trace = await execute(scenario, self.prepared.setup)  # type: ignore[arg-type]
+        return judge(scenario, trace)
+
+    async def run_all(self) -> None:
+        from agentcheck.run.scheduler import run_bounded
+
+        self.not_started = await run_bounded(
+            self.prepared.scenarios,
+            self.run_one,
+            concurrency=self.concurrency,
+            on_result=self.deliver,
+            stop_when=(lambda r: r.outcome in (Outcome.FAILED, Outcome.ERROR)) if self.options.fail_fast else None,
+        )
+
+    def summary(self, interrupted: bool) -> RunSummary:
+        from agentcheck.judge.gates import evaluate_gates
+
+        gates = evaluate_gates(self.prepared.project.gates, self.metrics)
+        counts = {o.value: 0 for o in Outcome}
+        for m in self.metrics:
+            counts[m.outcome.value] += 1
+        if interrupted:
+            code = ExitCode.INTERRUPTED
+        else:
+            code = ExitCode.OK if all(g.passed for g in gates) else ExitCode.GATES_FAILED
+        return RunSummary(
+            run_id=self.run_id,
+            started_at=self.started_at,
+            duration_s=round(time.perf_counter() - self.t0, 3),
+            counts=counts,
+            gates=gates,
+            exit_code=int(code),
+            results_file=self.log.path.as_posix(),
+            interrupted=interrupted,
+            not_run=self.not_started,
+        )
+
+
+def run(options: RunOptions) -> RunSummary:
+    """Run the selected scenarios and return the summary; raises BadInput before anything runs."""
+    prepared = prepare(options)
+    session = _Session(prepared, options)
+    plan = session.plan()
+    for reporter in session.reporters:
+        reporter.start(plan)
+    interrupted = False
+    try:
+        asyncio.run(session.run_all())
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        summary = session.summary(interrupted)
+        for reporter in session.reporters:
+            reporter.finish(summary)
+    return summary

@@ -1,0 +1,1 @@
+"""Example agents for the example suite in scenarios/."""
