@@ -1,0 +1,380 @@
+"""JUnit XML for CI: one <testsuite> per scenario file, one <testcase> per scenario run, one suite for
+the release gates.
+
+Two forms, because the consumers disagree (see docs/reports.md):
+
+* default (rich): testcase ``file``/``line`` attributes and per-testcase ``<properties>`` - read by
+  GitLab, the Jenkins junit plugin, mikepenz/action-junit-report, EnricoMi's publish action, CircleCI;
+* strict (``strict=True``, ``--junit-strict``): valid against ``junit-10.xsd`` (Jenkins xUnit, Maven
+  tooling), which forbids those; the per-run properties move to the suite's ``<properties>`` (named
+  ``<testcase name>.<key>``) and the location goes into ``<system-out>``.
+
+Every failure/error body starts with ``path:line: message`` so tools that look for locations in the
+failure text (dorny/test-reporter) find the scenario.
+
+Writing is streaming and atomic: results come back one at a time from the JSON Lines stream; each
+testcase is rendered at once to a spool file while per-file counts accumulate (suite attributes need
+the counts before the cases), then the document is assembled from the spool into a temp file and
+moved into place. Memory holds counts and offsets, never the results.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
+from xml.sax.saxutils import escape
+
+from agentcheck.report.json_report import atomic_writer, logged_results
+from agentcheck.report.show import (
+    BODY_LIMIT,
+    advisory_failures,
+    as_text,
+    blocking_checks,
+    case_name,
+    explain_check,
+    fmt_number,
+    integer,
+    location,
+    number,
+    one_line,
+    stop_of,
+    truncate_bytes,
+)
+from agentcheck.report.stream import ResultLog
+from agentcheck.verdict import GateResult, RunPlan, RunSummary, ScenarioResult
+
+GATES_SUITE = "agentcheck gates"
+GATES_CLASSNAME = "agentcheck.gates"
+CASE_PROPERTIES = ("trace_id", "agent", "cost_usd", "input_tokens", "output_tokens", "tool_calls", "outcome")
+"""Per-run properties, in this order (testcase <properties> in the rich form)."""
+
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ATTR_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+
+
+def xml_clean(text: str) -> str:
+    """`text` without the characters XML 1.0 cannot hold at all (even as references)."""
+    return _ILLEGAL_XML.sub("", text)
+
+
+def xml_text(value: Any) -> str:
+    return escape(xml_clean(as_text(value)))
+
+
+def xml_attr(value: Any) -> str:
+    """A double-quoted attribute value; newlines and tabs kept as character references."""
+    return '"' + escape(xml_clean(as_text(value)), _ATTR_ENTITIES) + '"'
+
+
+def seconds(ms: Any) -> str:
+    """Milliseconds as JUnit seconds: at most 3 decimals, never negative (junit-10.xsd SUREFIRE_TIME)."""
+    return f"{max(number(ms), 0.0) / 1000:.3f}"
+
+
+def _open_tag(tag: str, attrs: list[tuple[str, Any]]) -> str:
+    return f"<{tag}" + "".join(f" {name}={xml_attr(value)}" for name, value in attrs if value is not None) + ">"
+
+
+def _element(tag: str, attrs: list[tuple[str, Any]], body: str | None = None) -> str:
+    start = _open_tag(tag, attrs)
+    return start[:-1] + "/>" if body is None else f"{start}{body}</{tag}>"
+
+
+def _property_lines(pairs: list[tuple[str, Any]], pad: str) -> str:
+    return "".join(f"{pad}{_element('property', [('name', k), ('value', v)])}\n" for k, v in pairs)
+
+
+def _properties(pairs: list[tuple[str, Any]], pad: str) -> str:
+    return f"{pad}<properties>\n{_property_lines(pairs, pad + '  ')}{pad}</properties>\n"
+
+
+@dataclass(slots=True)
+class _Suite:
+    """One scenario file's counts and where its rendered testcases sit in the spool."""
+
+    name: str
+    tests: int = 0
+    failures: int = 0
+    errors: int = 0
+    skipped: int = 0
+    time_ms: float = 0.0
+    cases: list[tuple[int, int]] = field(default_factory=list)
+    props: list[tuple[int, int]] = field(default_factory=list)
+
+
+class JUnitReporter:
+    """Writes the JUnit XML report to `path` at finish, reading results back from `log`."""
+
+    def __init__(self, path: Path, log: ResultLog, *, strict: bool = False, project_root: Path):
+        self.path = Path(path)
+        self.log = log
+        self.strict = strict
+        self.project_root = Path(project_root)
+
+    def start(self, plan: RunPlan) -> None:
+        """Nothing to do: the run id and start time come with the summary."""
+
+    def result(self, result: ScenarioResult) -> None:
+        """Nothing to do: results are read back from the stream at finish."""
+
+    def finish(self, summary: RunSummary) -> None:
+        summary.reports["junit"] = str(self.path)
+        try:
+            self.write(summary)
+        except BaseException:
+            summary.reports.pop("junit", None)
+            raise
+
+    # -- paths and names ---------------------------------------------------------------------------
+
+    def relative_file(self, file: Any) -> str:
+        """The scenario file relative to the project root (as given when already relative)."""
+        text = as_text(file)
+        if not text:
+            return "<unknown>"
+        path = Path(text)
+        if path.is_absolute():
+            for root in (self.project_root, self.project_root.resolve()):
+                try:
+                    return path.relative_to(root).as_posix()
+                except ValueError:
+                    continue
+        return path.as_posix()
+
+    @staticmethod
+    def classname(relative_file: str) -> str:
+        """`scenarios/refunds.yaml` -> `scenarios.refunds`."""
+        posix = PurePosixPath(relative_file)
+        if posix.suffix in (".yaml", ".yml"):
+            posix = posix.with_suffix("")
+        return posix.as_posix().replace("/", ".")
+
+    # -- writing -----------------------------------------------------------------------------------
+
+    def write(self, summary: RunSummary) -> None:
+        suites: dict[str, _Suite] = {}  # first-seen order
+        with tempfile.TemporaryFile(mode="w+b") as spool:
+            for result in logged_results(self.log):
+                rel = self.relative_file(result.get("file"))
+                suite = suites.get(rel)
+                if suite is None:
+                    suite = suites[rel] = _Suite(rel)
+                self._count(suite, result)
+                suite.cases.append(_spool(spool, self._testcase(result, rel)))
+                if self.strict:
+                    suite.props.append(_spool(spool, self._strict_case_properties(result)))
+            gates = self._gates_suite(summary.gates) if summary.gates else ""
+            with atomic_writer(self.path) as out:
+                self._write_document(out, spool, suites, gates, summary)
+
+    def _count(self, suite: _Suite, result: Mapping[str, Any]) -> None:
+        suite.tests += 1
+        suite.time_ms += max(number(result.get("duration_ms")), 0.0)
+        outcome = result.get("outcome")
+        if outcome == "failed":
+            suite.failures += 1
+        elif outcome == "skipped":
+            suite.skipped += 1
+        elif outcome != "passed":
+            suite.errors += 1  # `error`, and anything unknown: never report an odd outcome as passed
+
+    def _write_document(
+        self, out: IO[str], spool: IO[bytes], suites: dict[str, _Suite], gates: str, summary: RunSummary
+    ) -> None:
+        gate_counts = (len(summary.gates), sum(not g.passed for g in summary.gates))
+        total_tests = sum(s.tests for s in suites.values()) + gate_counts[0]
+        root: list[tuple[str, Any]] = [
+            ("name", "agentcheck"),
+            ("tests", total_tests),
+            ("failures", sum(s.failures for s in suites.values()) + gate_counts[1]),
+            ("errors", sum(s.errors for s in suites.values())),
+            ("time", seconds(number(summary.duration_s) * 1000)),
+        ]
+        if not self.strict:  # junit-10.xsd has no testsuites@skipped/@timestamp; others read them
+            root += [("skipped", sum(s.skipped for s in suites.values())), ("timestamp", summary.started_at)]
+        out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
+        out.write(_open_tag("testsuites", root) + "\n")
+        suite_props = self._suite_properties(summary)
+        for suite in suites.values():
+            attrs = [
+                ("name", suite.name),
+                ("tests", suite.tests),
+                ("failures", suite.failures),
+                ("errors", suite.errors),
+                ("skipped", suite.skipped),
+                ("time", seconds(suite.time_ms)),
+                ("timestamp", summary.started_at),
+                ("file", suite.name),
+            ]
+            out.write(f"  {_open_tag('testsuite', attrs)}\n    <properties>\n")
+            out.write(_property_lines(suite_props, "      "))
+            for offset, size in suite.props:
+                out.write(_read(spool, offset, size))
+            out.write("    </properties>\n")
+            for offset, size in suite.cases:
+                out.write(_read(spool, offset, size))
+            out.write("  </testsuite>\n")
+        out.write(gates)
+        out.write("</testsuites>\n")
+
+    @staticmethod
+    def _suite_properties(summary: RunSummary) -> list[tuple[str, Any]]:
+        """Run-level facts repeated on every suite (junit-10.xsd has no properties on <testsuites>)."""
+        props: list[tuple[str, Any]] = [("agentcheck.run_id", summary.run_id)]
+        if summary.interrupted:
+            props.append(("agentcheck.interrupted", "true"))
+        return props
+
+    # -- one testcase ------------------------------------------------------------------------------
+
+    def _case_values(self, result: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        trace = result.get("trace") if isinstance(result.get("trace"), Mapping) else {}
+        totals = trace.get("totals") if isinstance(trace.get("totals"), Mapping) else {}
+        values = {
+            "trace_id": as_text(trace.get("trace_id")),
+            "agent": as_text(result.get("agent") or trace.get("agent")),
+            "cost_usd": f"{number(totals.get('cost_usd')):.6f}",
+            "input_tokens": integer(totals.get("input_tokens")),
+            "output_tokens": integer(totals.get("output_tokens")),
+            "tool_calls": integer(totals.get("tool_calls")),
+            "outcome": as_text(result.get("outcome")),
+        }
+        return [(key, values[key]) for key in CASE_PROPERTIES]
+
+    def _strict_case_properties(self, result: Mapping[str, Any]) -> bytes:
+        name = case_name(result)
+        pairs = [(f"{name}.{key}", value) for key, value in self._case_values(result)]
+        return _property_lines(pairs, "      ").encode("utf-8", "backslashreplace")
+
+    def _testcase(self, result: Mapping[str, Any], rel: str) -> bytes:
+        attrs: list[tuple[str, Any]] = [
+            ("name", case_name(result)),
+            ("classname", self.classname(rel)),
+            ("time", seconds(result.get("duration_ms"))),
+        ]
+        line = result.get("line")
+        parts: list[str] = []
+        if not self.strict:
+            attrs.append(("file", rel))
+            if isinstance(line, int) and not isinstance(line, bool):
+                attrs.append(("line", line))
+            parts.append(_properties(self._case_values(result), "      "))
+        outcome_element = self._outcome_element(result, rel)
+        if outcome_element:
+            parts.append(f"      {outcome_element}\n")
+        system_out = self._system_out(result, rel)
+        if system_out:
+            parts.append(f"      <system-out>{xml_text(truncate_bytes(system_out, BODY_LIMIT))}</system-out>\n")
+        if parts:
+            text = f"    {_open_tag('testcase', attrs)}\n{''.join(parts)}    </testcase>\n"
+        else:
+            text = f"    {_element('testcase', attrs)}\n"
+        return text.encode("utf-8", "backslashreplace")
+
+    def _outcome_element(self, result: Mapping[str, Any], rel: str) -> str:
+        outcome = result.get("outcome")
+        if outcome == "passed":
+            return ""
+        where = location(result, rel)
+        if outcome == "skipped":
+            return _element("skipped", [("message", one_line(result.get("message")) or "skipped")])
+        blocking = blocking_checks(result)
+        message = one_line(result.get("message"))
+        if outcome == "failed":
+            if not message:
+                message = one_line(blocking[0].get("message")) if blocking else "failed"
+            kind = as_text(blocking[0].get("check")) if blocking else "agentcheck.failed"
+            body = [f"{where}: {message}"]
+            body += [explain_check(check) for check in blocking]
+            tag = "failure"
+        else:
+            stop = stop_of(result)
+            kind = as_text(stop.get("kind")) if stop else ""
+            if not kind:
+                kind = _error_class(result) or ("error" if outcome == "error" else f"outcome:{outcome}")
+            if not message and stop:
+                message = one_line(stop.get("message"))
+            message = message or "error"
+            body = [f"{where}: {message}"]
+            if stop:
+                body.append(f"stop: {kind}: {as_text(stop.get('message'))}")
+                detail = as_text(stop.get("detail")).rstrip()
+                if detail:
+                    body.append(detail)
+            body += [explain_check(check) for check in blocking]
+            tag = "error"
+        text = truncate_bytes("\n".join(body), BODY_LIMIT)
+        return _element(tag, [("message", message), ("type", kind)], xml_text(text))
+
+    def _system_out(self, result: Mapping[str, Any], rel: str) -> str:
+        lines: list[str] = []
+        if self.strict:  # junit-10.xsd has no testcase file/line: say where, and which trace to open
+            lines.append(f"location: {location(result, rel)}")
+            trace_id = dict(self._case_values(result))["trace_id"]
+            if trace_id:
+                lines.append(f"trace_id: {trace_id}")
+        advisory = advisory_failures(result)
+        if advisory:
+            lines.append("advisory checks failed (not blocking):")
+            lines += [explain_check(check, mark="!") for check in advisory]
+        return "\n".join(lines)
+
+    # -- gates -------------------------------------------------------------------------------------
+
+    def _gates_suite(self, gates: list[GateResult]) -> str:
+        failed = sum(not g.passed for g in gates)
+        attrs = [
+            ("name", GATES_SUITE),
+            ("tests", len(gates)),
+            ("failures", failed),
+            ("errors", 0),
+            ("skipped", 0),
+            ("time", "0.000"),
+        ]
+        cases = []
+        for gate in gates:
+            lines = [f"{gate.name}: {gate.selected} runs selected"]
+            for check in gate.checks:
+                verdict = "ok" if check.passed else "FAILED"
+                lines.append(
+                    f"{check.metric}: {fmt_number(check.measured)} vs {check.op} {fmt_number(check.threshold)}"
+                    f"  {verdict}"
+                )
+            case_attrs = [("name", gate.name), ("classname", GATES_CLASSNAME), ("time", "0.000")]
+            if gate.passed:
+                inner = f"      <system-out>{xml_text(chr(10).join(lines))}</system-out>\n"
+            else:
+                failing = [c.metric for c in gate.checks if not c.passed]
+                message = one_line(gate.message) or (
+                    f"gate '{gate.name}' failed: {', '.join(failing)}" if failing else f"gate '{gate.name}' failed"
+                )
+                failure = _element("failure", [("message", message), ("type", "gate")], xml_text("\n".join(lines)))
+                inner = f"      {failure}\n"
+            cases.append("    " + _element("testcase", case_attrs, "\n" + inner + "    ") + "\n")
+        return f"  {_open_tag('testsuite', attrs)}\n" + "".join(cases) + "  </testsuite>\n"
+
+
+def _error_class(result: Mapping[str, Any]) -> str:
+    """The error class of the last failing tool call, for errors without a stop reason."""
+    events = (result.get("trace") or {}).get("events") if isinstance(result.get("trace"), Mapping) else None
+    for event in reversed(events if isinstance(events, list) else []):
+        error = event.get("error") if isinstance(event, Mapping) else None
+        if isinstance(error, Mapping) and error.get("error_class"):
+            return as_text(error.get("error_class"))
+    return ""
+
+
+def _spool(spool: IO[bytes], data: bytes) -> tuple[int, int]:
+    spool.seek(0, 2)
+    offset = spool.tell()
+    spool.write(data)
+    return offset, len(data)
+
+
+def _read(spool: IO[bytes], offset: int, size: int) -> str:
+    spool.seek(offset)
+    return spool.read(size).decode("utf-8")

@@ -1,0 +1,76 @@
+"""`agentcheck show`: find a run's results and render one trace, or list what the run holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from agentcheck.exitcodes import ExitCode
+from agentcheck.problems import BadInput, Problem
+
+
+def latest_results(reports_dir: Path) -> Path | None:
+    """The newest run's results file: run folders are named by UTC start time, so names sort by age."""
+    runs = reports_dir / "runs"
+    if not runs.is_dir():
+        return None
+    for run_dir in sorted((p for p in runs.iterdir() if p.is_dir()), reverse=True):
+        candidate = run_dir / "results.jsonl"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _reports_dir(config: Path | None, cwd: Path) -> Path:
+    from agentcheck.collect import find_config, load_project
+
+    found = config or find_config(cwd)
+    if found is None:
+        return cwd / "reports"
+    project = load_project(found, cwd=cwd)
+    return project.reports.dir if project.reports else project.root / "reports"
+
+
+def pick(results: list[dict[str, Any]], which: str) -> list[dict[str, Any]]:
+    """Exact scenario id first, then trace-id prefix, then scenario-id substring."""
+    exact = [r for r in results if r.get("scenario_id") == which]
+    if exact:
+        return exact
+    by_trace = [r for r in results if (r.get("trace") or {}).get("trace_id", "").startswith(which)]
+    if by_trace:
+        return by_trace
+    return [r for r in results if which in str(r.get("scenario_id", ""))]
+
+
+def show_results(which: str | None, results_path: Path | None, config: Path | None, cwd: Path) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from agentcheck.report.show import find_results, render_trace
+
+    path = results_path or latest_results(_reports_dir(config, cwd))
+    if path is None or not path.is_file():
+        where = str(results_path) if results_path else "reports/runs"
+        raise BadInput([Problem(where, None, "", "no results found", "run `agentcheck run` first, or pass --results")])
+    results = find_results(path)
+    console = Console()
+    if which is None:
+        table = Table(title=f"{path}", show_lines=False)
+        for column in ("#", "scenario", "trial", "outcome", "trace id"):
+            table.add_column(column)
+        for r in results:
+            trace_id = (r.get("trace") or {}).get("trace_id", "")
+            table.add_row(str(r.get("index")), r.get("scenario_id", ""), str(r.get("trial", 1)),
+                          r.get("outcome", ""), trace_id)
+        console.print(table)
+        console.print("show one: agentcheck show SCENARIO_ID (or a trace id prefix)")
+        return ExitCode.OK
+    chosen = pick(results, which)
+    if not chosen:
+        from agentcheck.problems import did_you_mean
+
+        ids = [r.get("scenario_id", "") for r in results]
+        raise BadInput([Problem(str(path), None, "", f"no result for '{which}'", did_you_mean(which, ids))])
+    for result in chosen:
+        render_trace(result, console)
+    return ExitCode.OK
