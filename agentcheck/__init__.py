@@ -38,7 +38,30 @@ _EXPORTS: dict[str, str] = {
     "Reporter": "agentcheck.report.base",
 }
 
-__all__ = ["__version__", *_EXPORTS]
+__all__ = [
+    "__version__",
+    "run",
+    "RunOptions",
+    "ExitCode",
+    "BadInput",
+    "Problem",
+    "AgentInput",
+    "ToolBox",
+    "RunContext",
+    "ToolCallError",
+    "RunStopped",
+    "Scenario",
+    "Budget",
+    "Trace",
+    "ToolCallEvent",
+    "ModelCallEvent",
+    "Outcome",
+    "CheckResult",
+    "ScenarioResult",
+    "GateResult",
+    "RunSummary",
+    "Reporter",
+]
 
 
 def __getattr__(name: str) -> Any:

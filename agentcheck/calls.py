@@ -9,22 +9,26 @@ from __future__ import annotations
 import json
 from typing import Any
 
-MAX_VALUE_CHARS = 80
 
-
-def format_value(value: Any, limit: int = MAX_VALUE_CHARS) -> str:
-    try:
-        text = json.dumps(value, ensure_ascii=False, sort_keys=True, default=repr)
-    except (TypeError, ValueError):
-        text = repr(value)
+def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def format_call(tool: str, args: Any) -> str:
-    if isinstance(args, dict):
-        inner = ", ".join(f"{key}={format_value(value)}" for key, value in args.items())
-    elif args is None:
+def format_value(value: Any, limit: int = 60) -> str:
+    """JSON text (what the agent sent over the wire), cut to `limit` characters."""
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):  # circular data: never let an explanation crash the judge
+        text = repr(value)
+    return clip(text, limit)
+
+
+def format_call(tool: str, args: Any, limit: int = 200) -> str:
+    """An actual call as the reader thinks of it: `issue_refund(order_id="A9", amount=50.0)`."""
+    if args is None or (isinstance(args, dict) and not args):
         inner = ""
+    elif isinstance(args, dict):
+        inner = ", ".join(f"{k}={format_value(v)}" for k, v in args.items())
     else:
         inner = format_value(args)
-    return f"{tool}({inner})"
+    return clip(f"{tool}({inner})", limit)

@@ -157,12 +157,11 @@ def _compile_op(op: str, value: Any, exact: bool, path: str) -> Node:
     builder = _OPS.get(op)
     if builder is None:
         if op == "$absent":
-            raise MatcherError(path, "$absent only works as the value of an object key",
+            raise MatcherError(path, "$absent only works directly as the value of an object key",
                                "write `key: {$absent: true}` inside the arguments object")  # fmt: skip
-        hint = did_you_mean(op, [*_OPS, "$absent"]) or (
-            f"operators are {', '.join(sorted(_OPS))}; to match a key literally named {op!r}, wrap the "
-            "object in {$literal: ...}"
-        )
+        literal = f"to match a key literally named {op!r}, wrap the object in {{$literal: ...}}"
+        close = did_you_mean(op, [*_OPS, "$absent"])
+        hint = f"{close} ({literal})" if close else f"operators are {', '.join(sorted(_OPS))}; {literal}"
         raise MatcherError(path, f"unknown operator {op}", hint)
     return builder(value, exact, path)
 

@@ -95,7 +95,7 @@ def make_result(
     line: int | None = 3,
     message: str = "",
     checks: list[CheckResult] | None = None,
-    trace: Trace | None | bool = True,
+    trace: Trace | bool | None = True,
     trial: int = 1,
     duration_ms: float = 12.3456,
     stop: StopReason | None = None,
@@ -125,11 +125,13 @@ def make_result(
 
 def sample_results() -> list[ScenarioResult]:
     """Two files; one of each outcome, one advisory failure, one repeated trial."""
-    crash = StopReason(StopKind.CRASHED, "agent raised KeyError", 'Traceback (most recent call last):\n  File "agent.py", line 9\nKeyError: \'order\'')
+    traceback = 'Traceback (most recent call last):\n  File "agent.py", line 9\nKeyError: \'order\''
+    crash = StopReason(StopKind.CRASHED, "agent raised KeyError", traceback)
     return [
         make_result(0, "refund-damaged-order", Outcome.PASSED, line=3,
                     checks=[passed_check(), failed_check("output.tone", "too curt", "", advisory=True)]),
-        make_result(1, "refund-twice", Outcome.FAILED, line=20, message="refund_order was not called after lookup_order",
+        make_result(1, "refund-twice", Outcome.FAILED, line=20,
+                    message="refund_order was not called after lookup_order",
                     checks=[passed_check(), failed_check(step=3, tool="refund_order"),
                             failed_check("output.contains", "output lacks 'refund'", "", expected="refund",
                                          actual="Sorry, I cannot help.")]),

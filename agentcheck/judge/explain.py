@@ -9,37 +9,14 @@ here is short and shaped like the thing it describes: a call looks like a call
 from __future__ import annotations
 
 import difflib
-import json
 from typing import Any
 
+from agentcheck.calls import clip as _clip
+from agentcheck.calls import format_value
 from agentcheck.matchers import Matcher
 
 _SYMBOLS = {"$eq": "=", "$ne": "!=", "$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _MODE_WRAPPERS = ("$exact", "$partial")
-
-
-def format_value(value: Any, limit: int = 60) -> str:
-    """JSON text (what the agent sent over the wire), cut to `limit` characters."""
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError):  # circular data: never let an explanation crash the judge
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def format_call(tool: str, args: Any, limit: int = 200) -> str:
-    """An actual call as the reader thinks of it: `issue_refund(order_id="A9", amount=50.0)`."""
-    if args is None or args == {}:
-        inner = ""
-    elif isinstance(args, dict):
-        inner = ", ".join(f"{k}={format_value(v)}" for k, v in args.items())
-    else:
-        inner = format_value(args)
-    return _clip(f"{tool}({inner})", limit)
 
 
 def _is_ops(spec: Any) -> bool:
@@ -122,9 +99,7 @@ def _path(parts: list[Any]) -> str:
 
 
 def _string_diff(expected: str, actual: str, limit: int) -> list[str]:
-    lines = difflib.unified_diff(
-        expected.splitlines(), actual.splitlines(), "expected", "actual", lineterm="", n=1
-    )
+    lines = difflib.unified_diff(expected.splitlines(), actual.splitlines(), "expected", "actual", lineterm="", n=1)
     return list(lines)[:limit]
 
 
@@ -135,8 +110,21 @@ def minimal_diff(expected: Any, actual: Any, limit: int = 12) -> list[str]:
         return _string_diff(expected, actual, limit)
     from deepdiff import DeepDiff
 
+    try:
+        lines = _diff_lines(DeepDiff(expected, actual, view="tree"))
+        if not lines:
+            # deepdiff aligns lists by hashing items, and hash(True) == hash(1): a true-vs-1 change
+            # inside a list goes unseen. Comparing position by position catches it.
+            lines = _diff_lines(DeepDiff(expected, actual, view="tree", zip_ordered_iterables=True))
+    except Exception:  # an explanation must never crash the judge over odd data
+        lines = [f"(value): expected {format_value(expected)}, got {format_value(actual)}"]
+    lines.sort()
+    return lines[:limit] + ([f"… {len(lines) - limit} more differences"] if len(lines) > limit else [])
+
+
+def _diff_lines(diff: Any) -> list[str]:
     lines: list[str] = []
-    for kind, levels in DeepDiff(expected, actual, view="tree").items():
+    for kind, levels in diff.items():
         for level in levels:
             t1, t2 = level.t1, level.t2
             where = _path(level.path(output_format="list"))
@@ -152,8 +140,7 @@ def minimal_diff(expected: Any, actual: Any, limit: int = 12) -> list[str]:
                 lines.append(f"{where}: missing item {format_value(t1)}")
             else:
                 lines.append(f"{where}: expected {format_value(t1)}, got {format_value(t2)}")
-    lines.sort()
-    return lines[:limit] + ([f"… {len(lines) - limit} more differences"] if len(lines) > limit else [])
+    return lines
 
 
 def _same_number(a: Any, b: Any) -> bool:

@@ -17,26 +17,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from agentcheck.report.show import safe_data
 from agentcheck.report.stream import ResultLog
-from agentcheck.serialize import _encode, dumps
+from agentcheck.serialize import dumps
 from agentcheck.verdict import RunPlan, RunSummary, ScenarioResult
 
 SCHEMA = "agentcheck.results/1"
 """Value of the document's `schema` field. The number changes only on breaking changes (a field
 removed, renamed or retyped); new optional fields keep it."""
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "results.schema.json"
-
-
-def safe_data(obj: Any) -> Any:
-    """The JSON-able form of `obj`, with non-finite floats (NaN, inf) as null instead of an error.
-
-    `serialize.dumps` refuses NaN; a gate measuring an undefined metric must not cost us the report.
-    """
-    try:
-        return json.loads(dumps(obj))
-    except ValueError:
-        text = json.dumps(obj, default=_encode, ensure_ascii=False, allow_nan=True)
-        return json.loads(text, parse_constant=lambda _name: None)
 
 
 def logged_results(log: ResultLog) -> Iterator[dict[str, Any]]:

@@ -104,6 +104,18 @@ class _Suite:
     time_ms: float = 0.0
     cases: list[tuple[int, int]] = field(default_factory=list)
     props: list[tuple[int, int]] = field(default_factory=list)
+    names: set[str] = field(default_factory=set)
+
+    def unique_name(self, result: Mapping[str, Any]) -> str:
+        """The testcase name, made unique in the suite: GitLab keeps only the first of duplicate names,
+        and the same scenario run against two agents would otherwise collide."""
+        name = case_name(result)
+        if name in self.names:
+            name = f"{name} [{as_text(result.get('agent')) or 'agent?'}]"
+        if name in self.names:
+            name = f"{name} #{integer(result.get('index'))}"
+        self.names.add(name)
+        return name
 
 
 class JUnitReporter:
@@ -164,9 +176,10 @@ class JUnitReporter:
                 if suite is None:
                     suite = suites[rel] = _Suite(rel)
                 self._count(suite, result)
-                suite.cases.append(_spool(spool, self._testcase(result, rel)))
+                name = suite.unique_name(result)
+                suite.cases.append(_spool(spool, self._testcase(result, rel, name)))
                 if self.strict:
-                    suite.props.append(_spool(spool, self._strict_case_properties(result)))
+                    suite.props.append(_spool(spool, self._strict_case_properties(result, name)))
             gates = self._gates_suite(summary.gates) if summary.gates else ""
             with atomic_writer(self.path) as out:
                 self._write_document(out, spool, suites, gates, summary)
@@ -245,14 +258,13 @@ class JUnitReporter:
         }
         return [(key, values[key]) for key in CASE_PROPERTIES]
 
-    def _strict_case_properties(self, result: Mapping[str, Any]) -> bytes:
-        name = case_name(result)
+    def _strict_case_properties(self, result: Mapping[str, Any], name: str) -> bytes:
         pairs = [(f"{name}.{key}", value) for key, value in self._case_values(result)]
         return _property_lines(pairs, "      ").encode("utf-8", "backslashreplace")
 
-    def _testcase(self, result: Mapping[str, Any], rel: str) -> bytes:
+    def _testcase(self, result: Mapping[str, Any], rel: str, name: str) -> bytes:
         attrs: list[tuple[str, Any]] = [
-            ("name", case_name(result)),
+            ("name", name),
             ("classname", self.classname(rel)),
             ("time", seconds(result.get("duration_ms"))),
         ]

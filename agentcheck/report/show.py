@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentcheck.report.stream import read_log
-from agentcheck.serialize import dumps
+from agentcheck.serialize import _encode, dumps
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -47,12 +47,26 @@ def as_text(value: Any) -> str:
     if isinstance(value, str):
         return value
     try:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return repr(value)  # what JSON would say, without the encoder's overhead
         return dumps(value)
     except (TypeError, ValueError):  # NaN and friends: serialize refuses them
         try:
             return repr(value)
         except Exception:
             return f"<unprintable {type(value).__name__}>"
+
+
+def safe_data(obj: Any) -> Any:
+    """The JSON-able form of `obj`, with non-finite floats (NaN, inf) as null instead of an error.
+
+    `serialize.dumps` refuses NaN; a gate measuring an undefined metric must not cost us the report.
+    """
+    try:
+        return json.loads(dumps(obj))
+    except ValueError:
+        text = json.dumps(obj, default=_encode, ensure_ascii=False, allow_nan=True)
+        return json.loads(text, parse_constant=lambda _name: None)
 
 
 def clip(text: str, limit: int = VALUE_LIMIT) -> str:
@@ -119,7 +133,7 @@ def fmt_seconds(ms: Any) -> str:
     return f"{number(ms) / 1000:.2f}s"
 
 
-def field(data: Any, *keys: str, default: Any = None) -> Any:
+def dig(data: Any, *keys: str, default: Any = None) -> Any:
     """`data[k1][k2]...` tolerating missing keys and non-dict values on the way."""
     for key in keys:
         if not isinstance(data, Mapping):
@@ -194,7 +208,7 @@ def explain_check(check: Mapping[str, Any], *, mark: str = "✗", verbose: bool 
 
 
 def stop_of(result: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    stop = field(result, "trace", "stop")
+    stop = dig(result, "trace", "stop")
     return stop if isinstance(stop, Mapping) else None
 
 
@@ -219,7 +233,7 @@ def find_results(path: Path) -> list[dict[str, Any]]:
     try:
         with path.open("rb") as handle:
             document = json.load(handle)
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # invalid JSON or not UTF-8
         raise ValueError(f"{path}: not a results file (invalid JSON: {exc})") from None
     results = document.get("results") if isinstance(document, dict) else document
     if not isinstance(results, list):
@@ -235,7 +249,7 @@ def _looks_like_stream(path: Path) -> bool:
         first = handle.readline()
     try:
         record = json.loads(first)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
         return False
     return isinstance(record, dict) and record.get("type") in ("plan", "result", "summary")
 
@@ -301,28 +315,28 @@ def _header(result: Mapping[str, Any], trace: Mapping[str, Any] | None) -> list[
     message = one_line(result.get("message"))
     if message:
         lines.append(Text(f"  {message}"))
-    agent = as_text(field(trace, "agent") or result.get("agent"))
-    version = as_text(field(trace, "agent_version"))
+    agent = as_text(dig(trace, "agent") or result.get("agent"))
+    version = as_text(dig(trace, "agent_version"))
     agent_text = f"{agent} {version}".strip() if version else agent
     lines.append(
         Text.assemble(
             "  trace ",
-            (as_text(field(trace, "trace_id")) or "—", "cyan"),
+            (as_text(dig(trace, "trace_id")) or "—", "cyan"),
             "  agent ",
             (agent_text or "—", "cyan"),
-            f"  started {as_text(field(trace, 'started_at'))}" if field(trace, "started_at") else "",
+            f"  started {as_text(dig(trace, 'started_at'))}" if dig(trace, "started_at") else "",
         )
     )
-    totals = field(trace, "totals", default={})
+    totals = dig(trace, "totals", default={})
     if trace is not None:
-        virtual = number(field(totals, "virtual_wait_ms"))
+        virtual = number(dig(totals, "virtual_wait_ms"))
         lines.append(
             Text(
-                f"  {integer(field(totals, 'steps'))} steps · {integer(field(totals, 'tool_calls'))} tool calls"
-                f" · {integer(field(totals, 'model_calls'))} model calls"
-                f" · {integer(field(totals, 'input_tokens'))} in / {integer(field(totals, 'output_tokens'))}"
-                f" out tokens · {fmt_cost(field(totals, 'cost_usd'))}"
-                f" · {fmt_seconds(field(totals, 'wall_time_ms'))}"
+                f"  {integer(dig(totals, 'steps'))} steps · {integer(dig(totals, 'tool_calls'))} tool calls"
+                f" · {integer(dig(totals, 'model_calls'))} model calls"
+                f" · {integer(dig(totals, 'input_tokens'))} in / {integer(dig(totals, 'output_tokens'))}"
+                f" out tokens · {fmt_cost(dig(totals, 'cost_usd'))}"
+                f" · {fmt_seconds(dig(totals, 'wall_time_ms'))}"
                 + (f" ({fmt_seconds(virtual)} virtual wait)" if virtual else "")
             )
         )
@@ -397,10 +411,3 @@ def _check_text(check: Mapping[str, Any]) -> Text:
         text.append("\n" + indent(truncate_bytes(details, 16 * 1024), "      "))
     return text
 
-
-def count_outcomes(outcomes: Iterable[str]) -> dict[str, int]:
-    """Counts per outcome, with every known outcome present (zero when absent)."""
-    counts = dict.fromkeys(OUTCOMES, 0)
-    for outcome in outcomes:
-        counts[outcome] = counts.get(outcome, 0) + 1
-    return counts

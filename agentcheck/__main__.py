@@ -1,0 +1,5 @@
+"""`python -m agentcheck` is the same as the `agentcheck` command."""
+
+from agentcheck.cli import main
+
+main()

@@ -1,0 +1,488 @@
+"""Pydantic models of the three YAML file kinds: the project file, scenario files, fixture files.
+
+These exist only at the boundary: they check shapes and types (and become the JSON Schemas editors
+use for completion, so every field has a description), then the loaders turn them into the plain
+dataclasses of ``agentcheck.scenario`` / ``agentcheck.project``. Cross-references (does this tool
+exist? this agent?) are checked by the loaders, which know the project.
+
+Leaves are strict (``"10"`` is not a number) so the loader accepts exactly what the JSON Schema
+does. Unions use :func:`either`, which picks the member by the value's shape, so an error is
+reported against the one form the user evidently meant instead of once per form.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Strict,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from agentcheck.collect.errors import PATTERN_MESSAGES, TAG_PREFIX
+from agentcheck.project import GATE_METRICS
+from agentcheck.scenario import CHECK_GROUPS
+
+KNOWN_AGENT_KINDS: tuple[str, ...] = ("python",)
+"""Agent adapters this version can run; a str field checked against this list, so kinds can grow."""
+
+PROJECT_EXTENSIONS: tuple[str, ...] = ("policy", "pricing")
+"""Project sections owned by later layers: accepted as written and kept in Project.extensions."""
+
+SCENARIO_EXTENSIONS: tuple[str, ...] = ("policy", "drills")
+"""Scenario sections owned by later layers: accepted as written and kept in Scenario.extensions."""
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+ENTRYPOINT_PATTERN = (
+    r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*:[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
+)
+PATTERN_MESSAGES[ID_PATTERN] = "expected an id of letters, digits and . _ : - starting with a letter or digit"
+PATTERN_MESSAGES[ENTRYPOINT_PATTERN] = "expected 'module:function', e.g. 'examples.refund_assistant:run'"
+
+Str = Annotated[str, Strict()]
+Text = Annotated[str, Strict(), Field(min_length=1)]
+Bool = Annotated[bool, Strict()]
+Count = Annotated[int, Strict(), Field(ge=0)]
+Amount = Annotated[float, Strict(), Field(ge=0, allow_inf_nan=False)]
+Seconds = Annotated[float, Strict(), Field(gt=0, allow_inf_nan=False)]
+MatcherSpec = Annotated[Any, WithJsonSchema({"description": "A value or a `$`-operator matcher spec."})]
+AnyValue = Annotated[Any, WithJsonSchema({})]
+
+
+def either(pick: Callable[[Any], str | None], expected: str, **members: Any) -> Any:
+    """A union whose member is chosen by `pick(value)` (a member name, or None: `expected` error)."""
+    tagged = tuple(Annotated[member, Tag(TAG_PREFIX + name)] for name, member in members.items())
+
+    def discriminate(value: Any) -> str | None:
+        name = pick(value)
+        return TAG_PREFIX + name if name else None
+
+    return Annotated[
+        Union[tagged],  # noqa: UP007 - a runtime-built union needs the subscript form
+        Discriminator(discriminate, custom_error_type="shape", custom_error_message=expected),
+    ]
+
+
+def _shape(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict | BaseModel):
+        return "dict"
+    return None
+
+
+StrOrList = either(_shape, "expected a string or a list of strings", str=Str, list=list[Str])
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _fail(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+# --- shared: budgets --------------------------------------------------------------------------------
+
+
+class BudgetModel(_Model):
+    """Per-run caps; a run exceeding one fails the `budget` check. Unset caps are unlimited."""
+
+    max_steps: Count | None = Field(None, description="Most agent steps (model turns) per run.")
+    max_tool_calls: Count | None = Field(None, description="Most tool calls per run.")
+    max_model_calls: Count | None = Field(None, description="Most model API calls per run.")
+    max_input_tokens: Count | None = Field(None, description="Most input (prompt) tokens per run.")
+    max_output_tokens: Count | None = Field(None, description="Most output (completion) tokens per run.")
+    max_total_tokens: Count | None = Field(None, description="Most input + output tokens per run.")
+    max_cost_usd: Amount | None = Field(None, description="Most spend per run, in US dollars.")
+    max_wall_time_s: Seconds | None = Field(None, description="Longest run, in seconds of wall time.")
+    max_prompt_tokens: Count | None = Field(None, description="Alias of max_input_tokens.")
+    max_completion_tokens: Count | None = Field(None, description="Alias of max_output_tokens.")
+
+    @model_validator(mode="after")
+    def _one_name_per_cap(self) -> BudgetModel:
+        for alias, name in (("max_prompt_tokens", "max_input_tokens"), ("max_completion_tokens", "max_output_tokens")):
+            if getattr(self, alias) is not None and getattr(self, name) is not None:
+                raise _fail("budget_alias", f"give either {name} or its alias {alias}, not both")
+        return self
+
+    def caps(self) -> dict[str, Any]:
+        """The caps set, under their canonical names (the Budget dataclass fields)."""
+        caps = {name: value for name, value in self if value is not None}
+        if "max_prompt_tokens" in caps:
+            caps["max_input_tokens"] = caps.pop("max_prompt_tokens")
+        if "max_completion_tokens" in caps:
+            caps["max_output_tokens"] = caps.pop("max_completion_tokens")
+        return caps
+
+
+# --- the project file -------------------------------------------------------------------------------
+
+
+class AgentModel(_Model):
+    """An agent under test."""
+
+    kind: Str = Field(
+        description="Which adapter runs the agent.",
+        json_schema_extra={"enum": list(KNOWN_AGENT_KINDS)},
+    )
+    entrypoint: Str | None = Field(
+        None,
+        pattern=ENTRYPOINT_PATTERN,
+        description="For kind python: the function to call, as 'module:function'.",
+    )
+    version: Str | None = Field(None, description="Your version label of the agent, recorded in reports.")
+    tools: list[Str] | None = Field(
+        None, description="Names of the catalog tools this agent may see; all of them when left out."
+    )
+    options: dict[str, AnyValue] = Field(
+        default_factory=dict, description="Free-form settings passed to the agent as written."
+    )
+    timeout_s: Seconds | None = Field(None, description="Per-run timeout for this agent, in seconds.")
+    description: Str | None = Field(None, description="What the agent does, for reports.")
+
+
+class ToolModel(_Model):
+    """A tool in the catalog: what agents may call, mocked by scenario fixtures."""
+
+    description: Str = Field("", description="What the tool does, as shown to the agent.")
+    parameters: dict[str, AnyValue] = Field(
+        default_factory=lambda: {"type": "object"},
+        description="JSON Schema every call's arguments must fit.",
+    )
+    writes: Bool = Field(False, description="Whether the tool has side effects (changes data).")
+    risk: Literal["low", "medium", "high"] = Field("low", description="Risk tier, used by policies.")
+
+
+class DefaultsModel(_Model):
+    """Settings used when neither the scenario nor the command line gives one."""
+
+    timeout_s: Seconds = Field(60.0, description="Timeout of one scenario run, in seconds.")
+    concurrency: Annotated[int, Strict(), Field(ge=1)] = Field(8, description="Scenario runs at once.")
+    paths: list[Str] = Field(
+        default_factory=lambda: ["scenarios"],
+        description="Files or folders holding scenarios, relative to the project root.",
+    )
+    exclude_tags: list[Str] = Field(
+        default_factory=list, description="Scenarios with any of these tags are left out unless --tag names it."
+    )
+
+
+class SelectionModel(_Model):
+    """Which results a gate looks at; every given criterion must hold. Empty: all results."""
+
+    tags: list[Str] = Field(default_factory=list, description="Scenarios having any of these tags.")
+    agents: list[Str] = Field(default_factory=list, description="Runs of these agents.")
+    scenarios: list[Str] = Field(default_factory=list, description="Scenario ids matching any of these glob patterns.")
+
+
+Rate = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
+
+
+class GateModel(_Model):
+    """A release gate: thresholds over a selection of results; breaking one fails the run."""
+
+    name: Text = Field(description="Unique gate name, shown in reports.")
+    select: SelectionModel = Field(default_factory=SelectionModel, description="Which results count.")
+    min_pass_rate: Rate | None = Field(None, description=f"Lowest allowed {GATE_METRICS['min_pass_rate']}, 0..1.")
+    max_failures: Count | None = Field(None, description=f"Most allowed {GATE_METRICS['max_failures']}.")
+    max_mean_cost_usd: Amount | None = Field(None, description=f"Highest allowed {GATE_METRICS['max_mean_cost_usd']}.")
+    max_p95_cost_usd: Amount | None = Field(None, description=f"Highest allowed {GATE_METRICS['max_p95_cost_usd']}.")
+    max_mean_latency_s: Amount | None = Field(
+        None, description=f"Highest allowed {GATE_METRICS['max_mean_latency_s']}."
+    )
+    max_p95_latency_s: Amount | None = Field(None, description=f"Highest allowed {GATE_METRICS['max_p95_latency_s']}.")
+    max_mean_tokens: Amount | None = Field(None, description=f"Highest allowed {GATE_METRICS['max_mean_tokens']}.")
+    max_p95_tokens: Amount | None = Field(None, description=f"Highest allowed {GATE_METRICS['max_p95_tokens']}.")
+    max_mean_tool_calls: Amount | None = Field(
+        None, description=f"Highest allowed {GATE_METRICS['max_mean_tool_calls']}."
+    )
+
+    @model_validator(mode="after")
+    def _has_threshold(self) -> GateModel:
+        if not self.thresholds():
+            raise _fail("gate_threshold", f"a gate needs at least one threshold: {', '.join(GATE_METRICS)}")
+        return self
+
+    def thresholds(self) -> dict[str, float]:
+        return {name: getattr(self, name) for name in GATE_METRICS if getattr(self, name) is not None}
+
+
+def _report_path_shape(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "path"
+    return "off" if value is False else None
+
+
+ReportPath = either(
+    _report_path_shape, "expected a file path, or false to turn this report off", path=Text, off=Literal[False]
+)
+
+
+class ReportsModel(_Model):
+    """Where reports are written; paths are relative to the project root."""
+
+    dir: Text = Field("reports", description="Folder for reports.")
+    junit: ReportPath | None = Field(None, description="JUnit XML file; default <dir>/junit.xml; false turns it off.")
+    json_file: ReportPath | None = Field(
+        None, alias="json", description="JSON results file; default <dir>/results.json; false turns it off."
+    )
+    junit_strict: Bool = Field(False, description="Report advisory failures as JUnit failures too.")
+
+
+class ProjectModel(_Model):
+    """agentcheck.yaml: the agents under test, the tool catalog, defaults, budgets, gates, reports."""
+
+    version: Literal[1] = Field(description="Format version of this file; must be 1.")
+    agents: dict[str, AgentModel] = Field(default_factory=dict, description="Agents under test, by name.")
+    tools: dict[str, ToolModel] = Field(default_factory=dict, description="The tool catalog, by tool name.")
+    defaults: DefaultsModel = Field(default_factory=DefaultsModel, description="Default run settings.")
+    budget: BudgetModel = Field(
+        default_factory=BudgetModel, description="Default caps for every scenario (expect.budget overrides)."
+    )
+    gates: list[GateModel] = Field(default_factory=list, description="Release gates checked after a run.")
+    reports: ReportsModel = Field(default_factory=ReportsModel, description="Report outputs.")
+    policy: AnyValue = Field(None, description="Tool-use policy (see the policy docs); kept as written.")
+    pricing: AnyValue = Field(None, description="Model prices used for cost (see the pricing docs).")
+
+
+# --- fixtures ---------------------------------------------------------------------------------------
+
+
+class ErrorModel(_Model):
+    """An error the mocked tool raises instead of returning a value."""
+
+    error_class: Text = Field(alias="class", description="Error class name, e.g. NotFound.")
+    message: Str = Field(description="Error message.")
+    status: Annotated[int, Strict()] | None = Field(None, description="Status code, e.g. 404.")
+
+
+class ResponseModel(_Model):
+    """One answer of a mocked tool: exactly one of `returns` or `error`."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["returns"]}, {"required": ["error"]}]})
+
+    returns: AnyValue = Field(None, description="The value the tool returns (any JSON value, null too).")
+    error: ErrorModel | None = Field(None, description="The error the tool raises.")
+    latency_ms: Amount = Field(0.0, description="Simulated latency before answering, in milliseconds.")
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> ResponseModel:
+        has_returns = "returns" in self.model_fields_set
+        if has_returns and self.error is not None:
+            raise _fail("response_shape", "give either `returns` or `error`, not both")
+        if not has_returns and self.error is None:
+            raise _fail("response_shape", "a response needs `returns: <value>` or `error: {class, message}`")
+        return self
+
+
+class RuleModel(ResponseModel):
+    """A response given when the call's arguments match `when` (any call when `when` is left out)."""
+
+    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["returns"]}, {"required": ["error"]}]})
+
+    when: MatcherSpec = Field(
+        None, description="Matcher over the call's arguments (partial: extra arguments are allowed)."
+    )
+
+
+class FixtureMapModel(_Model):
+    """A mocked tool answering by rules, then by call number, then with a default."""
+
+    match: list[RuleModel] = Field(default_factory=list, description="Rules; the first whose `when` matches answers.")
+    sequence: list[ResponseModel] = Field(
+        default_factory=list, description="Answers by call number of this tool when no rule matched."
+    )
+    default: ResponseModel | None = Field(None, description="The answer when nothing else applies.")
+
+    @model_validator(mode="after")
+    def _answers_something(self) -> FixtureMapModel:
+        if not (self.match or self.sequence or self.default):
+            raise _fail("fixture_empty", "a fixture needs at least one of `match`, `sequence`, `default`")
+        return self
+
+
+FixtureSpec = either(
+    _shape,
+    "expected a list of rules, or a mapping with match/sequence/default",
+    list=list[RuleModel],
+    dict=FixtureMapModel,
+)
+Fixtures = dict[str, FixtureSpec]
+
+
+class FixturesFileModel(_Model):
+    """A shared fixture file, listed in scenarios' `fixture_files`."""
+
+    fixtures: Fixtures = Field(description="Mocked tools, by tool name.")
+
+
+# --- scenarios --------------------------------------------------------------------------------------
+
+
+class MessageModel(_Model):
+    """One chat message."""
+
+    role: Literal["system", "user", "assistant"] = Field(description="Who speaks.")
+    content: Str = Field(description="What is said.")
+
+
+class InputModel(_Model):
+    """A conversation and/or structured data for the agent."""
+
+    messages: list[MessageModel] | None = Field(None, min_length=1, description="The conversation so far.")
+    data: AnyValue = Field(None, description="Structured input, passed to the agent as written.")
+
+    @model_validator(mode="after")
+    def _has_something(self) -> InputModel:
+        if not self.messages and "data" not in self.model_fields_set:
+            raise _fail("input_shape", "input needs `messages`, `data`, or both")
+        return self
+
+
+InputSpec = either(
+    _shape, "expected a string (one user message) or a mapping with messages/data", str=Str, dict=InputModel
+)
+
+ArgsMode = Literal["exact", "partial", "ignore"]
+
+
+class LongCallModel(_Model):
+    """An expected call in long form, allowing a per-call argument mode."""
+
+    tool: Text = Field(description="Tool name.")
+    args: MatcherSpec = Field(None, description="Expected arguments (values or `$`-operators).")
+    args_mode: ArgsMode | None = Field(None, description="How to compare arguments for this call.")
+
+
+def _single_key(value: dict[str, Any]) -> dict[str, Any]:
+    if len(value) != 1:
+        raise _fail(
+            "call_shape",
+            f"an expected call is {{tool_name: args}} with exactly one key, got {len(value)} keys"
+            " (use {tool: name, args: ...} for the long form)",
+        )
+    return value
+
+
+ShortCall = Annotated[
+    dict[str, Any],
+    AfterValidator(_single_key),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "minProperties": 1,
+            "maxProperties": 1,
+            "not": {"required": ["tool"]},
+            "description": "{tool_name: expected arguments}; null arguments mean any arguments.",
+        }
+    ),
+]
+
+
+def _call_shape(value: Any) -> str | None:
+    if isinstance(value, LongCallModel) or (isinstance(value, dict) and "tool" in value):
+        return "long"
+    return "short" if isinstance(value, dict) else None
+
+
+CallSpec = either(
+    _call_shape, "expected {tool_name: args} or {tool: name, args: ...}", long=LongCallModel, short=ShortCall
+)
+
+
+class ToolsExpectModel(_Model):
+    """Expectations about the tool calls the agent makes."""
+
+    mode: Literal["strict", "ordered", "unordered", "subset", "superset"] = Field(
+        "ordered", description="How `calls` is compared with the actual calls."
+    )
+    args: ArgsMode = Field("partial", description="How expected arguments are compared.")
+    calls: list[CallSpec] | None = Field(None, description="Expected calls; left out, the sequence is not judged.")
+    not_called: list[Str] = Field(default_factory=list, description="Tools that must not be called.")
+    counts: dict[str, MatcherSpec] = Field(
+        default_factory=dict, description="Tool name -> matcher over its call count, e.g. {$lte: 1}."
+    )
+
+
+class OutputExpectModel(_Model):
+    """Expectations about the agent's final output."""
+
+    contains: StrOrList = Field(default_factory=list, description="Text(s) the output must contain.")
+    not_contains: StrOrList = Field(default_factory=list, description="Text(s) the output must not contain.")
+    regex: StrOrList = Field(default_factory=list, description="Regular expression(s) the output must match.")
+    equals: AnyValue = Field(None, description="The exact expected output (any JSON value).")
+    json_schema: dict[str, AnyValue] | None = Field(None, description="JSON Schema the output must fit.")
+    case_sensitive: Bool = Field(False, description="Compare text case-sensitively.")
+
+
+class ExpectModel(_Model):
+    """What must hold after the run."""
+
+    tools: ToolsExpectModel | None = Field(None, description="Tool-call expectations.")
+    output: OutputExpectModel | None = Field(None, description="Output expectations.")
+    budget: BudgetModel | None = Field(None, description="Caps for this scenario, over the project budget.")
+    advisory: list[Literal[CHECK_GROUPS]] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="Check groups that report but never fail the scenario."
+    )
+
+
+def _skip_shape(value: Any) -> str | None:
+    return "reason" if isinstance(value, str) else "flag" if isinstance(value, bool) else None
+
+
+SkipSpec = either(_skip_shape, "expected a reason (text) or true", reason=Str, flag=Bool)
+
+
+class ScenarioModel(_Model):
+    """One scenario: what to ask the agent, what its tools answer, what to expect."""
+
+    id: Annotated[str, Strict()] = Field(pattern=ID_PATTERN, description="Unique id across the suite.")
+    description: Str = Field("", description="What the scenario checks.")
+    tags: list[Str] = Field(default_factory=list, description="Tags, for selecting scenarios and gates.")
+    agent: Text | None = Field(None, description="Agent name; optional when the project has exactly one.")
+    input: InputSpec = Field(description="A string (one user message) or {messages, data}.")
+    fixture_files: list[Text] = Field(default_factory=list, description="Shared fixture files, relative to this file.")
+    fixtures: Fixtures = Field(default_factory=dict, description="Mocked tools, by tool name.")
+    expect: ExpectModel | None = Field(None, description="What must hold after the run.")
+    timeout_s: Seconds | None = Field(None, description="Timeout of this scenario's run, in seconds.")
+    skip: SkipSpec | None = Field(None, description="A reason to skip this scenario (reported as skipped).")
+    policy: AnyValue = Field(None, description="Tool-use policy overrides (see the policy docs).")
+    drills: AnyValue = Field(None, description="Failure drills (see the drills docs).")
+
+
+class SuiteFileModel(_Model):
+    """A file of several scenarios sharing an agent, tags and fixtures."""
+
+    agent: Text | None = Field(None, description="Default agent for the scenarios in this file.")
+    tags: list[Str] = Field(default_factory=list, description="Tags added to every scenario in this file.")
+    fixture_files: list[Text] = Field(
+        default_factory=list, description="Shared fixture files for every scenario, relative to this file."
+    )
+    fixtures: Fixtures = Field(default_factory=dict, description="Mocked tools for every scenario in this file.")
+    scenarios: list[ScenarioModel] = Field(description="The scenarios.")
+
+
+def _file_shape(value: Any) -> str | None:
+    if isinstance(value, SuiteFileModel) or (isinstance(value, dict) and "scenarios" in value):
+        return "suite"
+    return "scenario" if isinstance(value, dict | ScenarioModel) else None
+
+
+ScenarioFileSpec = either(
+    _file_shape,
+    "expected a scenario (a mapping with `id`) or a mapping with `scenarios: [...]`",
+    scenario=ScenarioModel,
+    suite=SuiteFileModel,
+)

@@ -1,0 +1,356 @@
+"""The terminal view of a run: live progress, then a table, the failures explained, the gates and a
+one-line summary - the way pytest reports, so a CI log explains itself without opening artifacts.
+
+On a terminal progress is a rich bar; elsewhere (CI logs) one plain line per finished run, since
+redrawn bars turn into noise in a log file. rich is imported inside methods only: `agentcheck --help`
+must not pay for it.
+
+Memory stays small: per run a row of a few numbers, and check details only for runs that did not pass.
+Past `LARGE_SUITE` runs the passing rows are dropped (the table then lists only non-passing runs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agentcheck.report.show import (
+    OUTCOME_STYLE,
+    OUTCOMES,
+    as_text,
+    check_details,
+    check_header,
+    clip,
+    fmt_cost,
+    fmt_number,
+    indent,
+    integer,
+    number,
+    one_line,
+    safe_data,
+    truncate_bytes,
+)
+from agentcheck.verdict import GateResult, RunPlan, RunSummary, ScenarioResult
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+    from rich.text import Text
+
+LARGE_SUITE = 50
+"""Above this many runs the final table lists only non-passing runs (unless verbose)."""
+TRACEBACK_LINES = 15
+"""Lines of a crash traceback shown per error (all of them with -v)."""
+FAILURE_BLOCKS = 100
+"""Failed/errored runs explained at the end (all of them with -v); the JUnit report has every one."""
+DETAIL_LIMIT = 16 * 1024
+"""Bytes kept of one check explanation or traceback, so a pathological diff cannot bloat memory."""
+
+
+@dataclass(slots=True)
+class _Row:
+    """What the final report needs of one run; details only for runs that did not pass."""
+
+    index: int
+    trial: int
+    name: str
+    location: str
+    outcome: str
+    message: str
+    tool_calls: int
+    cost_usd: float
+    seconds: float
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    stop: dict[str, Any] | None = None
+
+
+class ConsoleReporter:
+    """Progress while running, then the final report.
+
+    `verbose` 1 (-v): list every row, every failed run (no cap), and in failure blocks the passing and
+    advisory checks too and whole tracebacks; 2 (-vv): also expected/actual values next to an
+    explanation; -1 (quiet): no per-run lines and no table.
+    """
+
+    def __init__(self, console: Console | None = None, *, verbose: int = 0):
+        self._console = console
+        self.verbose = verbose
+        self._rows: list[_Row] = []
+        self._counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
+        self._seen = 0
+        self._planned: int | None = None
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console()
+        return self._console
+
+    # -- live ---------------------------------------------------------------------------------------
+
+    def start(self, plan: RunPlan) -> None:
+        self._planned = len(plan.scenarios)
+        if self.console.is_terminal and self.verbose >= 0:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[counts]}"),
+                TimeElapsedColumn(),
+                console=self.console,
+                transient=True,
+                redirect_stdout=False,  # never swap sys.stdout under the agents being run
+                redirect_stderr=False,
+            )
+            self._task = self._progress.add_task("running", total=self._planned, counts=self._counts_markup())
+            self._progress.start()
+        elif self.verbose >= 0:
+            self.console.print(
+                f"agentcheck run {plan.run_id}: {self._planned} scenario runs, concurrency {plan.concurrency}",
+                markup=False,
+                highlight=False,
+            )
+
+    def result(self, result: ScenarioResult) -> None:
+        outcome = as_text(result.outcome)
+        self._counts[outcome] = self._counts.get(outcome, 0) + 1
+        self._seen += 1
+        row = self._row(result)
+        self._keep(row)
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, advance=1, counts=self._counts_markup())
+            if outcome != "passed" or self.verbose > 0:  # failures scroll above the bar as they happen
+                self._progress.console.print(self._line(row))
+        elif self.verbose >= 0:
+            self.console.print(self._line(row))
+
+    def _row(self, result: ScenarioResult) -> _Row:
+        totals = result.trace.totals if result.trace is not None else None
+        outcome = as_text(result.outcome)
+        name = as_text(result.scenario_id)
+        trial = integer(result.trial) or 1
+        where = as_text(result.file)
+        if isinstance(result.line, int):
+            where = f"{where}:{result.line}"
+        row = _Row(
+            index=integer(result.index),
+            trial=trial,
+            name=f"{name} [trial {trial}]" if trial > 1 else name,
+            location=where,
+            outcome=outcome,
+            message=one_line(result.message),
+            tool_calls=integer(totals.tool_calls) if totals else 0,
+            cost_usd=number(totals.cost_usd) if totals else 0.0,
+            seconds=number(result.duration_ms) / 1000,
+        )
+        if outcome != "passed":
+            wanted = [c for c in result.checks or () if self.verbose > 0 or not c.passed]  # -v: passing too
+            row.checks = [_trimmed(safe_data(c)) for c in wanted]
+            stop = result.trace.stop if result.trace is not None else None
+            row.stop = _trimmed(safe_data(stop)) if stop is not None else None
+        return row
+
+    def _keep(self, row: _Row) -> None:
+        if self.verbose > 0 or self._seen <= LARGE_SUITE:
+            self._rows.append(row)
+            return
+        if self._seen == LARGE_SUITE + 1:  # from now on the table shows only non-passing runs
+            self._rows = [r for r in self._rows if r.outcome != "passed"]
+        if row.outcome != "passed":
+            self._rows.append(row)
+
+    def _line(self, row: _Row) -> Text:
+        """`PASSED id (0.01s, 2 tool calls)`, `FAILED id (...) — message`, `SKIPPED id — reason`."""
+        from rich.text import Text
+
+        calls = f"{row.tool_calls} tool call" + ("" if row.tool_calls == 1 else "s")
+        text = Text.assemble((row.outcome.upper(), OUTCOME_STYLE.get(row.outcome, "bold")), f" {row.name}")
+        if row.outcome != "skipped":
+            text.append(f" ({row.seconds:.2f}s, {calls})")
+        if row.outcome != "passed":
+            text.append(f" — {row.message or row.outcome}")
+        return text
+
+    def _counts_markup(self) -> str:
+        c = self._counts
+        return (
+            f"[green]{c.get('passed', 0)} passed[/] [red]{c.get('failed', 0)} failed[/] "
+            f"[magenta]{c.get('error', 0)} error[/]"
+        )
+
+    # -- final report -------------------------------------------------------------------------------
+
+    def finish(self, summary: RunSummary) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
+        rows = sorted(self._rows, key=lambda r: (r.index, r.trial))
+        if self.verbose >= 0:
+            self._print_table(rows)
+        self._print_failures(rows)
+        if summary.gates:
+            self._print_gates(summary.gates)
+        self._print_summary(summary)
+
+    def _print_table(self, rows: list[_Row]) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        hidden = self._seen - len(rows)
+        if rows:
+            table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+            table.add_column("scenario", overflow="fold")
+            table.add_column("status")
+            table.add_column("tool calls", justify="right")
+            table.add_column("cost", justify="right")
+            table.add_column("time", justify="right")
+            for row in rows:
+                table.add_row(
+                    Text(row.name),
+                    Text(row.outcome.upper(), style=OUTCOME_STYLE.get(row.outcome, "bold")),
+                    str(row.tool_calls),
+                    fmt_cost(row.cost_usd),
+                    f"{row.seconds:.2f}s",
+                )
+            self.console.print()
+            self.console.print(table)
+        if hidden > 0:
+            self.console.print(
+                Text(f"{hidden} passing runs not listed (more than {LARGE_SUITE} runs; use -v to list all)",
+                     style="dim")
+            )
+
+    def _print_failures(self, rows: list[_Row]) -> None:
+        from rich.text import Text
+
+        bad = [r for r in rows if r.outcome in ("failed", "error")]
+        if not bad:
+            return
+        untold = 0
+        if self.verbose < 1 and len(bad) > FAILURE_BLOCKS:
+            untold, bad = len(bad) - FAILURE_BLOCKS, bad[:FAILURE_BLOCKS]
+        self.console.print()
+        self.console.rule(Text("failures", style="bold red"), characters="=")
+        for row in bad:
+            title = Text.assemble(
+                (row.outcome.upper(), OUTCOME_STYLE.get(row.outcome, "bold")), f" {row.name}  {row.location}"
+            )
+            self.console.rule(title, characters="_", align="left")
+            if row.message and not _repeated(row):
+                self.console.print(Text(row.message))
+            if row.stop:
+                self._print_stop(row.stop)
+            for check in row.checks:
+                advisory = bool(check.get("advisory"))
+                if advisory and self.verbose < 1:
+                    continue
+                if check.get("passed"):
+                    self.console.print(Text.assemble(("  ✓ ", "green"), check_header(check)))
+                    continue
+                mark, style = ("!", "yellow") if advisory else ("✗", "red")
+                line = Text.assemble((f"  {mark} ", style), check_header(check))
+                if advisory:
+                    line.append(" (advisory)", style="dim")
+                self.console.print(line)
+                details = check_details(check, verbose=self.verbose >= 2)
+                if details:
+                    self.console.print(Text(indent(truncate_bytes(details, DETAIL_LIMIT), "      ")))
+        if untold:
+            self.console.print(
+                Text(f"… {untold} more failed or errored runs not shown here (use -v, or see the JUnit/JSON report)",
+                     style="dim")
+            )
+
+    def _print_stop(self, stop: dict[str, Any]) -> None:
+        from rich.text import Text
+
+        kind = as_text(stop.get("kind")) or "stopped"
+        self.console.print(Text.assemble(("  stop ", "magenta"), f"{kind}: {one_line(stop.get('message'))}"))
+        detail = as_text(stop.get("detail")).rstrip()
+        if not detail:
+            return
+        lines = detail.splitlines()
+        if self.verbose < 1 and len(lines) > TRACEBACK_LINES:
+            skipped = len(lines) - TRACEBACK_LINES
+            lines = [f"… {skipped} earlier lines (use -v to see all)", *lines[-TRACEBACK_LINES:]]
+        self.console.print(Text(indent("\n".join(lines), "      "), style="dim"))
+
+    def _print_gates(self, gates: list[GateResult]) -> None:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(
+            title="gates", title_justify="left", show_edge=False, pad_edge=False, box=None, header_style="bold"
+        )
+        for column in ("gate", "selected runs", "metric", "measured", "threshold", "result"):
+            table.add_column(column, justify="right" if column in ("selected runs", "measured") else "left")
+        for gate in gates:
+            checks = list(gate.checks) or [None]
+            for position, check in enumerate(checks):
+                passed = gate.passed if check is None else check.passed
+                table.add_row(
+                    Text(as_text(gate.name)) if position == 0 else "",
+                    str(gate.selected) if position == 0 else "",
+                    "—" if check is None else as_text(check.metric),
+                    "—" if check is None else fmt_number(check.measured),
+                    "—" if check is None else f"{check.op} {fmt_number(check.threshold)}",
+                    Text("PASS", style="green") if passed else Text("FAIL", style="bold red"),
+                )
+        self.console.print()
+        self.console.print(table)
+        for gate in gates:
+            if not gate.passed and gate.message:
+                self.console.print(Text(f"gate {gate.name} failed: {one_line(gate.message)}", style="red"))
+
+    def _print_summary(self, summary: RunSummary) -> None:
+        from rich.text import Text
+
+        counts = summary.counts or {}
+        parts = [f"{integer(counts.get(o, 0))} {o}" for o in OUTCOMES]
+        bad = integer(counts.get("failed", 0)) + integer(counts.get("error", 0))
+        style = "bold red" if bad or summary.exit_code else "bold green"
+        self.console.print()
+        self.console.print(Text(f"{', '.join(parts)} in {number(summary.duration_s):.2f}s", style=style))
+        not_run = integer(getattr(summary, "not_run", 0))
+        if not_run:
+            self.console.print(Text(f"{not_run} scenario runs not started (--fail-fast stopped the run)",
+                                    style="yellow"))
+        if summary.interrupted:
+            planned = f" of {self._planned}" if self._planned is not None else ""
+            self.console.print(
+                Text(
+                    f"interrupted: {self._seen}{planned} scenario runs finished; "
+                    f"results so far are in {summary.results_file}",
+                    style="bold yellow",
+                )
+            )
+        for kind, path in summary.reports.items():
+            self.console.print(Text(f"{kind} report: {path}", style="dim"))
+
+
+def _trimmed(data: Any) -> Any:
+    """A check or stop record with its long text fields cut to DETAIL_LIMIT bytes."""
+    if isinstance(data, dict):
+        for key in ("explanation", "detail", "message"):
+            if isinstance(data.get(key), str):
+                data[key] = truncate_bytes(data[key], DETAIL_LIMIT)
+        for key in ("expected", "actual"):
+            if data.get(key) is not None:
+                data[key] = clip(as_text(data[key]))
+    return data
+
+
+def _repeated(row: _Row) -> bool:
+    """True when the run's message only restates its stop reason or a check's header line (the judge
+    often words it that way), so the block need not say it twice."""
+    said = {check_header(c) for c in row.checks} | {one_line(c.get("message")) for c in row.checks}
+    if row.stop:
+        said.add(f"{as_text(row.stop.get('kind'))}: {one_line(row.stop.get('message'))}")
+        said.add(one_line(row.stop.get("message")))
+    return row.message in said

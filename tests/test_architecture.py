@@ -1,0 +1,75 @@
+"""The pipeline's layers import downward only, and the public surface is what __all__ says."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import agentcheck
+
+PACKAGE = Path(agentcheck.__file__).parent
+
+LAYERS = {
+    "collect": 1,
+    "run": 2,
+    "agents": 2,
+    "judge": 3,
+    "report": 4,
+    "session": 5,
+    "scaffold": 5,
+    "showcmd": 5,
+    "cli": 6,
+    "__main__": 6,
+}
+"""Everything not listed (types, matchers, problems, serialize) is layer 0: the shared vocabulary."""
+
+
+def layer_of(module: str) -> int:
+    if module == "agentcheck":
+        return 7  # the public façade re-exports from every layer
+    parts = module.split(".")
+    return LAYERS.get(parts[1], 0) if len(parts) > 1 else 0
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m.startswith("agentcheck.")}
+
+
+def test_lower_layers_never_import_higher_ones():
+    offences = []
+    for path in PACKAGE.rglob("*.py"):
+        module = "agentcheck." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        module = module.removesuffix(".__init__")
+        own = layer_of(module)
+        for imported in imports_of(path):
+            if layer_of(imported) > own:
+                offences.append(f"{module} (layer {own}) imports {imported} (layer {layer_of(imported)})")
+    assert offences == []
+
+
+def test_public_names_resolve():
+    for name in agentcheck.__all__:
+        assert getattr(agentcheck, name) is not None, name
+
+
+def test_importing_the_cli_stays_light():
+    """`agentcheck --help` must not pay for pydantic, jsonschema, deepdiff or openai."""
+    code = "import sys, agentcheck.cli; print(' '.join(sorted(sys.modules)))"
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+                 .stdout.split())
+    assert not loaded & {"pydantic", "jsonschema", "deepdiff", "openai", "yaml"}
+
+
+def test_all_lists_exactly_the_lazy_exports():
+    from agentcheck import _EXPORTS
+
+    assert set(agentcheck.__all__) == {"__version__", *_EXPORTS}

@@ -1,0 +1,207 @@
+"""End to end: the real `agentcheck` command on temporary projects — exit codes, console, reports."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import junitparser
+import pytest
+import xmlschema
+
+from tests.e2e_helpers import MINI_CONFIG, agentcheck_exe, cli, copy_example, write
+
+XSD = Path(__file__).parent / "data" / "junit-10.xsd"
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory) -> Path:
+    return copy_example(tmp_path_factory.mktemp("example"))
+
+
+def test_example_suite_passes_and_writes_reports(example):
+    done = cli("run", cwd=example)
+    assert done.code == 0, done.out + done.err
+    assert "passed" in done.out and "failed" not in done.out.split("\n")[-3]
+    data = json.loads((example / "reports" / "results.json").read_text())
+    assert data["schema"] == "agentcheck.results/1"
+    ids = [r["scenario_id"] for r in data["results"]]
+    assert "refund-damaged-order" in ids and "demo-refund-over-policy" not in ids
+    assert [r["index"] for r in data["results"]] == sorted(r["index"] for r in data["results"])
+    assert all(r["outcome"] == "passed" for r in data["results"])
+    suites = junitparser.JUnitXml.fromfile(str(example / "reports" / "junit.xml"))
+    cases = [case for suite in suites for case in suite]
+    assert any(case.name == "refund-damaged-order" for case in cases)
+    runs = list((example / "reports" / "runs").iterdir())
+    assert runs and (runs[0] / "results.jsonl").is_file()
+
+
+def test_demo_failure_explains_which_call_differed(example):
+    done = cli("run", "--tag", "demo-failure", "--junit", "reports/fail.xml", cwd=example)
+    assert done.code == 1
+    text = done.out
+    assert "demo-refund-over-policy" in text
+    assert "issue_refund" in text and "amount" in text and "42" in text and "40" in text
+    xml = junitparser.JUnitXml.fromfile(str(example / "reports" / "fail.xml"))
+    [case] = [c for s in xml for c in s if c.name == "demo-refund-over-policy"]
+    [failure] = case.result
+    assert isinstance(failure, junitparser.Failure)
+    assert "issue_refund" in failure.message
+    assert "amount" in (failure.text or "")
+
+
+def test_strict_junit_validates_against_the_jenkins_schema(example):
+    done = cli("run", "--tag", "demo-failure", "--tag", "refunds", "--junit-strict",
+               "--junit", "reports/strict.xml", cwd=example)
+    assert done.code == 1
+    report = example / "reports" / "strict.xml"
+    xmlschema.XMLSchema10(str(XSD)).validate(str(report))
+    assert junitparser.JUnitXml.fromfile(str(report))
+
+
+def test_validate_and_schema_and_show(example):
+    done = cli("validate", cwd=example)
+    assert done.code == 0 and done.out.startswith("ok: ")
+    done = cli("schema", "scenario", cwd=example)
+    assert done.code == 0 and "$schema" in json.loads(done.out)
+    done = cli("schema", "scenaro", cwd=example)
+    assert done.code == 2 and "did you mean 'scenario'" in done.err
+    cli("run", "-k", "refund-damaged-order", cwd=example)
+    done = cli("show", cwd=example)
+    assert done.code == 0 and "refund-damaged-order" in done.out
+    done = cli("show", "refund-damaged-order", cwd=example)
+    assert done.code == 0
+    assert "lookup_order" in done.out and "issue_refund" in done.out
+
+
+def test_keyword_selection_and_no_match(example):
+    done = cli("run", "-k", "above-limit", "--no-junit", "--no-json", cwd=example)
+    assert done.code == 0
+    assert "refund-above-limit-hands-off" in done.out and "refund-damaged-order" not in done.out
+    done = cli("run", "-k", "no-such-scenario", cwd=example)
+    assert done.code == 2 and "no scenarios selected" in done.err
+
+
+def test_crashing_agent_fails_only_its_own_scenario(tmp_path):
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG,
+        "bot.py": """
+            def run(task, tools):
+                if task.text == "crash":
+                    raise RuntimeError("kaput")
+                return "fine"
+        """,
+        "scenarios/s.yaml": """
+            scenarios:
+              - {id: ok-one, input: hello, expect: {output: {contains: fine}}}
+              - {id: crashes, input: crash}
+              - {id: ok-two, input: again, expect: {output: {contains: fine}}}
+        """,
+    })
+    done = cli("run", cwd=tmp_path)
+    assert done.code == 1
+    data = json.loads((tmp_path / "reports" / "results.json").read_text())
+    outcomes = {r["scenario_id"]: r["outcome"] for r in data["results"]}
+    assert outcomes == {"ok-one": "passed", "crashes": "error", "ok-two": "passed"}
+    assert "RuntimeError: kaput" in done.out
+    assert "Traceback" not in done.err
+
+
+def test_bad_input_is_one_line_per_problem_and_exit_2(tmp_path):
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG,
+        "bot.py": "def run(task): return 'x'\n",
+        "scenarios/a.yaml": """
+            id: a
+            input: hi
+            expect:
+              tools:
+                calls:
+                  - lookpu: {id: "1"}
+              outptu: {contains: x}
+        """,
+        "scenarios/b.yaml": "id: b\ninput: [unclosed\n",
+    })
+    done = cli("run", cwd=tmp_path)
+    assert done.code == 2
+    assert "Traceback" not in done.err
+    lines = [line for line in done.err.splitlines() if line.startswith("error:")]
+    assert any("scenarios/a.yaml:" in line and "outptu" in line and "did you mean 'output'" in line for line in lines)
+    assert any("lookpu" in line and "did you mean 'lookup'" in line for line in lines)
+    assert any("scenarios/b.yaml:" in line for line in lines)
+    assert not (tmp_path / "reports" / "results.json").exists()
+
+
+def test_entrypoint_that_does_not_import_is_bad_input(tmp_path):
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG,
+        "bot.py": "import not_a_module_anywhere\n",
+        "scenarios/a.yaml": "id: a\ninput: hi\n",
+    })
+    done = cli("run", cwd=tmp_path)
+    assert done.code == 2
+    assert "agentcheck.yaml:" in done.err and "does not import" in done.err
+    assert "Traceback" not in done.err
+
+
+def test_failed_gate_exits_1_and_prints_measured_against_threshold(tmp_path):
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG + """
+gates:
+  - name: cheap enough
+    max_mean_tool_calls: 0.5
+""",
+        "bot.py": "def run(task, tools):\n    tools.lookup(id='1')\n    return 'ok'\n",
+        "scenarios/a.yaml": "id: a\ninput: hi\nfixtures:\n  lookup: [{returns: 1}]\n",
+    })
+    done = cli("run", cwd=tmp_path)
+    assert done.code == 1
+    assert "cheap enough" in done.out and "0.5" in done.out
+
+
+def test_init_scaffolds_a_project_that_passes(tmp_path):
+    done = cli("init", "proj", cwd=tmp_path)
+    assert done.code == 0
+    done = cli("run", cwd=tmp_path / "proj")
+    assert done.code == 0, done.out + done.err
+    again = cli("init", "proj", cwd=tmp_path)
+    assert again.code == 2 and "already exists" in again.err
+
+
+def test_interrupted_run_keeps_finished_results(tmp_path):
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG.replace("timeout_s: 5", "timeout_s: 60, concurrency: 4"),
+        "bot.py": """
+            import time
+            def run(task):
+                if task.text == "slow":
+                    time.sleep(30)
+                return "done"
+        """,
+        "scenarios/a.yaml": """
+            scenarios:
+              - {id: fast-1, input: a}
+              - {id: fast-2, input: b}
+              - {id: slow, input: slow}
+        """,
+    })
+    proc = subprocess.Popen([agentcheck_exe(), "run"], cwd=tmp_path, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    stream = None
+    while time.time() < deadline:
+        found = list((tmp_path / "reports" / "runs").glob("*/results.jsonl"))
+        if found and found[0].read_text().count('"type": "result"') >= 2:
+            stream = found[0]
+            break
+        time.sleep(0.05)
+    assert stream is not None, "the fast results never reached disk"
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, out + err
+    data = json.loads((tmp_path / "reports" / "results.json").read_text())
+    assert sorted(r["scenario_id"] for r in data["results"]) == ["fast-1", "fast-2"]
+    assert data["summary"]["interrupted"] is True
