@@ -228,6 +228,23 @@ def run(options: RunOptions) -> RunSummary:
         interrupted = True
     finally:
         summary = session.summary(interrupted)
-        for reporter in session.reporters:
-            reporter.finish(summary)
+        _finish_all(session.reporters, summary)
     return summary
+
+
+def _finish_all(reporters: list[Reporter], summary: RunSummary) -> None:
+    """Every reporter gets to finish even if one fails (a full disk must not hide the console
+    summary); the first failure is raised afterwards, as an internal error."""
+    for reporter in reporters:
+        path = getattr(reporter, "path", None)
+        kind = getattr(reporter, "kind", None)
+        if path is not None and kind is not None:
+            summary.reports[kind] = str(path)
+    failures: list[BaseException] = []
+    for reporter in reporters:
+        try:
+            reporter.finish(summary)
+        except Exception as exc:
+            failures.append(exc)
+    if failures:
+        raise failures[0]

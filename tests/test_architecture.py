@@ -73,3 +73,12 @@ def test_all_lists_exactly_the_lazy_exports():
     from agentcheck import _EXPORTS
 
     assert set(agentcheck.__all__) == {"__version__", *_EXPORTS}
+
+
+def test_serialising_never_fails_on_non_finite_numbers():
+    from agentcheck.serialize import dumps, to_data
+    from agentcheck.verdict import GateCheck
+
+    check = GateCheck(metric="max_p95_cost_usd", threshold=1.0, measured=float("nan"), passed=True)
+    assert to_data(check)["measured"] is None
+    assert '"threshold": 1.0' in dumps([check, float("inf")])

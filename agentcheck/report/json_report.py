@@ -71,6 +71,9 @@ def atomic_writer(path: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
 class JsonReporter:
     """Writes the results document to `path` at finish, reading results back from `log`."""
 
+    kind = "json"
+    """The key this reporter's path is listed under in `RunSummary.reports`."""
+
     def __init__(self, path: Path, log: ResultLog):
         self.path = Path(path)
         self.log = log

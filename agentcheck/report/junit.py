@@ -121,6 +121,9 @@ class _Suite:
 class JUnitReporter:
     """Writes the JUnit XML report to `path` at finish, reading results back from `log`."""
 
+    kind = "junit"
+    """The key this reporter's path is listed under in `RunSummary.reports`."""
+
     def __init__(self, path: Path, log: ResultLog, *, strict: bool = False, project_root: Path):
         self.path = Path(path)
         self.log = log

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentcheck.report.stream import read_log
-from agentcheck.serialize import _encode, dumps
+from agentcheck.serialize import dumps, to_data
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -60,13 +60,9 @@ def as_text(value: Any) -> str:
 def safe_data(obj: Any) -> Any:
     """The JSON-able form of `obj`, with non-finite floats (NaN, inf) as null instead of an error.
 
-    `serialize.dumps` refuses NaN; a gate measuring an undefined metric must not cost us the report.
+    Kept as the reporters' name for `serialize.to_data`, which already maps NaN to null.
     """
-    try:
-        return json.loads(dumps(obj))
-    except ValueError:
-        text = json.dumps(obj, default=_encode, ensure_ascii=False, allow_nan=True)
-        return json.loads(text, parse_constant=lambda _name: None)
+    return to_data(obj)
 
 
 def clip(text: str, limit: int = VALUE_LIMIT) -> str:
