@@ -53,6 +53,14 @@ PATTERN_MESSAGES: dict[str, str] = {}
 _MATCHER_PATH = re.compile(r"\[(\d+)\]|([^.\[\]]+)")
 
 
+def in_reading_order(problems: list[Problem]) -> list[Problem]:
+    """Problems grouped by file (in the order files were read), then by line, for top-down fixing."""
+    files: dict[str | None, int] = {}
+    for problem in problems:
+        files.setdefault(problem.file, len(files))
+    return sorted(problems, key=lambda p: (files[p.file], p.line or 0))
+
+
 def describe_value(value: Any) -> str:
     """A short rendering of what the user wrote, YAML-flavoured (true/null, not True/None)."""
     if value is None:
@@ -136,7 +144,9 @@ def _describe(kind: str, msg: str, value: Any, ctx: dict[str, Any]) -> tuple[str
         return f"expected {expected}{got}", hint
     if kind in _BOUNDS:
         key, words = _BOUNDS[kind]
-        return f"must be {words} {ctx.get(key)}{got}", None
+        bound = ctx.get(key)
+        shown = f"{bound:g}" if isinstance(bound, float) else bound
+        return f"must be {words} {shown}{got}", None
     if kind == "string_pattern_mismatch":
         pattern = str(ctx.get("pattern", ""))
         return PATTERN_MESSAGES.get(pattern, f"expected text matching {pattern}") + got, None
@@ -232,3 +242,48 @@ def json_schema_problem(schema: Any) -> tuple[KeyPath, str] | None:
     except SchemaError as exc:
         return tuple(exc.path), f"invalid JSON Schema: {exc.message}"
     return None
+
+
+def salvage(model: Any, data: Any, exc: ValidationError, placeholders: dict[str, Any], rounds: int = 8) -> Any:
+    """A model built from `data` minus the keys that failed validation, or None.
+
+    Shape problems are already reported; salvaging lets the loaders still check the valid rest
+    (tool and agent names, fixture files, matchers) so one run shows every problem. Keys are only
+    ever dropped, never list items, so key paths and lines in later problems still point at the
+    user's file. A missing required top-level key is filled from `placeholders`.
+    """
+    from pydantic import ValidationError
+
+    for _ in range(rounds):
+        for error in exc.errors(include_url=False):
+            loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and p.startswith(TAG_PREFIX)))
+            if error["type"] == "missing":
+                if len(loc) == 1 and loc[0] in placeholders:
+                    data = {**data, loc[0]: placeholders[loc[0]]}
+                    continue
+                loc = loc[:-1]
+            keys = [i for i, part in enumerate(loc) if isinstance(part, str)]
+            if not keys:
+                return None
+            data = _without(data, loc[: keys[-1] + 1])
+        try:
+            return model.model_validate(data)
+        except ValidationError as again:
+            exc = again
+    return None
+
+
+def _without(data: Any, path: tuple[Any, ...]) -> Any:
+    """`data` with the key at `path` removed, copying only the containers along the path."""
+    if not path:
+        return data
+    head, rest = path[0], path[1:]
+    if isinstance(data, dict) and head in data:
+        if not rest:
+            return {k: v for k, v in data.items() if k != head}
+        return {**data, head: _without(data[head], rest)}
+    if isinstance(data, list) and isinstance(head, int) and 0 <= head < len(data) and rest:
+        copy = list(data)
+        copy[head] = _without(data[head], rest)
+        return copy
+    return data

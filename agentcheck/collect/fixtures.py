@@ -113,7 +113,7 @@ class FixtureFiles:
     def _load(self, path: Path, root: Path) -> dict[str, ToolFixture] | None:
         from pydantic import ValidationError
 
-        from agentcheck.collect.errors import validation_problems
+        from agentcheck.collect.errors import salvage, validation_problems
         from agentcheck.collect.models import FixturesFileModel
 
         display = display_path(path, root)
@@ -128,13 +128,15 @@ class FixtureFiles:
             )
             return None
         doc = docs[0]
+        before = len(self.problems)
         try:
             model = FixturesFileModel.model_validate(doc.data)
         except ValidationError as exc:
             self.problems.extend(validation_problems(exc, file=display, lines=doc.lines, model=FixturesFileModel))
-            return None
+            model = salvage(FixturesFileModel, doc.data, exc, {"fixtures": {}})
+            if model is None:
+                return None
         ctx = DocContext(display, doc, self.problems)
-        before = len(self.problems)
         for tool in model.fixtures:
             self.check_tool(tool, ctx, ("fixtures", tool))
         fixtures = build_fixtures(model.fixtures, ctx, ("fixtures",))

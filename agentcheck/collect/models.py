@@ -193,6 +193,8 @@ Rate = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
 class GateModel(_Model):
     """A release gate: thresholds over a selection of results; breaking one fails the run."""
 
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": [name]} for name in GATE_METRICS]})
+
     name: Text = Field(description="Unique gate name, shown in reports.")
     select: SelectionModel = Field(default_factory=SelectionModel, description="Which results count.")
     min_pass_rate: Rate | None = Field(None, description=f"Lowest allowed {GATE_METRICS['min_pass_rate']}, 0..1.")
@@ -300,6 +302,8 @@ class RuleModel(ResponseModel):
 class FixtureMapModel(_Model):
     """A mocked tool answering by rules, then by call number, then with a default."""
 
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
     match: list[RuleModel] = Field(default_factory=list, description="Rules; the first whose `when` matches answers.")
     sequence: list[ResponseModel] = Field(
         default_factory=list, description="Answers by call number of this tool when no rule matched."
@@ -340,6 +344,8 @@ class MessageModel(_Model):
 
 class InputModel(_Model):
     """A conversation and/or structured data for the agent."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["messages"]}, {"required": ["data"]}]})
 
     messages: list[MessageModel] | None = Field(None, min_length=1, description="The conversation so far.")
     data: AnyValue = Field(None, description="Structured input, passed to the agent as written.")

@@ -50,10 +50,10 @@ def load_project(config: Path | None, *, cwd: Path) -> Project:
     root = config.absolute().parent.resolve()
     display = display_path(config, root)
     docs, problems = load_yaml_file(config, display)
-    if problems:
+    if problems and not docs:
         raise BadInput(problems)
     doc = _single_document(docs, display)
-    return _build(doc, config, root, display)
+    return _build(doc, config, root, display, problems)
 
 
 def _locate(config: Path | None, cwd: Path) -> Path:
@@ -103,19 +103,26 @@ def _single_document(docs: list[YamlDoc], display: str) -> YamlDoc:
     return docs[0]
 
 
-def _build(doc: YamlDoc, config: Path, root: Path, display: str) -> Project:
+def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: list[Problem]) -> Project:
+    """Validate, cross-check and build; YAML-level problems (duplicate keys) join the others."""
     from pydantic import ValidationError
 
-    from agentcheck.collect.errors import validation_problems
+    from agentcheck.collect.errors import in_reading_order, salvage, validation_problems
     from agentcheck.collect.models import ProjectModel
 
+    problems = list(yaml_problems)
     try:
         model = ProjectModel.model_validate(doc.data)
     except ValidationError as exc:
-        raise BadInput(validation_problems(exc, file=display, lines=doc.lines, model=ProjectModel)) from None
-    problems = _check(model, doc, display)
+        problems += validation_problems(exc, file=display, lines=doc.lines, model=ProjectModel)
+        # Check the well-formed rest too, so one run reports every problem.
+        salvaged = salvage(ProjectModel, doc.data, exc, {"version": 1})
+        if salvaged is None:
+            raise BadInput(in_reading_order(problems)) from None
+        model = salvaged
+    problems += _check(model, doc, display)
     if problems:
-        raise BadInput(problems)
+        raise BadInput(in_reading_order(problems))
 
     def source(*path: str | int) -> SourceRef:
         return SourceRef(display, doc.line(path))
@@ -216,7 +223,10 @@ def _check(model: ProjectModel, doc: YamlDoc, display: str) -> list[Problem]:
     def problem(path: KeyPath, message: str, hint: str | None = None) -> None:
         problems.append(Problem(display, doc.line(path), render_path(path), message, hint))
 
-    catalog = list(model.tools)
+    # Names as written, so an entry dropped for a shape problem is not also reported as unknown.
+    raw = doc.data
+    catalog = list(raw["tools"]) if isinstance(raw.get("tools"), dict) else list(model.tools)
+    agent_names = list(raw["agents"]) if isinstance(raw.get("agents"), dict) else list(model.agents)
     for name, agent in model.agents.items():
         if agent.kind not in KNOWN_AGENT_KINDS:
             problem(
@@ -224,14 +234,14 @@ def _check(model: ProjectModel, doc: YamlDoc, display: str) -> list[Problem]:
                 f"unknown agent kind '{agent.kind}'",
                 did_you_mean(agent.kind, KNOWN_AGENT_KINDS) or f"known kinds: {', '.join(KNOWN_AGENT_KINDS)}",
             )
-        elif agent.kind == "python" and agent.entrypoint is None:
+        elif agent.kind == "python" and agent.entrypoint is None and "entrypoint" not in raw["agents"][name]:
             problem(
                 ("agents", name),
                 f"agent '{name}' of kind python needs an entrypoint",
                 "add `entrypoint: module:function`",
             )
         for index, tool in enumerate(agent.tools or ()):
-            if tool not in model.tools:
+            if tool not in catalog:
                 problem(("agents", name, "tools", index), f"unknown tool '{tool}'", unknown_tool_hint(tool, catalog))
     for name, tool_spec in model.tools.items():
         found = json_schema_problem(tool_spec.parameters)
@@ -239,7 +249,6 @@ def _check(model: ProjectModel, doc: YamlDoc, display: str) -> list[Problem]:
             where, message = found
             problem(("tools", name, "parameters", *where), message)
     seen: dict[str, int] = {}
-    agent_names = list(model.agents)
     for index, gate in enumerate(model.gates):
         if gate.name in seen:
             first = doc.line(("gates", seen[gate.name]))
@@ -247,7 +256,7 @@ def _check(model: ProjectModel, doc: YamlDoc, display: str) -> list[Problem]:
         else:
             seen[gate.name] = index
         for position, agent_name in enumerate(gate.select.agents):
-            if agent_name not in model.agents:
+            if agent_name not in agent_names:
                 problem(
                     ("gates", index, "select", "agents", position),
                     f"unknown agent '{agent_name}'",

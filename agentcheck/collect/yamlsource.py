@@ -127,8 +127,10 @@ def _loader_class() -> Any:
     from yaml.nodes import ScalarNode, SequenceNode
 
     base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    implicit_rules = {key: tuple(rules) for key, rules in base.yaml_implicit_resolvers.items()}
-    wildcard = implicit_rules.pop(None, ())
+    resolvers = base.yaml_implicit_resolvers
+    wildcard = tuple(resolvers.get(None, ()))
+    implicit_rules = {key: (*rules, *wildcard) for key, rules in resolvers.items() if key is not None}
+    get_rules = implicit_rules.get
 
     class _FastLoader(base):  # type: ignore[misc, valid-type]
         def descend_resolver(self, current_node: Any, current_index: Any) -> None:
@@ -140,7 +142,7 @@ def _loader_class() -> Any:
         def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
             if kind is ScalarNode:
                 if implicit[0]:
-                    for tag, regexp in implicit_rules.get(value[:1], ()) + wildcard:
+                    for tag, regexp in get_rules(value[:1], wildcard):
                         if regexp.match(value):
                             return str(tag)
                 return _STR
@@ -232,7 +234,7 @@ class _Builder:
         out = []
         append = out.append
         for index, item in enumerate(node.value):
-            item_path = (*path, index)
+            item_path = path + (index,)  # noqa: RUF005 - concatenation is faster on this hot path
             lines[item_path] = item.start_mark.line + 1
             if item.tag == _STR and item.id == "scalar":
                 append(item.value)
@@ -244,20 +246,21 @@ class _Builder:
         if node.tag != _MAP:
             self._problem(node, path, f"unsupported YAML tag {node.tag!r}", "use a plain mapping")
         lines = self.lines
+        build = self.build
         out: dict[str, Any] = {}
         merges: list[Any] = []
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
+            key_tag = key_node.tag
+            if key_tag == _STR and key_node.id == "scalar":
+                key = key_node.value
+            elif key_tag == _MERGE:
                 merges.append(value_node)
                 continue
-            if key_node.tag == _STR and key_node.id == "scalar":
-                key = key_node.value
             else:
                 key = self._key(key_node, path)
                 if key is None:
                     continue
-            key_path = (*path, key)
-            line = key_node.start_mark.line + 1
+            key_path = path + (key,)  # noqa: RUF005 - concatenation is faster on this hot path
             if key in out:
                 first = lines.get(key_path)
                 self._problem(
@@ -267,11 +270,11 @@ class _Builder:
                     "remove one of them; YAML would silently keep only the last",
                 )
                 continue
-            lines[key_path] = line
+            lines[key_path] = key_node.start_mark.line + 1
             if value_node.tag == _STR and value_node.id == "scalar":
                 out[key] = value_node.value
             else:
-                out[key] = self.build(value_node, key_path)
+                out[key] = build(value_node, key_path)
         for merge in merges:
             self._merge(out, merge, path)
         return out
