@@ -216,7 +216,11 @@ class _Session:
 
 def run(options: RunOptions) -> RunSummary:
     """Run the selected scenarios and return the summary; raises BadInput before anything runs."""
-    prepared = prepare(options)
+    return run_prepared(prepare(options), options)
+
+
+def run_prepared(prepared: Prepared, options: RunOptions) -> RunSummary:
+    """Run what `prepare` loaded (the run phase alone, for callers that load once)."""
     session = _Session(prepared, options)
     plan = session.plan()
     for reporter in session.reporters:

@@ -76,19 +76,19 @@ def make_project(root: Path, n: int) -> None:
 
 def child(n: int, root: Path) -> None:
     """Runs in its own process: load, run, report; prints one JSON line of figures."""
-    from agentcheck.session import RunOptions, build_setup, load, run
+    from agentcheck.session import RunOptions, prepare, run_prepared
 
     options = RunOptions(cwd=root)
     t0 = time.perf_counter()
-    project, scenarios = load(options)
-    build_setup(project, scenarios)
+    prepared = prepare(options)
     load_s = time.perf_counter() - t0
+    load_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     t1 = time.perf_counter()
-    summary = run(options)
+    summary = run_prepared(prepared, options)
     total_s = time.perf_counter() - t1
     assert summary.counts["passed"] == n, summary.counts
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"n": n, "load_s": load_s, "run_s": total_s, "peak_mb": peak_mb,
+    print(json.dumps({"n": n, "load_s": load_s, "run_s": total_s, "peak_mb": peak_mb, "load_mb": load_mb,
                       "exit": summary.exit_code}))
 
 
@@ -104,7 +104,7 @@ def startup_seconds(repeat: int = 10) -> float:
 
 def main(sizes: list[int]) -> None:
     print(f"agentcheck benchmark: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print(f"{'N':>7} {'load s':>8} {'run s':>8} {'runs/s':>9} {'overhead/run':>13} {'peak RSS':>9}")
+    print(f"{'N':>7} {'load s':>8} {'run s':>8} {'runs/s':>9} {'overhead/run':>13} {'RSS loaded':>11} {'peak RSS':>9}")
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
@@ -117,7 +117,7 @@ def main(sizes: list[int]) -> None:
             fig = json.loads(out.stdout.strip().splitlines()[-1])
         rate = n / fig["run_s"]
         print(f"{n:>7} {fig['load_s']:>8.2f} {fig['run_s']:>8.2f} {rate:>9.0f} "
-              f"{fig['run_s'] / n * 1e6:>10.0f} µs {fig['peak_mb']:>6.0f} MB")
+              f"{fig['run_s'] / n * 1e6:>10.0f} µs {fig['load_mb']:>8.0f} MB {fig['peak_mb']:>6.0f} MB")
     print(f"agentcheck --help: {startup_seconds() * 1000:.0f} ms (median of 10)")
 
 

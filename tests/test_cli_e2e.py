@@ -194,7 +194,7 @@ def test_interrupted_run_keeps_finished_results(tmp_path):
     stream = None
     while time.time() < deadline:
         found = list((tmp_path / "reports" / "runs").glob("*/results.jsonl"))
-        if found and found[0].read_text().count('"type": "result"') >= 2:
+        if found and sum('"result"' in line for line in found[0].read_text().splitlines()) >= 2:
             stream = found[0]
             break
         time.sleep(0.05)

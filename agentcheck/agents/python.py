@@ -1,7 +1,7 @@
 """The `python` adapter: an importable callable `module:function`, sync or async.
 
-The callable takes `(task)`, `(task, tools)` or `(task, tools, context)`. A sync callable runs in its
-own daemon thread, so a hung agent cannot block the event loop or other scenarios; when its timeout
+The callable takes `(task)`, `(task, tools)` or `(task, tools, context)`. A sync callable runs on an
+agent thread of its own, so a hung agent cannot block the event loop or other scenarios; when its timeout
 passes, the run is stopped and its next tool call raises RunStopped.
 """
 
@@ -11,9 +11,11 @@ import asyncio
 import contextlib
 import importlib
 import inspect
+import queue
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +88,40 @@ class PythonAgent:
         return await _in_thread(self.func, args)
 
 
+class _AgentThreads:
+    """A cached pool of daemon threads for sync agents.
+
+    Threads are reused (starting one per run costs more than a whole instant run), and a new one is
+    started whenever none is idle, so an agent that hangs forever keeps its thread without starving
+    the runs after it. Idle threads wait on the queue; as daemons they never delay exit.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._idle = 0
+
+    def submit(self, job: Callable[[], None]) -> None:
+        with self._lock:
+            spawn = self._idle == 0
+            if not spawn:
+                self._idle -= 1
+        if spawn:
+            threading.Thread(target=self._work, daemon=True, name="agentcheck-agent").start()
+        self._jobs.put(job)
+
+    def _work(self) -> None:
+        while True:
+            self._jobs.get()()
+            with self._lock:
+                self._idle += 1
+
+
+_THREADS = _AgentThreads()
+
+
 async def _in_thread(func: Any, args: tuple[Any, ...]) -> Any:
-    """Run a sync callable in a daemon thread; the awaiting task can be cancelled (timeout)
+    """Run a sync callable on an agent thread; the awaiting task can be cancelled (timeout)
     without waiting for the thread, which a hung agent would never finish."""
     loop = asyncio.get_running_loop()
     future: asyncio.Future[Any] = loop.create_future()
@@ -111,5 +145,5 @@ async def _in_thread(func: Any, args: tuple[Any, ...]) -> Any:
         with contextlib.suppress(RuntimeError):
             loop.call_soon_threadsafe(settle, *outcome)
 
-    threading.Thread(target=work, daemon=True, name="agentcheck-agent").start()
+    _THREADS.submit(work)
     return await future

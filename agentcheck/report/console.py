@@ -85,9 +85,15 @@ class ConsoleReporter:
     @property
     def console(self) -> Console:
         if self._console is None:
+            import os
+
             from rich.console import Console
 
-            self._console = Console()
+            console = Console()
+            if not console.is_terminal and "COLUMNS" not in os.environ:
+                # CI logs are wide; rich's 80-column default would wrap every failure message.
+                console = Console(width=160)
+            self._console = console
         return self._console
 
     # -- live ---------------------------------------------------------------------------------------

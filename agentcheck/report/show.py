@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentcheck.report.stream import read_log
-from agentcheck.serialize import dumps, to_data
+from agentcheck.serialize import encode, to_data
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -49,8 +49,8 @@ def as_text(value: Any) -> str:
     try:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return repr(value)  # what JSON would say, without the encoder's overhead
-        return dumps(value)
-    except (TypeError, ValueError):  # NaN and friends: serialize refuses them
+        return json.dumps(value, ensure_ascii=False, default=encode)  # spaced: this is for people
+    except (TypeError, ValueError):  # circular data and friends
         try:
             return repr(value)
         except Exception:

@@ -10,12 +10,11 @@ last (absent when the run was killed hard).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentcheck.serialize import dumps
+from agentcheck.serialize import dumps, loads
 from agentcheck.verdict import RunPlan, RunSummary, ScenarioResult
 
 
@@ -56,7 +55,7 @@ class ResultLog:
         with self.path.open("rb") as handle:
             for _, offset in sorted(self._offsets):
                 handle.seek(offset)
-                yield json.loads(handle.readline())["result"]
+                yield loads(handle.readline())["result"]
 
 
 def read_log(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, Any] | None]:
@@ -67,8 +66,8 @@ def read_log(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]], d
     with path.open("rb") as handle:
         for raw in handle:
             try:
-                record = json.loads(raw)
-            except json.JSONDecodeError:
+                record = loads(raw)
+            except ValueError:
                 break  # a run killed mid-write leaves at most one partial line, at the end
             kind = record.get("type")
             if kind == "plan":
