@@ -46,6 +46,7 @@ class AgentSpec:
     """The catalog tools this agent may see; None means all of them."""
     options: dict[str, Any] = field(default_factory=dict)
     timeout_s: float | None = None
+    description: str = ""
     source: SourceRef | None = None
 
 

@@ -99,7 +99,7 @@ def _fail(kind: str, message: str) -> PydanticCustomError:
 class BudgetModel(_Model):
     """Per-run caps; a run exceeding one fails the `budget` check. Unset caps are unlimited."""
 
-    max_steps: Count | None = Field(None, description="Most agent steps (model turns) per run.")
+    max_steps: Count | None = Field(None, description="Most steps per run; a step is one tool call or one model call.")
     max_tool_calls: Count | None = Field(None, description="Most tool calls per run.")
     max_model_calls: Count | None = Field(None, description="Most model API calls per run.")
     max_input_tokens: Count | None = Field(None, description="Most input (prompt) tokens per run.")

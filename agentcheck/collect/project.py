@@ -147,6 +147,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
             tools=tuple(spec.tools) if spec.tools is not None else None,
             options=dict(spec.options),
             timeout_s=spec.timeout_s,
+            description=spec.description or "",
             source=source("agents", name),
         )
         for name, spec in model.agents.items()
