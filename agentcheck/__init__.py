@@ -22,8 +22,8 @@ _EXPORTS: dict[str, str] = {
     "AgentInput": "agentcheck.scenario",
     "ToolBox": "agentcheck.agents.base",
     "RunContext": "agentcheck.agents.base",
-    "ToolCallError": "agentcheck.run.signals",
-    "RunStopped": "agentcheck.run.signals",
+    "ToolCallError": "agentcheck.runner.signals",
+    "RunStopped": "agentcheck.runner.signals",
     # the vocabulary
     "Scenario": "agentcheck.scenario",
     "Budget": "agentcheck.scenario",
@@ -78,7 +78,7 @@ if TYPE_CHECKING:
     from agentcheck.exitcodes import ExitCode
     from agentcheck.problems import BadInput, Problem
     from agentcheck.report.base import Reporter
-    from agentcheck.run.signals import RunStopped, ToolCallError
+    from agentcheck.runner.signals import RunStopped, ToolCallError
     from agentcheck.scenario import AgentInput, Budget, Scenario
     from agentcheck.session import RunOptions, run
     from agentcheck.trace import ModelCallEvent, ToolCallEvent, Trace

@@ -47,7 +47,7 @@ class RunOptions:
 class Prepared:
     project: Project
     scenarios: list[Scenario]
-    setup: object  # agentcheck.run.execute.RunSetup, imported lazily
+    setup: object  # agentcheck.runner.execute.RunSetup, imported lazily
 
 
 def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
@@ -67,8 +67,8 @@ def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
 def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | None = None) -> object:
     """Build every agent the scenarios use, reporting all that fail to load as bad input."""
     from agentcheck.agents.base import Agent, AgentLoadError, build_agent
-    from agentcheck.run.execute import RunSetup
-    from agentcheck.run.gateway import ToolCatalog
+    from agentcheck.runner.execute import RunSetup
+    from agentcheck.runner.gateway import ToolCatalog
 
     agents: dict[str, Agent] = {}
     problems: list[Problem] = []
@@ -172,7 +172,7 @@ class _Session:
 
     async def run_one(self, scenario: Scenario) -> ScenarioResult:
         from agentcheck.judge.judge import judge, skipped_result
-        from agentcheck.run.execute import execute
+        from agentcheck.runner.execute import execute
 
         if scenario.skip is not None:
             return skipped_result(scenario)
@@ -180,7 +180,7 @@ class _Session:
         return judge(scenario, trace)
 
     async def run_all(self) -> None:
-        from agentcheck.run.scheduler import run_bounded
+        from agentcheck.runner.scheduler import run_bounded
 
         self.not_started = await run_bounded(
             self.prepared.scenarios,

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from agentcheck.project import AgentSpec, ToolSpec
-from agentcheck.run.execute import RunSetup
-from agentcheck.run.gateway import ToolCatalog
+from agentcheck.runner.execute import RunSetup
+from agentcheck.runner.gateway import ToolCatalog
 from agentcheck.scenario import (
     AgentInput,
     Budget,

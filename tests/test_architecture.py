@@ -14,7 +14,7 @@ PACKAGE = Path(agentcheck.__file__).parent
 
 LAYERS = {
     "collect": 1,
-    "run": 2,
+    "runner": 2,
     "agents": 2,
     "judge": 3,
     "report": 4,
@@ -86,3 +86,15 @@ def test_serialising_never_fails_on_non_finite_numbers():
         {"metric": "max_p95_cost_usd", "threshold": 1.0, "measured": None, "passed": True},
         None,
     ]
+
+
+def test_run_is_the_function_even_after_every_subpackage_loaded():
+    """A subpackage named like a public function would shadow it once imported."""
+    import importlib
+
+    for path in PACKAGE.rglob("*.py"):
+        module = "agentcheck." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
+        if not module.endswith("__main__"):
+            importlib.import_module(module.removesuffix(".__init__"))
+    for name in agentcheck.__all__:
+        assert not isinstance(getattr(agentcheck, name), type(agentcheck)), name

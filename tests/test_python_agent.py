@@ -9,8 +9,8 @@ import pytest
 
 from agentcheck.agents.base import AgentLoadError, build_agent
 from agentcheck.project import AgentSpec
-from agentcheck.run.execute import RunSetup, execute
-from agentcheck.run.gateway import ToolCatalog
+from agentcheck.runner.execute import RunSetup, execute
+from agentcheck.runner.gateway import ToolCatalog
 from tests.run_helpers import CATALOG, fixture, scenario, value
 
 

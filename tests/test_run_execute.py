@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import time
 
-from agentcheck.run.execute import execute
-from agentcheck.run.signals import ToolCallError
+from agentcheck.runner.execute import execute
+from agentcheck.runner.signals import ToolCallError
 from agentcheck.scenario import Budget
 from agentcheck.trace import StopKind, ToolStatus
 from tests.run_helpers import AsyncFuncAgent, FuncAgent, error, fixture, scenario, setup, value

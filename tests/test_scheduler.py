@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from agentcheck.run.scheduler import run_bounded
+from agentcheck.runner.scheduler import run_bounded
 
 
 def test_runs_at_most_n_at_once_and_delivers_in_finishing_order():

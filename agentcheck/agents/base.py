@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from agentcheck.project import AgentSpec
-from agentcheck.run.clock import VirtualClock
-from agentcheck.run.gateway import ToolGateway, ToolResponse
-from agentcheck.run.signals import ToolCallError
+from agentcheck.runner.clock import VirtualClock
+from agentcheck.runner.gateway import ToolGateway, ToolResponse
+from agentcheck.runner.signals import ToolCallError
 from agentcheck.scenario import AgentInput
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from agentcheck.run.budget import exceeded_after_step, exceeded_before_step
-from agentcheck.run.clock import VirtualClock
-from agentcheck.run.signals import RunStopped
+from agentcheck.runner.budget import exceeded_after_step, exceeded_before_step
+from agentcheck.runner.clock import VirtualClock
+from agentcheck.runner.signals import RunStopped
 from agentcheck.scenario import Budget
 from agentcheck.trace import ModelCallEvent, StopKind, StopReason, ToolCallEvent, ToolStatus, Trace
 

@@ -18,9 +18,9 @@ from typing import Any, Protocol
 
 from agentcheck.calls import format_call
 from agentcheck.project import ToolSpec
-from agentcheck.run.fixtures import FixtureBook
-from agentcheck.run.recorder import RunRecorder
-from agentcheck.run.signals import RunStopped, ToolCallError
+from agentcheck.runner.fixtures import FixtureBook
+from agentcheck.runner.recorder import RunRecorder
+from agentcheck.runner.signals import RunStopped, ToolCallError
 from agentcheck.trace import ErrorInfo, StopKind, ToolCallEvent, ToolStatus
 
 

@@ -16,11 +16,11 @@ from typing import Any
 
 from agentcheck.agents.base import Agent, RunContext, ToolBox
 from agentcheck.project import AgentSpec
-from agentcheck.run.clock import VirtualClock
-from agentcheck.run.fixtures import FixtureBook
-from agentcheck.run.gateway import PolicyHook, ToolCatalog, ToolGateway
-from agentcheck.run.recorder import RunRecorder
-from agentcheck.run.signals import RunStopped
+from agentcheck.runner.clock import VirtualClock
+from agentcheck.runner.fixtures import FixtureBook
+from agentcheck.runner.gateway import PolicyHook, ToolCatalog, ToolGateway
+from agentcheck.runner.recorder import RunRecorder
+from agentcheck.runner.signals import RunStopped
 from agentcheck.scenario import Scenario
 from agentcheck.trace import StopKind, Trace
 
