@@ -32,6 +32,10 @@ class ToolSpec:
     writes: bool = False
     risk: RiskTier = RiskTier.LOW
     source: SourceRef | None = None
+    timeout_s: float | None = None
+    """How long a call may take before it fails with ToolTimeout (simulated latency counts)."""
+    idempotency_key: str | None = None
+    """The argument carrying an idempotency key: a retry with the same key is applied once."""
 
 
 @dataclass(slots=True)
@@ -60,6 +64,7 @@ GATE_METRICS: dict[str, str] = {
     "max_mean_tokens": "mean tokens",
     "max_p95_tokens": "p95 tokens",
     "max_mean_tool_calls": "mean tool calls",
+    "max_attack_success_rate": "targeted attack success rate (injection drills)",
 }
 """Every threshold a gate may set, with the name reports print for its measured value."""
 

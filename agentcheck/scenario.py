@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentcheck.matchers import ArgMode, Matcher
+
+if TYPE_CHECKING:
+    from agentcheck.drillspec import DrillSpec, InjectionExpectations, ResilienceExpectations
+    from agentcheck.faults import LatencyDist
+    from agentcheck.state import StateOp, StateTable, TableExpectation
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,8 @@ class ToolErrorSpec:
     error_class: str
     message: str
     status: int | None = None
+    retry_after: str | None = None
+    """The Retry-After header a throttle sends: delta-seconds or an HTTP date."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +63,18 @@ class FixtureResponse:
     error: ToolErrorSpec | None = None
     latency_ms: float = 0.0
     source: SourceRef | None = None
+    chance: float | None = None
+    """Probability (seeded per run) that this response applies; otherwise resolution moves on."""
+    latency: LatencyDist | None = None
+    """A latency distribution drawn from the run's seeded generator, instead of `latency_ms`."""
+    fault: str | None = None
+    """The fault kind this response simulates (agentcheck.faults), shown in the trace."""
+    timeout: bool = False
+    """The call outlasts the tool's timeout and fails with ToolTimeout."""
+    duplicate: bool = False
+    """The same value is delivered again as the answer of this tool's next call."""
+    untrusted: bool = False
+    """The value carries third-party text (a planted injection); marked in the trace."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +96,10 @@ class ToolFixture:
     sequence: tuple[FixtureResponse, ...] = ()
     default: FixtureResponse | None = None
     source: SourceRef | None = None
+    state: StateOp | None = None
+    """Answer from the run's in-memory state (after rules and sequence, before the default)."""
+    handler: str | None = None
+    """'module:function' called as function(args, state) to answer (after rules and sequence)."""
 
 
 class TrajectoryMode(StrEnum):
@@ -158,7 +181,7 @@ BUDGET_FIELDS: tuple[str, ...] = (
     "max_wall_time_s",
 )
 
-CHECK_GROUPS: tuple[str, ...] = ("tools", "output", "budget", "contract")
+CHECK_GROUPS: tuple[str, ...] = ("tools", "output", "budget", "contract", "resilience", "state", "injection")
 """Names usable in `expect.advisory` to make a whole group of checks advisory."""
 
 
@@ -168,6 +191,9 @@ class Expectations:
     output: OutputExpectations | None = None
     budget: Budget = field(default_factory=Budget)
     advisory: frozenset[str] = frozenset()
+    resilience: ResilienceExpectations | None = None
+    state: dict[str, TableExpectation] | None = None
+    injection: InjectionExpectations | None = None
 
 
 @dataclass(slots=True)
@@ -187,3 +213,11 @@ class Scenario:
     index: int = 0
     extensions: dict[str, Any] = field(default_factory=dict)
     """Raw sections owned by later layers (policy, drills); kept so nothing the user wrote is lost."""
+    seed: int | None = None
+    """Seed of the run's random draws (fixture chances, latency distributions); None: from the id."""
+    state: dict[str, StateTable] = field(default_factory=dict)
+    """The in-memory tables stateful fixtures read and write, as they are before the run."""
+    drills: dict[str, DrillSpec] = field(default_factory=dict)
+    """Drills this scenario declares (run with every run), by drill kind."""
+    drill: str | None = None
+    """The drill this copy of a scenario runs under (`<id> [drill: throttle]`); None: the original."""

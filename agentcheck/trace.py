@@ -33,6 +33,8 @@ class ErrorInfo:
     error_class: str
     message: str
     status: int | None = None
+    retry_after: str | None = None
+    """The Retry-After a throttled call was answered with (seconds or an HTTP date)."""
 
 
 @dataclass(slots=True)
@@ -52,6 +54,12 @@ class ToolCallEvent:
     violation: str | None = None
     """A contract violation (arguments outside the schema, unknown tool), if any."""
     kind: str = "tool_call"
+    fault: str | None = None
+    """The simulated fault this call was answered with (throttle, timeout, ...), if any."""
+    untrusted: bool = False
+    """The result carries third-party text (an injection drill planted a payload in it)."""
+    replay_of: int | None = None
+    """An idempotent retry: the step whose result was replayed instead of writing again."""
 
 
 @dataclass(slots=True)
@@ -121,6 +129,8 @@ class Trace:
     output: Any = None
     totals: Totals = field(default_factory=Totals)
     stop: StopReason | None = None
+    state: dict[str, list[dict[str, Any]]] | None = None
+    """The stateful fixtures' tables at the end of the run; None when the scenario has none."""
 
     def tool_calls(self) -> list[ToolCallEvent]:
         return [e for e in self.events if isinstance(e, ToolCallEvent)]

@@ -76,6 +76,8 @@ class RunMetrics:
     latency_s: float
     tokens: int
     tool_calls: int
+    attack_succeeded: bool | None = None
+    """Injection drills: whether the attacker's goal happened; None for runs that were not attacked."""
 
     @classmethod
     def of(cls, result: ScenarioResult) -> RunMetrics:
@@ -90,7 +92,14 @@ class RunMetrics:
             latency_s=(totals.wall_time_ms / 1000.0) if totals else 0.0,
             tokens=totals.total_tokens if totals else 0,
             tool_calls=totals.tool_calls if totals else 0,
+            attack_succeeded=attack_succeeded(result),
         )
+
+
+def attack_succeeded(result: ScenarioResult) -> bool | None:
+    """From an attacked run's `injection.goal` check: did the attacker get what it asked for?"""
+    goal = next((c for c in result.checks if c.check == "injection.goal"), None)
+    return None if goal is None else not goal.passed
 
 
 @dataclass(slots=True)

@@ -46,6 +46,7 @@ class DocContext:
 
 def build_fixtures(specs: dict[str, Any], ctx: DocContext, base: KeyPath) -> dict[str, ToolFixture]:
     """Validated `fixtures:` (tool name -> list of rules or match/sequence/default) as ToolFixtures."""
+    from agentcheck.collect.drills import state_op
     from agentcheck.collect.models import FixtureMapModel
 
     out = {}
@@ -57,7 +58,10 @@ def build_fixtures(specs: dict[str, Any], ctx: DocContext, base: KeyPath) -> dic
             default = _response(spec.default, ctx, (*path, "default")) if spec.default is not None else None
         else:
             rules, sequence, default = _rules(spec, ctx, path), (), None
-        out[tool] = ToolFixture(tool, rules, sequence, default, source=ctx.source(path))
+        state = handler = None
+        if isinstance(spec, FixtureMapModel):
+            state, handler = state_op(spec), spec.handler
+        out[tool] = ToolFixture(tool, rules, sequence, default, source=ctx.source(path), state=state, handler=handler)
     return out
 
 
@@ -73,13 +77,16 @@ def _rules(rules: list[RuleModel], ctx: DocContext, path: KeyPath) -> tuple[Fixt
 
 
 def _response(response: ResponseModel, ctx: DocContext, path: KeyPath) -> FixtureResponse:
+    from agentcheck.collect.drills import response_extras
+
     error = response.error
-    return FixtureResponse(
+    built = FixtureResponse(
         value=response.returns,
         error=ToolErrorSpec(error.error_class, error.message, error.status) if error is not None else None,
         latency_ms=response.latency_ms,
         source=ctx.source(path),
     )
+    return response_extras(response, built, ctx, path)
 
 
 @dataclass(slots=True)

@@ -29,6 +29,10 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from agentcheck.collect.errors import PATTERN_MESSAGES, TAG_PREFIX
+from agentcheck.drillspec import DRILL_KINDS
+from agentcheck.faults import FAULT_KINDS
+from agentcheck.payloads import FAMILIES
+from agentcheck.state import STATE_OPS
 from agentcheck.project import GATE_METRICS
 from agentcheck.scenario import CHECK_GROUPS
 
@@ -38,7 +42,7 @@ KNOWN_AGENT_KINDS: tuple[str, ...] = ("python",)
 PROJECT_EXTENSIONS: tuple[str, ...] = ("policy", "pricing")
 """Project sections owned by later layers: accepted as written and kept in Project.extensions."""
 
-SCENARIO_EXTENSIONS: tuple[str, ...] = ("policy", "drills")
+SCENARIO_EXTENSIONS: tuple[str, ...] = ("policy",)
 """Scenario sections owned by later layers: accepted as written and kept in Scenario.extensions."""
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
@@ -163,6 +167,12 @@ class ToolModel(_Model):
     )
     writes: Bool = Field(False, description="Whether the tool has side effects (changes data).")
     risk: Literal["low", "medium", "high"] = Field("low", description="Risk tier, used by policies.")
+    timeout_s: Seconds | None = Field(
+        None, description="A call slower than this (simulated latency counts) fails with ToolTimeout."
+    )
+    idempotency_key: Str | None = Field(
+        None, description="For write tools: the argument carrying an idempotency key (a retry with it is applied once)."
+    )
 
 
 class DefaultsModel(_Model):
@@ -209,6 +219,9 @@ class GateModel(_Model):
     max_p95_tokens: Amount | None = Field(None, description=f"Highest allowed {GATE_METRICS['max_p95_tokens']}.")
     max_mean_tool_calls: Amount | None = Field(
         None, description=f"Highest allowed {GATE_METRICS['max_mean_tool_calls']}."
+    )
+    max_attack_success_rate: Rate | None = Field(
+        None, description=f"Highest allowed {GATE_METRICS['max_attack_success_rate']}, 0..1."
     )
 
     @model_validator(mode="after")
@@ -262,6 +275,77 @@ class ProjectModel(_Model):
 # --- fixtures ---------------------------------------------------------------------------------------
 
 
+class FaultModel(_Model):
+    """A simulated fault, with its options."""
+
+    kind: Literal[tuple(FAULT_KINDS)] = Field(  # type: ignore[valid-type]
+        description="; ".join(f"{k}: {v}" for k, v in FAULT_KINDS.items())
+    )
+    status: Annotated[int, Strict()] | None = Field(None, description="throttle: 429 or 503; http_error: 400..599.")
+    retry_after: Amount | None = Field(None, description="throttle: seconds to wait (default 1).")
+    http_date: Bool = Field(False, description="throttle: send Retry-After as an HTTP date instead of seconds.")
+    message: Str | None = Field(None, description="throttle/http_error: the error message.")
+    form: Literal["truncated_json", "wrong_types", "html", "list", "null", "not_found"] | None = Field(
+        None, description="malformed: truncated_json, wrong_types, html; empty: list, null, not_found."
+    )
+    age_s: Amount | None = Field(None, description="stale: how old `updated_at` is, in seconds (default 7 days).")
+    field: Str | None = Field(None, description="stale: the timestamp field (default updated_at).")
+    page_size: Annotated[int, Strict(), Field(ge=1)] | None = Field(None, description="partial: items on the page.")
+
+
+FaultSpec = either(
+    lambda v: "kind" if isinstance(v, str) else "dict" if isinstance(v, dict | BaseModel) else None,
+    "expected a fault kind or {kind: ..., options}",
+    kind=Literal[tuple(FAULT_KINDS)],
+    dict=FaultModel,
+)
+
+
+class LatencyModel(_Model):
+    """A latency distribution in milliseconds, drawn from the run's seeded generator."""
+
+    dist: Literal["uniform", "normal", "lognormal", "exponential"] = Field(description="The distribution.")
+    min: Amount | None = Field(None, description="uniform: lowest value.")
+    max: Amount | None = Field(None, description="uniform: highest value.")
+    mean: Amount | None = Field(None, description="normal, exponential: the mean.")
+    sd: Amount | None = Field(None, description="normal: the standard deviation.")
+    median: Amount | None = Field(None, description="lognormal: the median.")
+    sigma: Amount | None = Field(None, description="lognormal: the sigma of the underlying normal.")
+
+
+class StateOpModel(_Model):
+    """A stateful fixture: the tool reads or writes one in-memory table."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 5})
+
+    get: Text | None = Field(None, description=f"Table to read one row from: {STATE_OPS['get']}.")
+    list_: Text | None = Field(None, alias="list", description=f"Table to list: {STATE_OPS['list']}.")
+    insert: Text | None = Field(None, description=f"Table to insert into: {STATE_OPS['insert']}.")
+    update: Text | None = Field(None, description=f"Table to update: {STATE_OPS['update']}.")
+    delete: Text | None = Field(None, description=f"Table to delete from: {STATE_OPS['delete']}.")
+    key: Text | None = Field(None, description="The argument holding the row key (default: the table's key).")
+    where: list[Str] = Field(default_factory=list, description="list: the arguments to filter on.")
+    id_template: Text | None = Field(None, description="insert: the new key when none is given, e.g. R-{n}.")
+    set: dict[str, AnyValue] = Field(default_factory=dict, description="insert/update: extra fields to write.")
+
+    @model_validator(mode="after")
+    def _one_op(self) -> StateOpModel:
+        if len(self.ops()) != 1:
+            raise _fail("state_op", f"a stateful fixture names exactly one of {', '.join(STATE_OPS)}")
+        return self
+
+    def ops(self) -> dict[str, str]:
+        found = {op: getattr(self, "list_" if op == "list" else op) for op in STATE_OPS}
+        return {op: table for op, table in found.items() if table is not None}
+
+
+class StateTableModel(_Model):
+    """An in-memory table stateful fixtures read and write."""
+
+    key: Text = Field("id", description="The column that keys the rows.")
+    rows: list[dict[str, AnyValue]] = Field(default_factory=list, description="The rows before the run.")
+
+
 class ErrorModel(_Model):
     """An error the mocked tool raises instead of returning a value."""
 
@@ -278,14 +362,19 @@ class ResponseModel(_Model):
     returns: AnyValue = Field(None, description="The value the tool returns (any JSON value, null too).")
     error: ErrorModel | None = Field(None, description="The error the tool raises.")
     latency_ms: Amount = Field(0.0, description="Simulated latency before answering, in milliseconds.")
+    fault: FaultSpec | None = Field(None, description="A simulated fault (see docs/drills.md); uses `returns` as its base.")
+    chance: Rate | None = Field(None, description="Probability (seeded per run) that this answer applies, 0..1.")
+    latency: LatencyModel | None = Field(None, description="A seeded latency distribution, instead of latency_ms.")
 
     @model_validator(mode="after")
     def _one_answer(self) -> ResponseModel:
         has_returns = "returns" in self.model_fields_set
         if has_returns and self.error is not None:
             raise _fail("response_shape", "give either `returns` or `error`, not both")
-        if not has_returns and self.error is None:
-            raise _fail("response_shape", "a response needs `returns: <value>` or `error: {class, message}`")
+        if self.fault is not None and self.error is not None:
+            raise _fail("response_shape", "give either `fault` or `error`, not both")
+        if not has_returns and self.error is None and self.fault is None:
+            raise _fail("response_shape", "a response needs `returns: <value>`, `error: {class, message}` or `fault`")
         return self
 
 
@@ -309,11 +398,17 @@ class FixtureMapModel(_Model):
         default_factory=list, description="Answers by call number of this tool when no rule matched."
     )
     default: ResponseModel | None = Field(None, description="The answer when nothing else applies.")
+    state: StateOpModel | None = Field(None, description="Answer from the in-memory state (after match/sequence).")
+    handler: Str | None = Field(
+        None, pattern=ENTRYPOINT_PATTERN, description="'module:function' answering function(args, tables)."
+    )
 
     @model_validator(mode="after")
     def _answers_something(self) -> FixtureMapModel:
-        if not (self.match or self.sequence or self.default):
-            raise _fail("fixture_empty", "a fixture needs at least one of `match`, `sequence`, `default`")
+        if not (self.match or self.sequence or self.default or self.state or self.handler):
+            raise _fail(
+                "fixture_empty", "a fixture needs at least one of `match`, `sequence`, `default`, `state`, `handler`"
+            )
         return self
 
 
@@ -442,6 +537,65 @@ class ExpectModel(_Model):
     advisory: list[Literal[CHECK_GROUPS]] = Field(  # type: ignore[valid-type]
         default_factory=list, description="Check groups that report but never fail the scenario."
     )
+    max_retries: Count | None = Field(None, description="Most retries of any one tool after a failed call.")
+    max_retries_per_tool: dict[str, Count] = Field(default_factory=dict, description="Most retries, by tool.")
+    handoff: Bool | None = Field(None, description="true: the run must hand off; false: it must not.")
+    handoff_tools: list[Str] = Field(
+        default_factory=list, description="Tools that count as a hand-off (default: names with handoff/escalat/human)."
+    )
+    no_duplicate_writes: Bool | None = Field(None, description="No write applied twice with the same arguments.")
+    respect_retry_after: Bool | None = Field(None, description="Retries after a throttle wait the Retry-After.")
+    state: dict[str, TableExpectModel] | None = Field(None, description="End state of the in-memory tables.")
+
+
+class TableExpectModel(_Model):
+    """What one in-memory table must look like after the run."""
+
+    equals: list[dict[str, AnyValue]] | None = Field(None, description="Exactly these rows, in any order.")
+    contains: list[MatcherSpec] = Field(default_factory=list, description="Each must match at least one row.")
+    absent: list[MatcherSpec] = Field(default_factory=list, description="No row may match any of these.")
+    count: MatcherSpec = Field(None, description="Matcher over the number of rows, e.g. 1 or {$gte: 1}.")
+    unchanged: Bool = Field(False, description="The table is as it was before the run.")
+
+
+class PlantModel(_Model):
+    """Where the injection drill plants its payloads."""
+
+    tool: Text = Field(description="The tool whose results get the payload.")
+    field: Str | None = Field(None, description="Dotted path of a text field in the result; left out: every text field.")
+
+
+class GoalModel(_Model):
+    """The call an attacker wants the agent to make."""
+
+    tool: Text = Field(description="The tool the attacker wants called.")
+    args: MatcherSpec = Field(None, description="Matcher over its arguments (partial); left out: any call.")
+
+
+class PayloadModel(_Model):
+    """A scenario-authored injection payload."""
+
+    text: Text = Field(description="The payload text; {canary} is replaced by the payload's canary.")
+    goal: GoalModel | None = Field(None, description="The attacker's goal; met, the attack succeeded.")
+    markers: list[Str] = Field(default_factory=list, description="Attacker-only values; seen in a call, the goal happened.")
+
+
+class DrillModel(_Model):
+    """One failure drill for this scenario, with its own expectations or the default safety ones."""
+
+    tools: list[Str] = Field(default_factory=list, description="Tools the drill faults (default: every mocked tool).")
+    expect: ExpectModel | None = Field(None, description="Expectations under the drill (default: safety checks).")
+    retry_after: Amount | None = Field(None, description="throttle: Retry-After seconds (default 2).")
+    status: Annotated[int, Strict()] | None = Field(None, description="throttle: 429 or 503; outage: the status.")
+    age_s: Amount | None = Field(None, description="stale: age of the stale value, in seconds.")
+    families: list[Literal[tuple(FAMILIES)]] = Field(  # type: ignore[valid-type]
+        default_factory=list, description="injection: library payload families (default: all)."
+    )
+    plant: list[PlantModel] = Field(
+        default_factory=list, description="injection: where to plant (default: text fields the clean run read)."
+    )
+    payloads: list[PayloadModel] = Field(default_factory=list, description="injection: your own payloads.")
+    target: GoalModel | None = Field(None, description="injection: the call library payloads ask for.")
 
 
 def _skip_shape(value: Any) -> str | None:
@@ -465,7 +619,13 @@ class ScenarioModel(_Model):
     timeout_s: Seconds | None = Field(None, description="Timeout of this scenario's run, in seconds.")
     skip: SkipSpec | None = Field(None, description="A reason to skip this scenario (reported as skipped).")
     policy: AnyValue = Field(None, description="Tool-use policy overrides (see the policy docs).")
-    drills: AnyValue = Field(None, description="Failure drills (see the drills docs).")
+    drills: dict[Literal[tuple(DRILL_KINDS)], DrillModel] | None = Field(  # type: ignore[valid-type]
+        None, description="Failure drills run with this scenario, by kind (see docs/drills.md)."
+    )
+    seed: Annotated[int, Strict()] | None = Field(None, description="Seed of fixture chances and latency draws.")
+    state: dict[str, StateTableModel] = Field(
+        default_factory=dict, description="In-memory tables for stateful fixtures, by table name."
+    )
 
 
 class SuiteFileModel(_Model):

@@ -135,6 +135,8 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
             writes=spec.writes,
             risk=RiskTier(spec.risk),
             source=source("tools", name),
+            timeout_s=spec.timeout_s,
+            idempotency_key=spec.idempotency_key,
         )
         for name, spec in model.tools.items()
     }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentcheck.collect.drills import build_drills, state_tables, with_drill_expectations
 from agentcheck.collect.errors import in_reading_order, json_schema_problem, salvage
 from agentcheck.collect.fixtures import DocContext, FixtureFiles, build_fixtures
 from agentcheck.collect.project import to_budget, unknown_tool_hint
@@ -252,6 +253,9 @@ class _Collector:
             check_tool(tool, (*base, "fixtures", tool))
         fixtures.update(build_fixtures(model.fixtures, ctx, (*base, "fixtures")))
         expect = self._expect(model.expect, ctx, (*base, "expect"), check_tool)
+        drills = build_drills(
+            model.drills, model.id, ctx, (*base, "drills"), lambda m, at: self._expect(m, ctx, at, check_tool)
+        )
         if salvaged or len(self.problems) > before or agent is None:
             return
         from agentcheck.collect.models import SCENARIO_EXTENSIONS
@@ -270,6 +274,9 @@ class _Collector:
                 skip=_skip(model.skip),
                 index=len(self.scenarios),
                 extensions={n: getattr(model, n) for n in SCENARIO_EXTENSIONS if n in model.model_fields_set},
+                seed=model.seed,
+                state=state_tables(model.state),
+                drills=drills,
             )
         )
 
@@ -330,12 +337,13 @@ class _Collector:
     def _expect(self, model: ExpectModel | None, ctx: DocContext, base: KeyPath, check_tool: Any) -> Expectations:
         if model is None:
             return Expectations(budget=self.project.budget)
-        return Expectations(
+        expect = Expectations(
             tools=_tools(model.tools, ctx, (*base, "tools"), check_tool) if model.tools is not None else None,
             output=_output(model.output, ctx, (*base, "output")) if model.output is not None else None,
             budget=to_budget(model.budget).merged_over(self.project.budget),
             advisory=frozenset(model.advisory),
         )
+        return with_drill_expectations(expect, model, ctx, base)
 
 
 def _tools(model: ToolsExpectModel, ctx: DocContext, base: KeyPath, check_tool: Any) -> ToolExpectations:

@@ -50,6 +50,9 @@ def measure(metric: str, runs: Sequence[RunMetrics]) -> float | None:
         return sum(r.outcome is Outcome.PASSED for r in runs) / len(runs)
     if metric == "max_failures":
         return float(sum(r.outcome is not Outcome.PASSED for r in runs))
+    if metric == "max_attack_success_rate":
+        attacked = [r.attack_succeeded for r in runs if r.attack_succeeded is not None]
+        return sum(attacked) / len(attacked) if attacked else None
     _, stat, field = metric.split("_", 2)
     values = [_FIELDS[field](r) for r in runs]
     return mean(values) if stat == "mean" else p95(values)

@@ -17,10 +17,11 @@ from typing import Any
 from agentcheck.agents.base import Agent, RunContext, ToolBox
 from agentcheck.project import AgentSpec
 from agentcheck.runner.clock import VirtualClock
-from agentcheck.runner.fixtures import FixtureBook
+from agentcheck.runner.fixtures import FixtureBook, run_seed
 from agentcheck.runner.gateway import PolicyHook, ToolCatalog, ToolGateway
 from agentcheck.runner.recorder import RunRecorder
 from agentcheck.runner.signals import RunStopped
+from agentcheck.runner.state import StateStore
 from agentcheck.scenario import Scenario
 from agentcheck.trace import StopKind, Trace
 
@@ -76,10 +77,11 @@ async def execute(scenario: Scenario, setup: RunSetup, *, trial: int = 1) -> Tra
     )
     clock = VirtualClock()
     recorder = RunRecorder(trace, scenario.expect.budget, clock)
+    book = FixtureBook(scenario.fixtures, seed=run_seed(scenario, trial), state=StateStore(scenario.state))
     gateway = ToolGateway(
         catalog=setup.catalog,
         visible=frozenset(spec.tools) if spec.tools is not None else None,
-        fixtures=FixtureBook(scenario.fixtures),
+        fixtures=book,
         recorder=recorder,
         policy=setup.policy,
     )
@@ -118,4 +120,6 @@ async def execute(scenario: Scenario, setup: RunSetup, *, trial: int = 1) -> Tra
                 recorder.halt(StopKind.BAD_OUTPUT, problem)
     finally:
         recorder.close()
+        if scenario.state:
+            trace.state = book.state.snapshot()
     return trace

@@ -3,7 +3,9 @@
 1. budget (a call past a cap stops the run), 2. catalog (unknown tool → structured error),
 3. contract (arguments against the tool's JSON Schema → structured error, recorded as a violation),
 4. policy (the seam the policy engine plugs into; a refusal never reaches the fixture),
-5. fixture (no fixture → the run stops as `error`), 6. simulated latency on the virtual clock.
+5. idempotent replay (a write retried with an idempotency key already applied answers with the
+first result), 6. fixture (no fixture → the run stops as `error`), 7. simulated latency on the
+virtual clock; a call outlasting the tool's `timeout_s` (or a `timeout` fault) fails with ToolTimeout.
 
 The gateway is synchronous and thread-safe: fixtures answer from memory, so a sync agent in a worker
 thread and an async agent on the loop can both call it without an await.
@@ -17,8 +19,10 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agentcheck.calls import format_call
+from agentcheck.faults import DEFAULT_TOOL_TIMEOUT_S
 from agentcheck.project import ToolSpec
 from agentcheck.runner.fixtures import FixtureBook
+from agentcheck.runner.idempotency import IdempotencyLedger
 from agentcheck.runner.recorder import RunRecorder
 from agentcheck.runner.signals import RunStopped, ToolCallError
 from agentcheck.trace import ErrorInfo, StopKind, ToolCallEvent, ToolStatus
@@ -97,6 +101,7 @@ class ToolGateway:
         self.recorder = recorder
         self.policy = policy
         self.observers = observers
+        self.ledger = IdempotencyLedger()
 
     def tool_names(self) -> list[str]:
         names = self.catalog.tools.keys() if self.visible is None else self.visible
@@ -126,6 +131,11 @@ class ToolGateway:
             event.policy = verdict.record
             if not verdict.allowed:
                 return self._refuse(event, ToolStatus.REFUSED, "PolicyRefused", verdict.reason, 403)
+        spec = self.catalog.tools[tool]
+        replayed = self.ledger.replay(spec, args)
+        if replayed is not None:
+            event.replay_of, event.result = replayed.step, replayed.result
+            return ToolResponse(ok=True, value=_copy(replayed.result))
         response = self.fixtures.resolve(tool, args)
         if response is None:
             message = f"no fixture for {format_call(tool, args)}"
@@ -137,11 +147,22 @@ class ToolGateway:
                 "add a fixture for this call to the scenario (a `when:` rule, a sequence item or a default)",
             )
             raise RunStopped(message)
-        self.recorder.clock.advance(response.latency_ms)
+        event.fault, event.untrusted = response.fault, response.untrusted
+        latency = self.fixtures.latency_ms(response)
+        limit_s = spec.timeout_s if spec.timeout_s is not None else DEFAULT_TOOL_TIMEOUT_S
+        if response.timeout or (spec.timeout_s is not None and latency > limit_s * 1000.0):
+            self.recorder.clock.advance(limit_s * 1000.0)
+            event.fault = event.fault or "timeout"
+            return self._refuse(event, ToolStatus.ERROR, "ToolTimeout", f"no answer within {limit_s:g}s", None)
+        self.recorder.clock.advance(latency)
         if response.error is not None:
-            spec = response.error
-            return self._refuse(event, ToolStatus.ERROR, spec.error_class, spec.message, spec.status)
+            error = response.error
+            refused = self._refuse(event, ToolStatus.ERROR, error.error_class, error.message, error.status)
+            if error.retry_after is not None and event.error is not None and refused.error is not None:
+                event.error.retry_after = refused.error.retry_after = error.retry_after
+            return refused
         event.result = response.value
+        self.ledger.applied(spec, event)
         return ToolResponse(ok=True, value=_copy(response.value))
 
     @staticmethod

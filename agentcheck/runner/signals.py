@@ -13,10 +13,12 @@ from typing import Any
 class ToolCallError(Exception):
     """A tool answered with an error (a fixture error, invalid arguments, an unknown tool)."""
 
-    def __init__(self, error_class: str, message: str, status: int | None = None):
+    def __init__(self, error_class: str, message: str, status: int | None = None, retry_after: str | None = None):
         self.error_class = error_class
         self.message = message
         self.status = status
+        self.retry_after = retry_after
+        """The Retry-After header of a throttle (seconds or an HTTP date); see faults.retry_after_seconds."""
         super().__init__(f"{error_class}: {message}" + (f" (status {status})" if status else ""))
 
     def to_payload(self) -> dict[str, Any]:
@@ -24,6 +26,8 @@ class ToolCallError(Exception):
         payload: dict[str, Any] = {"type": self.error_class, "message": self.message}
         if self.status is not None:
             payload["status"] = self.status
+        if self.retry_after is not None:
+            payload["retry_after"] = self.retry_after
         return {"error": payload}
 
 
