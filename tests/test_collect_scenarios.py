@@ -429,7 +429,7 @@ def test_shape_problems_with_lines_paths_and_hints(tmp_path: Path):
         " got 'tool' (did you mean 'tools'?)",
         "scenarios/one.yaml:15 at fixtures.lookup_order[0]: give either `returns` or `error`, not both",
         "scenarios/one.yaml:16 at fixtures.lookup_order[1]: a response needs `returns: <value>`"
-        " or `error: {class, message}`",
+        ", `error: {class, message}` or `fault`",
     ]
 
 
