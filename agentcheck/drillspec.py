@@ -50,6 +50,10 @@ class ResilienceExpectations:
     """Drill default: the original expectations hold, or the run handed off (then they are advisory)."""
     no_policy_violation: bool = False
     """No call was refused by the policy engine."""
+    write_tools: frozenset[str] = frozenset()
+    """The catalog's write tools (filled by the loader), for duplicate writes."""
+    idempotency_keys: dict[str, str] = field(default_factory=dict)
+    """Write tool -> its idempotency-key argument, set aside when comparing writes."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from agentcheck.drillspec import DrillSpec, InjectionGoal, Payload, ResilienceEx
 from agentcheck.faults import FaultError, LatencyDist, build_fault
 from agentcheck.matchers import ArgMode
 from agentcheck.payloads import canary_for
+from agentcheck.project import ToolSpec
 from agentcheck.scenario import Expectations, FixtureResponse
 from agentcheck.state import StateOp, StateTable, TableExpectation
 
@@ -86,7 +87,17 @@ def state_tables(tables: dict[str, StateTableModel]) -> dict[str, StateTable]:
     return {name: StateTable(t.key, tuple(dict(row) for row in t.rows)) for name, t in tables.items()}
 
 
-def with_drill_expectations(expect: Expectations, model: ExpectModel | None, ctx: DocContext, base: KeyPath) -> Expectations:
+def write_facts(tools: dict[str, ToolSpec]) -> dict[str, Any]:
+    """The catalog facts duplicate-write judging needs: write tools and their idempotency keys."""
+    return {
+        "write_tools": frozenset(n for n, t in tools.items() if t.writes),
+        "idempotency_keys": {n: t.idempotency_key for n, t in tools.items() if t.idempotency_key},
+    }
+
+
+def with_drill_expectations(
+    expect: Expectations, model: ExpectModel | None, ctx: DocContext, base: KeyPath, tools: dict[str, ToolSpec]
+) -> Expectations:
     """`expect` plus the resilience and end-state expectations of `model`."""
     if model is None:
         return expect
@@ -103,6 +114,7 @@ def with_drill_expectations(expect: Expectations, model: ExpectModel | None, ctx
             handoff_tools=tuple(model.handoff_tools),
             no_duplicate_writes=bool(model.no_duplicate_writes),
             respect_retry_after=bool(model.respect_retry_after),
+            **write_facts(tools),
         )
     state = None
     if model.state is not None:

@@ -343,7 +343,7 @@ class _Collector:
             budget=to_budget(model.budget).merged_over(self.project.budget),
             advisory=frozenset(model.advisory),
         )
-        return with_drill_expectations(expect, model, ctx, base)
+        return with_drill_expectations(expect, model, ctx, base, self.project.tools)
 
 
 def _tools(model: ToolsExpectModel, ctx: DocContext, base: KeyPath, check_tool: Any) -> ToolExpectations:

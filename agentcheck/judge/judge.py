@@ -8,6 +8,7 @@ reported and never change the outcome.
 from __future__ import annotations
 
 from agentcheck.judge.budgets import judge_budget
+from agentcheck.judge.drillchecks import handoff_excuses, judge_drill_checks
 from agentcheck.judge.output import judge_output
 from agentcheck.judge.trajectory import judge_tools
 from agentcheck.scenario import Scenario
@@ -82,9 +83,11 @@ def judge(scenario: Scenario, trace: Trace) -> ScenarioResult:
     if expect.output is not None and stop is None:
         checks.extend(judge_output(expect.output, trace.output))
     checks.extend(judge_budget(expect.budget, trace))
+    checks.extend(judge_drill_checks(scenario, trace))
     for check in checks:
         if _group(check.check) in expect.advisory:
             check.advisory = True
+    handoff_excuses(scenario, trace, checks)
     result.checks = checks
     blocking = [c for c in checks if c.blocking]
     if blocking:
