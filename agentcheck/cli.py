@@ -109,6 +109,11 @@ def run(
         ),
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Show passing checks too.")] = 0,
+    drill: Annotated[
+        list[str] | None,
+        typer.Option("--drill", help="Also run each scenario under a drill: throttle, timeout, outage, stale, "
+                     "injection (repeatable; see docs/drills.md)."),
+    ] = None,
 ) -> None:
     """Run scenarios, judge their traces, apply the release gates; exit 0 when every gate passes."""
 
@@ -130,8 +135,14 @@ def run(
             junit_path=False if no_junit else junit_path,
             junit_strict=junit_strict,
             reporters=[ConsoleReporter(verbose=verbose)],
+            drills=list(drill or []),
         )
-        return run_suite(options).exit_code
+        summary = run_suite(options)
+        if summary.security:
+            from agentcheck.drills.metrics import security_line
+
+            typer.echo(security_line(summary.security))
+        return summary.exit_code
 
     raise typer.Exit(_guard(body))
 

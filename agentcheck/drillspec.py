@@ -95,6 +95,20 @@ class PlantSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolDrill:
+    """What a drill does to one mocked tool while the run goes on."""
+
+    faults: tuple[Any, ...] = ()
+    """FixtureResponses answering the first calls, by call number, before any rule."""
+    stale_first_s: float | None = None
+    """The first answer that is a value comes back with `updated_at` this many seconds old."""
+    payload: str | None = None
+    """Injection text appended to the result's text fields (free text: strings with a space)."""
+    field: str | None = None
+    """The dotted field to plant in instead (it is planted even without a space)."""
+
+
+@dataclass(frozen=True, slots=True)
 class DrillSpec:
     """One drill as a scenario declares it (or as `--drill` asks for it, with every default)."""
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from agentcheck.matchers import ArgMode, Matcher
 
 if TYPE_CHECKING:
-    from agentcheck.drillspec import DrillSpec, InjectionExpectations, ResilienceExpectations
+    from agentcheck.drillspec import DrillSpec, InjectionExpectations, ResilienceExpectations, ToolDrill
     from agentcheck.faults import LatencyDist
     from agentcheck.state import StateOp, StateTable, TableExpectation
 
@@ -100,6 +100,8 @@ class ToolFixture:
     """Answer from the run's in-memory state (after rules and sequence, before the default)."""
     handler: str | None = None
     """'module:function' called as function(args, state) to answer (after rules and sequence)."""
+    drill: ToolDrill | None = None
+    """What a drill does to this tool at run time (faults first, stale first answer, planted payload)."""
 
 
 class TrajectoryMode(StrEnum):

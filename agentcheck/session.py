@@ -41,6 +41,8 @@ class RunOptions:
     junit_path: Path | Disabled | None = None
     junit_strict: bool | None = None
     reporters: list[Reporter] = field(default_factory=list)
+    drills: list[str] = field(default_factory=list)
+    """Drill kinds to run every selected scenario under as well (`--drill`)."""
 
 
 @dataclass(slots=True)
@@ -61,7 +63,9 @@ def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
     chosen = select(
         scenarios, keywords=options.keywords, tags=options.tags, exclude_tags=project.defaults.exclude_tags
     )
-    return project, chosen
+    from agentcheck.drills import expand
+
+    return project, expand(chosen, options.drills, project)
 
 
 def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | None = None) -> object:
@@ -191,6 +195,7 @@ class _Session:
         )
 
     def summary(self, interrupted: bool) -> RunSummary:
+        from agentcheck.drills.metrics import security_summary
         from agentcheck.judge.gates import evaluate_gates
 
         gates = evaluate_gates(self.prepared.project.gates, self.metrics)
@@ -211,6 +216,7 @@ class _Session:
             results_file=self.log.path.as_posix(),
             interrupted=interrupted,
             not_run=self.not_started,
+            security=security_summary(self.metrics),
         )
 
 

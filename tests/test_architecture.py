@@ -18,6 +18,7 @@ LAYERS = {
     "agents": 2,
     "judge": 3,
     "report": 4,
+    "drills": 4,
     "session": 5,
     "scaffold": 5,
     "showcmd": 5,

@@ -12,6 +12,7 @@ import random
 import zlib
 from typing import Any
 
+from agentcheck.runner.drilling import drilled
 from agentcheck.runner.state import StateStore, call_handler
 from agentcheck.scenario import FixtureResponse, Scenario, ToolFixture
 
@@ -25,7 +26,7 @@ def run_seed(scenario: Scenario, trial: int = 1) -> int:
 class FixtureBook:
     """One run's view of the scenario's fixtures; counts calls per tool for sequences."""
 
-    __slots__ = ("_calls", "_fixtures", "_pending", "rng", "state")
+    __slots__ = ("_calls", "_drill_state", "_fixtures", "_pending", "rng", "state")
 
     def __init__(
         self, fixtures: dict[str, ToolFixture], *, seed: int = 0, state: StateStore | None = None
@@ -33,6 +34,7 @@ class FixtureBook:
         self._fixtures = fixtures
         self._calls: dict[str, int] = {}
         self._pending: dict[str, FixtureResponse] = {}
+        self._drill_state: dict[str, dict[str, Any]] = {}
         self.rng = random.Random(seed)
         self.state = state or StateStore({})
 
@@ -42,7 +44,15 @@ class FixtureBook:
         pending = self._pending.pop(tool, None)
         if pending is not None:
             return pending
-        response = self._pick(tool, args, nth)
+        fixture = self._fixtures.get(tool)
+        if fixture is not None and fixture.drill is not None:
+            if nth < len(fixture.drill.faults):
+                return fixture.drill.faults[nth]
+            state = self._drill_state.setdefault(tool, {})
+            shifted = nth - len(fixture.drill.faults)  # sequences count from the first real answer
+            response = drilled(fixture.drill, shifted, self._pick(tool, args, shifted), state)
+        else:
+            response = self._pick(tool, args, nth)
         if response is not None and response.duplicate:
             self._pending[tool] = response
         return response
