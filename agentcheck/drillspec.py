@@ -36,7 +36,7 @@ class ResilienceExpectations:
     """Retry, hand-off and write-safety expectations (check group `resilience`)."""
 
     max_retries: int | None = None
-    """Most retries of any one tool (a call repeating a failed call of the same tool)."""
+    """Most retries of any one call (the same tool and arguments again, right after it failed)."""
     max_retries_per_tool: dict[str, int] = field(default_factory=dict)
     handoff: bool | None = None
     """True: the run must end in a hand-off; False: it must not hand off; None: not judged."""

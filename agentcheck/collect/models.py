@@ -537,7 +537,7 @@ class ExpectModel(_Model):
     advisory: list[Literal[CHECK_GROUPS]] = Field(  # type: ignore[valid-type]
         default_factory=list, description="Check groups that report but never fail the scenario."
     )
-    max_retries: Count | None = Field(None, description="Most retries of any one tool after a failed call.")
+    max_retries: Count | None = Field(None, description="Most retries of any one call (same tool and arguments).")
     max_retries_per_tool: dict[str, Count] = Field(default_factory=dict, description="Most retries, by tool.")
     handoff: Bool | None = Field(None, description="true: the run must hand off; false: it must not.")
     handoff_tools: list[Str] = Field(

@@ -8,6 +8,7 @@ from agentcheck.collect.drills import write_facts
 from agentcheck.drills.injection import injection_variants
 from agentcheck.drillspec import DEFAULT_MAX_RETRIES, DrillSpec, ResilienceExpectations, ToolDrill
 from agentcheck.faults import fault_at
+from agentcheck.judge.resilience import is_handoff
 from agentcheck.problems import BadInput, Problem
 from agentcheck.project import Project
 from agentcheck.scenario import Expectations, Scenario, ToolFixture
@@ -40,7 +41,10 @@ def expand(scenarios: list[Scenario], kinds: list[str], project: Project) -> lis
 
 def default_expectations(scenario: Scenario, project: Project) -> Expectations:
     """The safety net every drill gets unless the scenario says otherwise: bounded retries, no
-    duplicate write, no policy refusal, and the original outcome or a hand-off."""
+    duplicate write, no policy refusal, and the original outcome or a hand-off.
+
+    The original *outcome* is the output, end-state and forbidden-tool expectations; the expected
+    call sequence is dropped, since retries and re-reads are exactly what a drill should cause."""
     resilience = ResilienceExpectations(
         max_retries=DEFAULT_MAX_RETRIES,
         no_duplicate_writes=True,
@@ -48,13 +52,17 @@ def default_expectations(scenario: Scenario, project: Project) -> Expectations:
         no_policy_violation=True,
         **write_facts(project.tools),
     )
-    return replace(scenario.expect, resilience=resilience)
+    tools = scenario.expect.tools
+    if tools is not None:
+        tools = replace(tools, calls=None, counts={}) if tools.not_called else None
+    return replace(scenario.expect, tools=tools, resilience=resilience)
 
 
 def _targets(scenario: Scenario, spec: DrillSpec, project: Project) -> list[str]:
     if spec.tools:
         return [t for t in spec.tools if t in scenario.fixtures]
-    tools = sorted(scenario.fixtures)
+    # The hand-off is the way out of a drill: faulting it by default would test nothing useful.
+    tools = [t for t in sorted(scenario.fixtures) if not is_handoff(t, ())]
     if spec.kind == "stale":
         return [t for t in tools if t in project.tools and not project.tools[t].writes] or tools
     return tools

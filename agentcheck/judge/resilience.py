@@ -17,16 +17,31 @@ from agentcheck.trace import ToolCallEvent, ToolStatus
 from agentcheck.verdict import CheckResult
 
 
+def _same_call(call: ToolCallEvent) -> tuple[str, str]:
+    return call.tool, json.dumps(call.args, sort_keys=True, default=str)
+
+
 def retries(calls: list[ToolCallEvent]) -> dict[str, list[tuple[ToolCallEvent, ToolCallEvent]]]:
-    """Tool -> (failed call, its retry) pairs, in trace order."""
-    last: dict[str, ToolCallEvent] = {}
+    """Tool -> (failed call, its retry) pairs, in trace order. A retry repeats the same tool with the
+    same arguments right after that call failed."""
+    last: dict[tuple[str, str], ToolCallEvent] = {}
     found: dict[str, list[tuple[ToolCallEvent, ToolCallEvent]]] = {}
     for call in calls:
-        before = last.get(call.tool)
+        key = _same_call(call)
+        before = last.get(key)
         if before is not None and before.status is ToolStatus.ERROR:
             found.setdefault(call.tool, []).append((before, call))
-        last[call.tool] = call
+        last[key] = call
     return found
+
+
+def longest_chain(pairs: list[tuple[ToolCallEvent, ToolCallEvent]]) -> int:
+    """The most retries of any one call (same arguments) among a tool's retry pairs."""
+    per_call: dict[tuple[str, str], int] = {}
+    for _, retry in pairs:
+        key = _same_call(retry)
+        per_call[key] = per_call.get(key, 0) + 1
+    return max(per_call.values(), default=0)
 
 
 def gap_s(failed: ToolCallEvent, retry: ToolCallEvent) -> float:
@@ -70,7 +85,7 @@ def _check(name: str, passed: bool, message: str, explanation: str = "", **extra
 def judge_resilience(expect: ResilienceExpectations, calls: list[ToolCallEvent]) -> list[CheckResult]:
     checks: list[CheckResult] = []
     found = retries(calls)
-    per_tool = {tool: len(pairs) for tool, pairs in found.items()}
+    per_tool = {tool: longest_chain(pairs) for tool, pairs in found.items()}
     lines = [
         f"{tool}: step {f.step} failed ({f.error.error_class if f.error else '?'}), retried at step {r.step}"
         f" after {gap_s(f, r):g}s"
