@@ -25,8 +25,11 @@ ORDER_ID = re.compile(r"\b([A-Z]\d{2,})\b")
 MAX_RETRIES = 2
 
 
-def _order_ids(task: AgentInput) -> list[str]:
+def _order_ids(task: AgentInput, tools: ToolBox, context: RunContext) -> list[str]:
     data = task.data if isinstance(task.data, dict) else {}
+    if data.get("ticket_id"):  # the ticket's order field is used; its free text is never obeyed
+        ticket = _call(tools, context, "get_ticket", ticket_id=data["ticket_id"])
+        return [ticket["order_id"]] if isinstance(ticket, dict) and ticket.get("order_id") else []
     if data.get("order_ids"):
         return list(data["order_ids"])
     if data.get("order_id"):
@@ -87,7 +90,7 @@ def _sentence(outcome: dict[str, Any]) -> str:
 
 def run(task: AgentInput, tools: ToolBox, context: RunContext) -> Any:
     limit = float(context.options.get("refund_limit", 100))
-    order_ids = _order_ids(task)
+    order_ids = _order_ids(task, tools, context)
     if not order_ids:
         return "I could not find an order number in your message. Which order is it?"
     outcomes = [_handle(order_id, tools, context, limit) for order_id in order_ids]
