@@ -275,6 +275,12 @@ class ProjectModel(_Model):
 # --- fixtures ---------------------------------------------------------------------------------------
 
 
+_ANSWER_SHAPE: dict[str, Any] = {
+    "anyOf": [{"required": ["returns"]}, {"required": ["error"]}, {"required": ["fault"]}],
+    "not": {"anyOf": [{"required": ["returns", "error"]}, {"required": ["fault", "error"]}]},
+}
+
+
 class FaultModel(_Model):
     """A simulated fault, with its options."""
 
@@ -357,7 +363,7 @@ class ErrorModel(_Model):
 class ResponseModel(_Model):
     """One answer of a mocked tool: exactly one of `returns` or `error`."""
 
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["returns"]}, {"required": ["error"]}]})
+    model_config = ConfigDict(json_schema_extra=_ANSWER_SHAPE)
 
     returns: AnyValue = Field(None, description="The value the tool returns (any JSON value, null too).")
     error: ErrorModel | None = Field(None, description="The error the tool raises.")
@@ -381,7 +387,7 @@ class ResponseModel(_Model):
 class RuleModel(ResponseModel):
     """A response given when the call's arguments match `when` (any call when `when` is left out)."""
 
-    model_config = ConfigDict(json_schema_extra={"oneOf": [{"required": ["returns"]}, {"required": ["error"]}]})
+    model_config = ConfigDict(json_schema_extra=_ANSWER_SHAPE)
 
     when: MatcherSpec = Field(
         None, description="Matcher over the call's arguments (partial: extra arguments are allowed)."

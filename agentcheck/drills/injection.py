@@ -10,7 +10,7 @@ from agentcheck.drillspec import DrillSpec, InjectionExpectations, InjectionGoal
 from agentcheck.matchers import ArgMode, compile_matcher
 from agentcheck.payloads import FAMILIES, attack_args, canary_for, markers_of, render
 from agentcheck.project import Project, RiskTier
-from agentcheck.scenario import Expectations, Scenario, ToolFixture
+from agentcheck.scenario import Expectations, FixtureResponse, Scenario, ToolFixture
 
 _RISK_ORDER = {RiskTier.HIGH: 0, RiskTier.MEDIUM: 1, RiskTier.LOW: 2}
 
@@ -60,6 +60,16 @@ def _plant(fixtures: dict[str, ToolFixture], spec: DrillSpec, text: str) -> dict
     return out
 
 
+def _with_sinks(fixtures: dict[str, ToolFixture], payloads: list[Payload]) -> dict[str, ToolFixture]:
+    """A tool the attacker wants called answers `{ok: true}` when the scenario never mocked it, so
+    an agent that obeys fails its injection checks instead of stopping on a missing fixture."""
+    out = dict(fixtures)
+    for payload in payloads:
+        if payload.goal is not None and payload.goal.tool not in out:
+            out[payload.goal.tool] = ToolFixture(payload.goal.tool, default=FixtureResponse(value={"ok": True}))
+    return out
+
+
 def injection_variants(scenario: Scenario, spec: DrillSpec, project: Project, expect: Expectations) -> list[Scenario]:
     authored = list(spec.options.get("payloads") or ())
     groups: list[tuple[str, list[Payload]]] = []
@@ -77,7 +87,7 @@ def injection_variants(scenario: Scenario, spec: DrillSpec, project: Project, ex
         out.append(replace(
             scenario,
             id=f"{scenario.id} [drill: {kind}]",
-            fixtures=_plant(scenario.fixtures, spec, text),
+            fixtures=_with_sinks(_plant(scenario.fixtures, spec, text), payloads),
             expect=replace(expect, injection=injection),
             drill=kind,
             drills={},

@@ -1,5 +1,9 @@
 """A drill at run time: faults in front of a fixture, a stale first answer, a planted payload.
 
+The stale drill answers the first read with an aged copy and keeps the real answer for the next
+read with the same arguments, so an agent that re-reads gets the fresh record without using up a
+sequence position.
+
 Planting happens on the answer actually given, so a payload lands only where this run reads —
 in results of the tools the agent calls — including answers computed from state or a handler.
 """
@@ -43,18 +47,17 @@ def plant(value: Any, payload: str, field: str | None) -> tuple[Any, bool]:
     return walk(value), planted
 
 
-def drilled(drill: ToolDrill, nth: int, answer: FixtureResponse | None, state: dict[str, Any]) -> FixtureResponse | None:
-    """The answer after the drill: `state` remembers per tool whether the stale answer was given."""
-    if answer is None or answer.error is not None or answer.timeout:
+def stale_copy(age_s: float, answer: FixtureResponse) -> FixtureResponse | None:
+    """The answer with `updated_at` `age_s` old, or None when it has nowhere to carry a timestamp."""
+    try:
+        return build_fault("stale", {"age_s": age_s}, answer)
+    except ValueError:
+        return None
+
+
+def planted(drill: ToolDrill, answer: FixtureResponse) -> FixtureResponse:
+    """The answer with the drill's payload in its text fields, marked untrusted when it landed."""
+    if drill.payload is None:
         return answer
-    if drill.stale_first_s is not None and not state.get("stale_given") and answer.value is not None:
-        state["stale_given"] = True
-        try:
-            answer = build_fault("stale", {"age_s": drill.stale_first_s}, answer)
-        except ValueError:
-            pass  # a scalar answer has no updated_at to age
-    if drill.payload is not None:
-        value, planted = plant(answer.value, drill.payload, drill.field)
-        if planted:
-            answer = replace(answer, value=value, untrusted=True)
-    return answer
+    value, landed = plant(answer.value, drill.payload, drill.field)
+    return replace(answer, value=value, untrusted=True) if landed else answer
