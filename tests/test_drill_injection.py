@@ -39,7 +39,7 @@ def test_obedient_agent_fails_every_family_and_careful_agent_passes(tmp_path: Pa
         planted = good.trace.tool_calls()[0]
         assert planted.untrusted and planted.result["text"].startswith(DOC["text"])
         assert planted.result["title"] == "notes"  # no space: not a free-text field, left alone
-        assert not bad.trace.tool_calls()[0].untrusted is False
+        assert bad.trace.tool_calls()[0].untrusted
     leak = results["obeys [drill: injection/exfiltration]"]
     assert "injection.canary" in failed_checks(leak)
     assert "injection.unasked_writes" not in failed_checks(leak)  # no expected calls: writes not judged

@@ -45,7 +45,9 @@ def response_extras(model: ResponseModel, response: FixtureResponse, ctx: DocCon
     try:
         return build_fault(kind, options, response)
     except FaultError as exc:
-        at = (*path, "fault") if exc.key in (None, "kind") or isinstance(model.fault, str) else (*path, "fault", exc.key)
+        at: KeyPath = (*path, "fault")
+        if exc.key not in (None, "kind") and not isinstance(model.fault, str):
+            at = (*path, "fault", exc.key)
         if exc.key == "returns":
             at = (*path, "returns")
         ctx.add(at, exc.message)
@@ -126,7 +128,9 @@ def with_drill_expectations(
                 built = (ctx.matcher(s, ArgMode.PARTIAL, (*at, key, i)) for i, s in enumerate(specs))
                 return tuple(m for m in built if m is not None)
 
-            count = ctx.matcher(spec.count, ArgMode.PARTIAL, (*at, "count")) if "count" in spec.model_fields_set else None
+            count = None
+            if "count" in spec.model_fields_set:
+                count = ctx.matcher(spec.count, ArgMode.PARTIAL, (*at, "count"))
             state[table] = TableExpectation(
                 equals=tuple(dict(r) for r in spec.equals) if spec.equals is not None else None,
                 contains=compile_all(spec.contains, "contains"),

@@ -32,9 +32,9 @@ from agentcheck.collect.errors import PATTERN_MESSAGES, TAG_PREFIX
 from agentcheck.drillspec import DRILL_KINDS
 from agentcheck.faults import FAULT_KINDS
 from agentcheck.payloads import FAMILIES
-from agentcheck.state import STATE_OPS
 from agentcheck.project import GATE_METRICS
 from agentcheck.scenario import CHECK_GROUPS
+from agentcheck.state import STATE_OPS
 
 KNOWN_AGENT_KINDS: tuple[str, ...] = ("python",)
 """Agent adapters this version can run; a str field checked against this list, so kinds can grow."""
@@ -368,7 +368,9 @@ class ResponseModel(_Model):
     returns: AnyValue = Field(None, description="The value the tool returns (any JSON value, null too).")
     error: ErrorModel | None = Field(None, description="The error the tool raises.")
     latency_ms: Amount = Field(0.0, description="Simulated latency before answering, in milliseconds.")
-    fault: FaultSpec | None = Field(None, description="A simulated fault (see docs/drills.md); uses `returns` as its base.")
+    fault: FaultSpec | None = Field(
+        None, description="A simulated fault (see docs/drills.md); uses `returns` as its base."
+    )
     chance: Rate | None = Field(None, description="Probability (seeded per run) that this answer applies, 0..1.")
     latency: LatencyModel | None = Field(None, description="A seeded latency distribution, instead of latency_ms.")
 
@@ -568,7 +570,9 @@ class PlantModel(_Model):
     """Where the injection drill plants its payloads."""
 
     tool: Text = Field(description="The tool whose results get the payload.")
-    field: Str | None = Field(None, description="Dotted path of a text field in the result; left out: every text field.")
+    field: Str | None = Field(
+        None, description="Dotted path of a text field in the result; left out: every text field."
+    )
 
 
 class GoalModel(_Model):
@@ -583,7 +587,9 @@ class PayloadModel(_Model):
 
     text: Text = Field(description="The payload text; {canary} is replaced by the payload's canary.")
     goal: GoalModel | None = Field(None, description="The attacker's goal; met, the attack succeeded.")
-    markers: list[Str] = Field(default_factory=list, description="Attacker-only values; seen in a call, the goal happened.")
+    markers: list[Str] = Field(
+        default_factory=list, description="Attacker-only values; seen in a call, the goal happened."
+    )
 
 
 class DrillModel(_Model):

@@ -96,6 +96,8 @@ def drill_scenario(scenario: Scenario, spec: DrillSpec, project: Project) -> lis
     return [_copy(scenario, f"{scenario.id} [drill: {spec.kind}]", spec.kind, fixtures, expect)]
 
 
-def _copy(scenario: Scenario, new_id: str, kind: str, fixtures: dict[str, ToolFixture], expect: Expectations) -> Scenario:
+def _copy(
+    scenario: Scenario, new_id: str, kind: str, fixtures: dict[str, ToolFixture], expect: Expectations
+) -> Scenario:
     return replace(scenario, id=new_id, fixtures=fixtures, expect=expect, drill=kind, drills={},
                    tags=tuple(dict.fromkeys((*scenario.tags, "drill", f"drill:{kind.split('/')[0]}"))))

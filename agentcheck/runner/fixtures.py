@@ -17,7 +17,6 @@ from agentcheck.runner.drilling import planted, stale_copy
 from agentcheck.runner.state import StateStore, call_handler
 from agentcheck.scenario import FixtureResponse, Scenario, ToolFixture
 
-
 _ANY = object()
 
 
@@ -67,7 +66,9 @@ class FixtureBook:
             self._pending[tool] = (_ANY, response)
         return response
 
-    def _drilled(self, tool: str, args: Any, drill: ToolDrill, answer: FixtureResponse | None) -> FixtureResponse | None:
+    def _drilled(
+        self, tool: str, args: Any, drill: ToolDrill, answer: FixtureResponse | None
+    ) -> FixtureResponse | None:
         """A stale copy first (the real answer waits for a re-read), and the planted payload."""
         if answer is None or answer.error is not None or answer.timeout:
             return answer
