@@ -16,6 +16,7 @@ from agentcheck.matchers import ArgMode, Matcher, MatcherError, compile_matcher
 from agentcheck.problems import Problem, display_path
 from agentcheck.project import Project
 from agentcheck.scenario import FixtureResponse, FixtureRule, SourceRef, ToolErrorSpec, ToolFixture
+from agentcheck.state import StateTable
 
 if TYPE_CHECKING:
     from agentcheck.collect.models import ResponseModel, RuleModel
@@ -98,6 +99,15 @@ class FixtureFiles:
     check_tool: Any
     """Callable(tool name, DocContext, key path) reporting tools missing from the catalog."""
     _cache: dict[Path, dict[str, ToolFixture] | None] = field(default_factory=dict)
+    _states: dict[int, dict[str, StateTable]] = field(default_factory=dict)
+    """id(fixtures of a file) -> the file's `state:` tables (the cache keeps those dicts alive)."""
+
+    def merged_state(self, shared: list[dict[str, ToolFixture]]) -> dict[str, StateTable]:
+        """The `state:` tables of the given fixture files, later files overriding earlier ones."""
+        out: dict[str, StateTable] = {}
+        for fixtures in shared:
+            out.update(self._states.get(id(fixtures), {}))
+        return out
 
     def resolve(self, ref: str, scenario_file: Path, ctx: DocContext, path: KeyPath) -> dict[str, ToolFixture] | None:
         """The fixtures of the file `ref` (relative to `scenario_file`), or None after a problem."""
@@ -147,4 +157,8 @@ class FixtureFiles:
         for tool in model.fixtures:
             self.check_tool(tool, ctx, ("fixtures", tool))
         fixtures = build_fixtures(model.fixtures, ctx, ("fixtures",))
+        if model.state:
+            from agentcheck.collect.drills import state_tables
+
+            self._states[id(fixtures)] = state_tables(model.state)
         return fixtures if len(self.problems) == before else None

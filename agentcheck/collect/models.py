@@ -433,6 +433,9 @@ class FixturesFileModel(_Model):
     """A shared fixture file, listed in scenarios' `fixture_files`."""
 
     fixtures: Fixtures = Field(description="Mocked tools, by tool name.")
+    state: dict[str, StateTableModel] = Field(
+        default_factory=dict, description="In-memory tables for stateful fixtures, shared by the scenarios using this file."
+    )
 
 
 # --- scenarios --------------------------------------------------------------------------------------

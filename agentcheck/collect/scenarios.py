@@ -245,9 +245,13 @@ class _Collector:
         fixtures: dict[str, ToolFixture] = {}
         for shared in defaults.fixture_files:
             fixtures.update(shared)
+        own: list[dict[str, ToolFixture]] = []
         for index, ref in enumerate(model.fixture_files):
             resolved = self.fixture_files.resolve(ref, path, ctx, (*base, "fixture_files", index))
             fixtures.update(resolved or {})
+            own.append(resolved or {})
+        state = self.fixture_files.merged_state([*defaults.fixture_files, *own])
+        state.update(state_tables(model.state))
         fixtures.update(defaults.fixtures)
         for tool in model.fixtures:
             check_tool(tool, (*base, "fixtures", tool))
@@ -275,7 +279,7 @@ class _Collector:
                 index=len(self.scenarios),
                 extensions={n: getattr(model, n) for n in SCENARIO_EXTENSIONS if n in model.model_fields_set},
                 seed=model.seed,
-                state=state_tables(model.state),
+                state=state,
                 drills=drills,
             )
         )
@@ -430,4 +434,4 @@ def _skip(value: str | bool | None) -> str | None:
 
 def _is_fixture_file(data: Any) -> bool:
     """A document holding only `fixtures:` is a shared fixture file, not a scenario."""
-    return isinstance(data, dict) and set(data) == {"fixtures"}
+    return isinstance(data, dict) and "fixtures" in data and set(data) <= {"fixtures", "state"}
