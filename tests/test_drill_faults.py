@@ -165,3 +165,10 @@ def test_fault_problems_are_line_numbered(tmp_path: Path):
                                              "    - fault: explode\n")
     done = cli("validate", cwd=root)
     assert done.code == 2 and "s.yaml:6 at fixtures.lookup[0].fault: expected 'throttle'" in done.err
+
+
+def test_virtual_waits_count_against_the_time_budget(tmp_path: Path):
+    result = one(tmp_path, [{"fault": {"kind": "throttle", "retry_after": 30}}, {"returns": ORDER}], times=1,
+                 expect={"budget": {"max_wall_time_s": 10}})
+    assert result.trace.stop is not None and "max_wall_time_s" in result.trace.stop.message
+    assert result.outcome.value == "failed" and "budget.max_wall_time_s" in failed_checks(result)
