@@ -111,3 +111,19 @@ def test_handoff_expectations(tmp_path: Path):
     assert failed_checks(results["must-not"]) == ["resilience.handoff"]
     calls = results["must"].trace.tool_calls()
     assert [c.tool for c in calls] == ["lookup", "lookup", "lookup", "handoff"]
+
+
+def test_unknown_tables_are_bad_input(tmp_path: Path):
+    from tests.e2e_helpers import cli
+
+    root = make(tmp_path, [])
+    (root / "scenarios" / "s.yaml").write_text(
+        "id: s\nagent: careful\ninput: x\n"
+        "state:\n  refunds: {key: refund_id}\n"
+        "fixtures:\n  refund:\n    state: {insert: refund}\n"
+        "expect:\n  state:\n    refnds: {count: 0}\n"
+    )
+    done = cli("validate", cwd=root)
+    assert done.code == 2, done.out
+    assert "s.yaml:7 at fixtures.refund.state: unknown state table 'refund' (did you mean 'refunds'?)" in done.err
+    assert "s.yaml:11 at expect.state.refnds: unknown state table 'refnds' (did you mean 'refunds'?)" in done.err

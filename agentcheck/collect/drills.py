@@ -178,3 +178,26 @@ def build_drills(
         expect = build_expect(model.expect, (*path, "expect")) if model.expect is not None else None
         out[kind] = DrillSpec(kind=kind, tools=tuple(model.tools), expect=expect, options=options)
     return out
+
+
+def state_problems(
+    fixtures: dict[str, Any], tables: dict[str, StateTable], expect: Expectations, ctx: DocContext, base: KeyPath
+) -> None:
+    """Stateful fixtures and end-state expectations must name declared tables: a typo would
+    otherwise read an empty table and pass or fail for the wrong reason."""
+    from agentcheck.problems import Problem, did_you_mean
+
+    def hint(name: str) -> str:
+        return did_you_mean(name, list(tables)) or (
+            f"declared tables: {', '.join(tables)}" if tables else "declare it under `state:` (scenario or fixture file)"
+        )
+
+    for tool, fixture in fixtures.items():
+        op = fixture.state
+        if op is not None and op.table not in tables:
+            where = fixture.source
+            ctx.problems.append(Problem(where.file if where else ctx.file, where.line if where else None,
+                                        f"fixtures.{tool}.state", f"unknown state table '{op.table}'", hint(op.table)))
+    for table in expect.state or {}:
+        if table not in tables:
+            ctx.add((*base, "expect", "state", table), f"unknown state table '{table}'", hint(table))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from agentcheck.collect.drills import build_drills, state_tables, with_drill_expectations
+from agentcheck.collect.drills import build_drills, state_problems, state_tables, with_drill_expectations
 from agentcheck.collect.errors import in_reading_order, json_schema_problem, salvage
 from agentcheck.collect.fixtures import DocContext, FixtureFiles, build_fixtures
 from agentcheck.collect.project import to_budget, unknown_tool_hint
@@ -260,6 +260,7 @@ class _Collector:
         drills = build_drills(
             model.drills, model.id, ctx, (*base, "drills"), lambda m, at: self._expect(m, ctx, at, check_tool)
         )
+        state_problems(fixtures, state, expect, ctx, base)
         if salvaged or len(self.problems) > before or agent is None:
             return
         from agentcheck.collect.models import SCENARIO_EXTENSIONS
