@@ -90,7 +90,7 @@ class Totals:
     def start(self, plan: object) -> None:
         pass
 
-    def result(self, result) -> None:  # noqa: ANN001 - a ScenarioResult
+    def result(self, result) -> None:
         self.runs += 1
         self.outcomes[result.outcome.value] = self.outcomes.get(result.outcome.value, 0) + 1
         if result.trace is not None:

@@ -189,7 +189,7 @@ def state_problems(
 
     def hint(name: str) -> str:
         return did_you_mean(name, list(tables)) or (
-            f"declared tables: {', '.join(tables)}" if tables else "declare it under `state:` (scenario or fixture file)"
+            f"declared tables: {', '.join(tables)}" if tables else "declare it under `state:` (scenario or file)"
         )
 
     for tool, fixture in fixtures.items():

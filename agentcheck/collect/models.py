@@ -434,7 +434,7 @@ class FixturesFileModel(_Model):
 
     fixtures: Fixtures = Field(description="Mocked tools, by tool name.")
     state: dict[str, StateTableModel] = Field(
-        default_factory=dict, description="In-memory tables for stateful fixtures, shared by the scenarios using this file."
+        default_factory=dict, description="In-memory tables for stateful fixtures, for the scenarios using this file."
     )
 
 
