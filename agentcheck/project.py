@@ -90,6 +90,15 @@ class ReportSettings:
     junit_strict: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class RedactSettings:
+    """Extra patterns and keys to mask, on top of the built-in ones unless `defaults` is off."""
+
+    patterns: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    defaults: bool = True
+
+
 @dataclass(slots=True)
 class Defaults:
     timeout_s: float = 60.0
@@ -109,5 +118,6 @@ class Project:
     budget: Budget = field(default_factory=Budget)
     gates: list[GateSpec] = field(default_factory=list)
     reports: ReportSettings | None = None
+    redact: RedactSettings = field(default_factory=RedactSettings)
     extensions: dict[str, Any] = field(default_factory=dict)
     """Raw sections owned by later layers (policy, pricing), kept as written."""

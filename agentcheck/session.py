@@ -17,6 +17,7 @@ from typing import Literal
 from agentcheck.exitcodes import ExitCode
 from agentcheck.problems import BadInput, Problem
 from agentcheck.project import Project
+from agentcheck.redact import Redactor
 from agentcheck.report.base import Reporter
 from agentcheck.report.stream import ResultLog
 from agentcheck.scenario import Scenario
@@ -140,6 +141,8 @@ class _Session:
         self.log = ResultLog(self.run_dir / "results.jsonl")
         self.file_reporters = _file_reporters(project, options, self.log)
         self.metrics: list[RunMetrics] = []
+        settings = project.redact
+        self.redactor = Redactor(patterns=settings.patterns, keys=settings.keys, defaults=settings.defaults)
         self.not_started = 0
         self.t0 = time.perf_counter()
 
@@ -167,6 +170,7 @@ class _Session:
 
     def deliver(self, result: ScenarioResult) -> None:
         self.metrics.append(RunMetrics.of(result))
+        self.redactor.inplace(result)  # judged on real values; nothing unredacted leaves the process
         for reporter in self.reporters:
             reporter.result(result)
 
