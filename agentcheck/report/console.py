@@ -294,8 +294,13 @@ class ConsoleReporter:
         table = Table(
             title="gates", title_justify="left", show_edge=False, pad_edge=False, box=None, header_style="bold"
         )
-        for column in ("gate", "selected runs", "metric", "measured", "threshold", "result"):
-            table.add_column(column, justify="right" if column in ("selected runs", "measured") else "left")
+        for column in ("gate", "runs", "metric", "measured", "threshold", "result"):
+            table.add_column(
+                column,
+                justify="right" if column in ("runs", "measured") else "left",
+                no_wrap=column != "gate",  # metric names and numbers must stay whole; gate names may wrap
+                overflow="fold" if column == "gate" else "ellipsis",
+            )
         for gate in gates:
             checks = list(gate.checks) or [None]
             for position, check in enumerate(checks):
