@@ -9,6 +9,7 @@ plus the project's own patterns and keys from `redact:` in agentcheck.yaml.
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 import functools
 import re
@@ -119,3 +120,22 @@ def _field_names(cls: type) -> tuple[str, ...]:
 @functools.cache
 def _is_dataclass_type(cls: type) -> bool:
     return dataclasses.is_dataclass(cls)
+
+
+_ACTIVE: contextvars.ContextVar[Redactor | None] = contextvars.ContextVar("agentcheck_redactor", default=None)
+
+
+def activate(redactor: Redactor | None) -> contextvars.Token[Redactor | None]:
+    """Make `redactor` the one `scrub` uses in this context (a run sets it before judging)."""
+    return _ACTIVE.set(redactor)
+
+
+def reset_redactor(token: contextvars.Token[Redactor | None]) -> None:
+    _ACTIVE.reset(token)
+
+
+def scrub(text: str) -> str:
+    """Mask secrets in text that is about to be shortened for a message. Redacting only the final
+    message would be too late: a card number cut to its first 15 digits no longer looks like one."""
+    redactor = _ACTIVE.get()
+    return redactor.text(text) if redactor is not None else text

@@ -17,7 +17,7 @@ from typing import Literal
 from agentcheck.exitcodes import ExitCode
 from agentcheck.problems import BadInput, Problem
 from agentcheck.project import Project
-from agentcheck.redact import Redactor
+from agentcheck.redact import Redactor, activate, reset_redactor
 from agentcheck.report.base import Reporter
 from agentcheck.report.stream import ResultLog
 from agentcheck.scenario import Scenario
@@ -227,6 +227,7 @@ def run_prepared(prepared: Prepared, options: RunOptions) -> RunSummary:
     """Run what `prepare` loaded (the run phase alone, for callers that load once)."""
     session = _Session(prepared, options)
     plan = session.plan()
+    token = activate(session.redactor)  # messages built while judging mask secrets before shortening values
     for reporter in session.reporters:
         reporter.start(plan)
     interrupted = False
@@ -237,6 +238,7 @@ def run_prepared(prepared: Prepared, options: RunOptions) -> RunSummary:
     finally:
         summary = session.summary(interrupted)
         _finish_all(session.reporters, summary)
+        reset_redactor(token)
     return summary
 
 

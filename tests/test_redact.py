@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agentcheck.redact import MASK, Redactor
 from tests.e2e_helpers import MINI_CONFIG, cli, write
 
@@ -59,3 +61,34 @@ redact:
         assert CARD not in text
         assert "ada@example.com" not in text
     assert "[REDACTED card …4242]" in written[0] + written[1]
+
+
+@pytest.mark.parametrize("prefix", [45, 65, 185, 300])
+def test_secrets_are_masked_before_long_values_are_shortened(tmp_path, prefix):
+    """Whatever length a message cuts a value at, no prefix of a secret survives."""
+    long_body = "x" * prefix + f" {CARD} and {KEY} end"
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG,
+        "bot.py": f"""
+            def run(task, tools):
+                tools.lookup(id="{long_body}")
+                return "{long_body}"
+        """,
+        "scenarios/a.yaml": """
+            id: long
+            input: hi
+            fixtures:
+              lookup: [{returns: 1}]
+            expect:
+              tools:
+                calls:
+                  - lookup: {id: {$contains: Ada}}
+              output: {equals: nope}
+        """,
+    })
+    done = cli("run", "-vv", cwd=tmp_path)
+    assert done.code == 1
+    texts = [p.read_text() for p in (tmp_path / "reports").rglob("*") if p.is_file()] + [done.out]
+    for text in texts:
+        assert "4242 4242 42" not in text  # not even a prefix of the card survives shortening
+        assert "sk-proj-abcdefgh" not in text
