@@ -5,6 +5,7 @@ Built by ``agentcheck.collect.project`` from ``agentcheck.yaml``.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -72,6 +73,13 @@ class Selection:
     agents: tuple[str, ...] = ()
     scenarios: tuple[str, ...] = ()
     """Glob patterns over scenario ids."""
+
+    def matches(self, scenario_id: str, agent: str, tags: tuple[str, ...]) -> bool:
+        if self.tags and set(self.tags).isdisjoint(tags):
+            return False
+        if self.agents and agent not in self.agents:
+            return False
+        return not self.scenarios or any(fnmatch.fnmatchcase(scenario_id, p) for p in self.scenarios)
 
 
 @dataclass(slots=True)

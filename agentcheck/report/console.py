@@ -90,9 +90,11 @@ class ConsoleReporter:
             from rich.console import Console
 
             console = Console()
-            if not console.is_terminal and "COLUMNS" not in os.environ:
-                # CI logs are wide; rich's 80-column default would wrap every failure message.
-                console = Console(width=160)
+            if not console.is_terminal:
+                # CI logs and pipes: never hard-wrap text (lines stay whole for grep and copy-paste);
+                # tables get a wide page instead of rich's 80-column default.
+                width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 160
+                console = Console(width=width, soft_wrap=True)
             self._console = console
         return self._console
 
