@@ -6,11 +6,12 @@ slow path that explains a failure with key paths. Kept apart from the compiler s
 
 from __future__ import annotations
 
-import json
 import operator
 import re
 from collections.abc import Callable
 from typing import Any
+
+from agentcheck.calls import format_value
 
 # --- JSON typing -----------------------------------------------------------------------------------
 
@@ -68,11 +69,7 @@ def has_type(value: Any, name: str) -> bool:
 
 
 def fmt(value: Any, limit: int = 80) -> str:
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return format_value(value, limit)
 
 
 def join_path(path: str, key: Any) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agentcheck.redact import scrub
+
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -18,9 +20,9 @@ def format_value(value: Any, limit: int = 60) -> str:
     """JSON text (what the agent sent over the wire), cut to `limit` characters."""
     try:
         text = json.dumps(value, ensure_ascii=False, default=repr)
-    except (TypeError, ValueError):  # circular data: never let an explanation crash the judge
+    except (TypeError, ValueError, RecursionError):  # odd data: never let an explanation crash the judge
         text = repr(value)
-    return clip(text, limit)
+    return clip(scrub(text), limit)
 
 
 def format_call(tool: str, args: Any, limit: int = 200) -> str:

@@ -61,7 +61,18 @@ def _guard(action: Callable[[], int]) -> int:
 
 
 def _save_traceback() -> str:
-    path = Path("reports") / "internal-error.txt"
+    """Beside the project's reports when a project is found, else in the temp folder (never a new
+    `reports/` folder wherever the command happened to run)."""
+    import tempfile
+
+    from agentcheck.collect import find_config
+
+    try:
+        config = find_config(Path.cwd())
+    except Exception:
+        config = None
+    folder = config.parent / "reports" if config is not None else Path(tempfile.gettempdir())
+    path = folder / "agentcheck-internal-error.txt"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(traceback.format_exc(), encoding="utf-8")
@@ -157,13 +168,9 @@ def validate(
     """Check every project, scenario and fixture file and resolve references; run nothing."""
 
     def body() -> int:
-        from agentcheck.session import RunOptions, build_setup, load
+        from agentcheck.session import RunOptions, build_setup, load_suite
 
-        options = RunOptions(cwd=Path.cwd(), config=config, paths=list(paths or []), tags=["*"])
-        project, _ = load(options)
-        from agentcheck.collect import collect
-
-        scenarios = collect(project, [p if p.is_absolute() else Path.cwd() / p for p in options.paths] or None)
+        project, scenarios = load_suite(RunOptions(cwd=Path.cwd(), config=config, paths=list(paths or [])))
         build_setup(project, scenarios)
         files = len({s.source.file for s in scenarios})
         typer.echo(
@@ -178,7 +185,9 @@ def validate(
 @app.command()
 def schema(
     kind: Annotated[str, typer.Argument(help="project, scenario, fixtures or results.")] = "scenario",
-    write: Annotated[Path | None, typer.Option("--write", help="Write all schemas into this folder instead.")] = None,
+    write: Annotated[
+        Path | None, typer.Option("--write", help="Write the project, scenario and fixtures schemas into this folder.")
+    ] = None,
 ) -> None:
     """Print the JSON Schema of a file kind, for editors and CI checks."""
 
@@ -255,4 +264,9 @@ def show(
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        # A console that cannot encode a character (cp1252 and ✗) must not turn a report into a crash.
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="replace")
     app()

@@ -5,6 +5,7 @@ Built by ``agentcheck.collect.project`` from ``agentcheck.yaml``.
 
 from __future__ import annotations
 
+import fnmatch
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -78,6 +79,13 @@ class Selection:
     scenarios: tuple[str, ...] = ()
     """Glob patterns over scenario ids."""
 
+    def matches(self, scenario_id: str, agent: str, tags: tuple[str, ...]) -> bool:
+        if self.tags and set(self.tags).isdisjoint(tags):
+            return False
+        if self.agents and agent not in self.agents:
+            return False
+        return not self.scenarios or any(fnmatch.fnmatchcase(scenario_id, p) for p in self.scenarios)
+
 
 @dataclass(slots=True)
 class GateSpec:
@@ -93,6 +101,15 @@ class ReportSettings:
     junit: Path | None
     json: Path | None
     junit_strict: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RedactSettings:
+    """Extra patterns and keys to mask, on top of the built-in ones unless `defaults` is off."""
+
+    patterns: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    defaults: bool = True
 
 
 @dataclass(slots=True)
@@ -114,5 +131,6 @@ class Project:
     budget: Budget = field(default_factory=Budget)
     gates: list[GateSpec] = field(default_factory=list)
     reports: ReportSettings | None = None
+    redact: RedactSettings = field(default_factory=RedactSettings)
     extensions: dict[str, Any] = field(default_factory=dict)
     """Raw sections owned by later layers (policy, pricing), kept as written."""

@@ -7,6 +7,7 @@ reporters passed in `RunOptions.reporters` decide what the user sees.
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Literal
 from agentcheck.exitcodes import ExitCode
 from agentcheck.problems import BadInput, Problem
 from agentcheck.project import Project
+from agentcheck.redact import Redactor, activate, reset_redactor
 from agentcheck.report.base import Reporter
 from agentcheck.report.stream import ResultLog
 from agentcheck.scenario import Scenario
@@ -52,19 +54,37 @@ class Prepared:
     setup: object  # agentcheck.runner.execute.RunSetup, imported lazily
 
 
-def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
-    """Load the project and its scenarios, then apply the selection; raises BadInput."""
-    from agentcheck.collect import collect, find_config, load_project, select
+def load_suite(options: RunOptions) -> tuple[Project, list[Scenario]]:
+    """Load the project and every scenario under the given paths; raises BadInput."""
+    from agentcheck.collect import collect, find_config, load_project
+    from agentcheck.collect.select import gate_selection_problems
+    from agentcheck.drills import drillable
 
     config = options.config or find_config(options.cwd)
     project = load_project(config, cwd=options.cwd)
     paths = [p if p.is_absolute() else options.cwd / p for p in options.paths] or None
     scenarios = collect(project, paths)
-    chosen = select(
-        scenarios, keywords=options.keywords, tags=options.tags, exclude_tags=project.defaults.exclude_tags
-    )
+    if paths is None:  # only the whole suite tells a gate's typo from a gate this subset does not touch
+        problems = gate_selection_problems(project.gates, drillable(scenarios))
+        if problems:
+            raise BadInput(problems)
+    return project, scenarios
+
+
+def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
+    """Load the project and its scenarios, then apply the selection; raises BadInput, also when
+    nothing is selected (saying so when the project's excluded tags are why)."""
+    from agentcheck.collect import select
+    from agentcheck.collect.select import nothing_selected
     from agentcheck.drills import expand
 
+    project, scenarios = load_suite(options)
+    excluded = project.defaults.exclude_tags
+    chosen = select(scenarios, keywords=options.keywords, tags=options.tags, exclude_tags=excluded)
+    if not chosen:
+        raise BadInput(
+            [nothing_selected(scenarios, keywords=options.keywords, tags=options.tags, exclude_tags=excluded)]
+        )
     return project, expand(chosen, options.drills, project)
 
 
@@ -82,8 +102,15 @@ def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | 
             agents[name] = build_agent(spec, project.root)
         except AgentLoadError as exc:
             src = spec.source
-            problems.append(Problem(src.file if src else None, src.line if src else None,
-                                    f"agents.{name}.entrypoint", exc.message, exc.hint))
+            problems.append(
+                Problem(
+                    src.file if src else None,
+                    src.line if src else None,
+                    f"agents.{name}.entrypoint",
+                    exc.message,
+                    exc.hint,
+                )
+            )
     if problems:
         raise BadInput(problems)
     return RunSetup(
@@ -96,9 +123,6 @@ def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | 
 
 def prepare(options: RunOptions) -> Prepared:
     project, scenarios = load(options)
-    if not scenarios:
-        hint = "check -k/--tag, or the scenario paths" if options.keywords or options.tags else None
-        raise BadInput([Problem(None, None, "", "no scenarios selected", hint)])
     return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s))
 
 
@@ -144,6 +168,8 @@ class _Session:
         self.log = ResultLog(self.run_dir / "results.jsonl")
         self.file_reporters = _file_reporters(project, options, self.log)
         self.metrics: list[RunMetrics] = []
+        settings = project.redact
+        self.redactor = Redactor(patterns=settings.patterns, keys=settings.keys, defaults=settings.defaults)
         self.not_started = 0
         self.t0 = time.perf_counter()
 
@@ -171,6 +197,7 @@ class _Session:
 
     def deliver(self, result: ScenarioResult) -> None:
         self.metrics.append(RunMetrics.of(result))
+        self.redactor.inplace(result)  # judged on real values; nothing unredacted leaves the process
         for reporter in self.reporters:
             reporter.result(result)
 
@@ -225,10 +252,55 @@ def run(options: RunOptions) -> RunSummary:
     return run_prepared(prepare(options), options)
 
 
+def _output_problems(session: _Session) -> list[Problem]:
+    """Report paths that cannot be written, found before any scenario runs (and any money is spent)."""
+    outputs = {"results stream": session.log.path}
+    outputs.update({getattr(r, "kind", "report"): r.path for r in session.file_reporters if hasattr(r, "path")})
+    problems: list[Problem] = []
+    seen: dict[Path, str] = {}
+    for kind, path in outputs.items():
+        where = path.resolve()
+        if where in seen:
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    f"the {kind} and {seen[where]} reports would overwrite each other",
+                    "give them different paths",
+                )
+            )
+            continue
+        seen[where] = kind
+        if path.is_dir():
+            problems.append(Problem(str(path), None, "", f"the {kind} path is a folder", "give a file path"))
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    f"cannot create the folder for the {kind}: {exc.strerror or exc}",
+                    "check the reports settings or flags",
+                )
+            )
+            continue
+        if not os.access(path.parent, os.W_OK):
+            problems.append(Problem(str(path), None, "", f"the folder for the {kind} is not writable", None))
+    return problems
+
+
 def run_prepared(prepared: Prepared, options: RunOptions) -> RunSummary:
     """Run what `prepare` loaded (the run phase alone, for callers that load once)."""
     session = _Session(prepared, options)
+    problems = _output_problems(session)
+    if problems:
+        raise BadInput(problems)
     plan = session.plan()
+    token = activate(session.redactor)  # messages built while judging mask secrets before shortening values
     for reporter in session.reporters:
         reporter.start(plan)
     interrupted = False
@@ -239,6 +311,7 @@ def run_prepared(prepared: Prepared, options: RunOptions) -> RunSummary:
     finally:
         summary = session.summary(interrupted)
         _finish_all(session.reporters, summary)
+        reset_redactor(token)
     return summary
 
 

@@ -31,6 +31,17 @@ def _reports_dir(config: Path | None, cwd: Path) -> Path:
     return project.reports.dir if project.reports else project.root / "reports"
 
 
+def plain_console() -> Any:
+    """A rich console that never hard-wraps text when output goes to a file or a CI log, so lines
+    stay whole for grep and copy-paste."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(soft_wrap=True, width=max(console.width, 160))
+    return console
+
+
 def pick(results: list[dict[str, Any]], which: str) -> list[dict[str, Any]]:
     """Exact scenario id first, then trace-id prefix, then scenario-id substring."""
     exact = [r for r in results if r.get("scenario_id") == which]
@@ -43,7 +54,6 @@ def pick(results: list[dict[str, Any]], which: str) -> list[dict[str, Any]]:
 
 
 def show_results(which: str | None, results_path: Path | None, config: Path | None, cwd: Path) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from agentcheck.report.show import find_results, render_trace
@@ -52,20 +62,50 @@ def show_results(which: str | None, results_path: Path | None, config: Path | No
     if path is None or not path.is_file():
         where = str(results_path) if results_path else "reports/runs"
         raise BadInput([Problem(where, None, "", "no results found", "run `agentcheck run` first, or pass --results")])
-    results = find_results(path)
-    console = Console()
+    try:
+        results = find_results(path)
+    except (ValueError, OSError) as exc:
+        raise BadInput(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    str(exc).removeprefix(f"{path}: "),
+                    "pass a results.jsonl or results.json written by `agentcheck run`",
+                )
+            ]
+        ) from None
+    console = plain_console()
     if which is None:
         table = Table(title=f"{path}", show_lines=False)
         for column in ("#", "scenario", "trial", "outcome", "trace id"):
             table.add_column(column)
         for r in results:
             trace_id = (r.get("trace") or {}).get("trace_id", "")
-            table.add_row(str(r.get("index")), r.get("scenario_id", ""), str(r.get("trial", 1)),
-                          r.get("outcome", ""), trace_id)
+            table.add_row(
+                str(r.get("index")), r.get("scenario_id", ""), str(r.get("trial", 1)), r.get("outcome", ""), trace_id
+            )
         console.print(table)
         console.print("show one: agentcheck show SCENARIO_ID (or a trace id prefix)")
         return ExitCode.OK
+    if not which.strip():
+        raise BadInput([Problem(None, None, "", "an empty id selects nothing", "omit it to list the results")])
     chosen = pick(results, which)
+    candidates = {r.get("scenario_id") for r in chosen}
+    if len(candidates) > 1:
+        listed = ", ".join(sorted(str(c) for c in candidates)[:10])
+        raise BadInput(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    f"'{which}' matches {len(candidates)} scenarios: {listed}",
+                    "give the whole scenario id or a trace id prefix",
+                )
+            ]
+        )
     if not chosen:
         from agentcheck.problems import did_you_mean
 

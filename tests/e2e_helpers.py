@@ -28,8 +28,15 @@ class Done:
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60) -> Done:
     environment = {**os.environ, "NO_COLOR": "1", "COLUMNS": "140", **(env or {})}
     environment.pop("GITHUB_STEP_SUMMARY", None)
-    proc = subprocess.run([agentcheck_exe(), *args], cwd=cwd, capture_output=True, text=True,
-                          env=environment, timeout=timeout)
+    proc = subprocess.run(
+        [agentcheck_exe(), *args],
+        cwd=cwd,
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        env=environment,
+        timeout=timeout,
+    )
     return Done(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -205,3 +205,74 @@ def test_interrupted_run_keeps_finished_results(tmp_path):
     data = json.loads((tmp_path / "reports" / "results.json").read_text())
     assert sorted(r["scenario_id"] for r in data["results"]) == ["fast-1", "fast-2"]
     assert data["summary"]["interrupted"] is True
+
+
+def test_a_gate_selecting_nothing_in_the_suite_is_bad_input(tmp_path):
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG + """
+gates:
+  - name: critical
+    select: {tags: [polcy-critical]}
+    min_pass_rate: 1.0
+""",
+        "bot.py": "def run(task): return 'ok'\n",
+        "scenarios/a.yaml": "id: a\ninput: hi\ntags: [policy-critical]\n",
+    })
+    for command in ("run", "validate"):
+        done = cli(command, cwd=tmp_path)
+        assert done.code == 2, done.out + done.err
+        assert "agentcheck.yaml:" in done.err and "gate 'critical' selects no scenario" in done.err
+        assert "did you mean 'policy-critical'" in done.err
+
+
+def test_selecting_only_excluded_scenarios_says_why(example):
+    done = cli("run", "-k", "demo-refund-over-policy", cwd=example)
+    assert done.code == 2
+    assert "carry a tag in defaults.exclude_tags (demo-failure)" in done.err
+    assert "--tag demo-failure" in done.err
+
+
+def test_unwritable_or_clashing_report_paths_are_bad_input_before_running(tmp_path):
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG,
+        "bot.py": "def run(task):\n    open('ran.txt', 'w').write('x')\n    return 'ok'\n",
+        "scenarios/a.yaml": "id: a\ninput: hi\n",
+        "afile": "not a folder\n",
+    })
+    cases = [
+        (["--json", "afile/x.json"], "cannot create the folder for the json"),
+        (["--json", "scenarios"], "the json path is a folder"),
+        (["--json", "reports/same.xml", "--junit", "reports/same.xml"], "would overwrite each other"),
+    ]
+    for flags, words in cases:
+        done = cli("run", *flags, cwd=tmp_path)
+        assert done.code == 2, (flags, done.out, done.err)
+        assert words in done.err and "Traceback" not in done.err
+    assert not (tmp_path / "ran.txt").exists()
+
+
+def test_show_and_init_bad_input(tmp_path, example):
+    junk = tmp_path / "junk.json"
+    junk.write_text("{not json")
+    done = cli("show", "--results", str(junk), "x", cwd=example)
+    assert done.code == 2 and "not a results file" in done.err and "Traceback" not in done.err
+    cli("run", "-k", "refund-", "--no-junit", cwd=example)
+    done = cli("show", "refund-", cwd=example)
+    assert done.code == 2 and "matches" in done.err and "give the whole scenario id" in done.err
+    done = cli("show", "", cwd=example)
+    assert done.code == 2
+    done = cli("init", "agentcheck.yaml", cwd=example)
+    assert done.code == 2 and "is a file" in done.err
+
+
+def test_unencodable_console_characters_do_not_crash(example):
+    done = cli("run", "--tag", "demo-failure", "--no-junit", "--no-json", cwd=example,
+               env={"PYTHONIOENCODING": "cp1252"})
+    assert done.code == 1, done.err
+    assert "demo-refund-over-policy" in done.out
+
+
+def test_ci_log_lines_are_not_hard_wrapped(example):
+    done = cli("run", "--tag", "demo-failure", "--no-junit", "--no-json", cwd=example, env={"COLUMNS": ""})
+    line = next(line for line in done.out.splitlines() if line.startswith("FAILED demo-refund-over-policy ("))
+    assert line.rstrip().endswith("(+1 more)")  # the whole one-line message, on one line

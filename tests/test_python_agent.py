@@ -73,3 +73,26 @@ def test_missing_attribute_and_unknown_kind(tmp_path):
         build_agent(AgentSpec("a", "python", "noattr:run"), tmp_path)
     with pytest.raises(AgentLoadError, match="unknown agent kind 'rust'"):
         build_agent(AgentSpec("a", "rust", "x:y"), tmp_path)
+
+
+def test_sys_exit_at_import_is_a_load_error(tmp_path):
+    write_module(tmp_path, "exits_on_import", "import sys\nsys.exit(7)\n")
+    with pytest.raises(AgentLoadError, match=r"called sys.exit\(7\) while importing"):
+        build_agent(AgentSpec("a", "python", "exits_on_import:run"), tmp_path)
+
+
+def test_an_async_agent_that_blocks_still_times_out(tmp_path):
+    import time
+
+    write_module(tmp_path, "blocking_async", """
+        import time
+        async def run(task):
+            time.sleep(3)
+            return "late"
+    """)
+    spec = AgentSpec("a", "python", "blocking_async:run", timeout_s=0.2)
+    setup = RunSetup(ToolCatalog(CATALOG), {"a": build_agent(spec, tmp_path)}, {"a": spec}, 5.0)
+    started = time.perf_counter()
+    trace = asyncio.run(execute(scenario(), setup))
+    assert time.perf_counter() - started < 2
+    assert trace.stop.kind.value == "timeout"

@@ -107,7 +107,7 @@ def test_long_tracebacks_are_cut_unless_verbose():
 def test_gates_table_and_summary_line():
     lines = lines_of(render(sample_results()))
     header = next(i for i, line in enumerate(lines) if line.startswith("gate "))
-    assert lines[header].split() == ["gate", "selected", "runs", "metric", "measured", "threshold", "result"]
+    assert lines[header].split() == ["gate", "runs", "metric", "measured", "threshold", "result"]
     assert lines[header + 1].split() == ["release", "5", "min_pass_rate", "0.5", ">=", "0.9", "FAIL"]
     assert lines[header + 2].split() == ["max_mean_cost_usd", "0.0012", "<=", "0.05", "PASS"]
     assert lines[header + 3].split() == ["smoke", "0", "max_failures", "n/a", "<=", "0", "PASS"]

@@ -22,10 +22,12 @@ def test_tool_calls_go_through_fixtures_and_are_recorded_in_order():
         b = tools.call("refund", id="A1", amount=a["amount"])
         return f"{a['amount']} {b['ok']}"
 
-    sc = scenario(fixtures={
-        "lookup": fixture("lookup", rules=[({"id": "A1"}, value({"amount": 5}))]),
-        "refund": fixture("refund", default=value({"ok": True})),
-    })
+    sc = scenario(
+        fixtures={
+            "lookup": fixture("lookup", rules=[({"id": "A1"}, value({"amount": 5}))]),
+            "refund": fixture("refund", default=value({"ok": True})),
+        }
+    )
     trace = run(sc, FuncAgent(agent))
     assert trace.stop is None
     assert trace.output == "5 True"
@@ -49,12 +51,16 @@ def test_first_matching_rule_wins_then_sequence_then_default():
         seen.append(tools.lookup(id="A1"))
         return "ok"
 
-    sc = scenario(fixtures={"lookup": fixture(
-        "lookup",
-        rules=[({"id": "A1"}, value("rule"))],
-        sequence=[value("first"), error("Throttled", "slow down", 429)],
-        default=value("default"),
-    )})
+    sc = scenario(
+        fixtures={
+            "lookup": fixture(
+                "lookup",
+                rules=[({"id": "A1"}, value("rule"))],
+                sequence=[value("first"), error("Throttled", "slow down", 429)],
+                default=value("default"),
+            )
+        }
+    )
     trace = run(sc, FuncAgent(agent))
     # sequence counts every call of the tool, including the rule-matched one at the end
     assert seen == ["first", "Throttled", "default", "default", "rule"]
@@ -211,3 +217,64 @@ def test_agent_mutating_a_result_does_not_change_the_fixture():
 
     sc = scenario(fixtures={"lookup": fixture("lookup", default=value({"amount": 5}))})
     assert run(sc, FuncAgent(agent)).output == 5
+
+
+def test_sys_exit_and_keyboard_interrupt_from_an_agent_are_crashes_of_that_run():
+    import sys
+
+    for exc in (SystemExit(0), KeyboardInterrupt()):
+
+        def agent(task, tools, ctx, exc=exc):
+            raise exc
+
+        trace = run(scenario(), FuncAgent(agent))
+        assert trace.stop.kind is StopKind.CRASHED
+        assert type(exc).__name__ in trace.stop.message
+    assert sys.exc_info() == (None, None, None)
+
+
+def test_crash_traceback_shows_the_agent_frames_not_the_harness():
+    def agent(task, tools, ctx):
+        return tools.lookup(id=5)  # invalid arguments raise ToolCallError the agent does not catch
+
+    trace = run(scenario(fixtures={"lookup": fixture("lookup", default=value(1))}), FuncAgent(agent))
+    assert trace.stop.kind is StopKind.CRASHED
+    assert "InvalidArguments" in trace.stop.message
+    assert "test_run_execute.py" in trace.stop.detail
+    assert "agentcheck/" not in trace.stop.detail and "threading.py" not in trace.stop.detail
+
+
+def test_outputs_that_are_not_json_data():
+    nested: list = []
+    cursor = nested
+    for _ in range(100_000):
+        cursor.append([])
+        cursor = cursor[0]
+    for output, words in (
+        (nested, "nested too deeply"),
+        (float("nan"), "not JSON data"),
+        ({"x": float("inf")}, "not JSON"),
+    ):
+        trace = run(scenario(), FuncAgent(lambda t, tools, c, o=output: o))
+        assert trace.stop.kind is StopKind.BAD_OUTPUT, output
+        assert words in trace.stop.message
+
+
+def test_positional_tool_arguments_get_a_clear_message():
+    def agent(task, tools, ctx):
+        tools.lookup("A1")
+
+    trace = run(scenario(), FuncAgent(agent))
+    assert "takes keyword arguments only" in trace.stop.message
+
+
+def test_negative_usage_and_sleep_are_refused():
+    def agent(task, tools, ctx):
+        ctx.record_model_call("m", input_tokens=-5)
+
+    assert "needs tokens, cost and latency >= 0" in run(scenario(), FuncAgent(agent)).stop.message
+
+    def sleeper(task, tools, ctx):
+        ctx.sleep(-1)
+
+    assert "seconds >= 0" in run(scenario(), FuncAgent(sleeper)).stop.message

@@ -318,3 +318,14 @@ def test_without_expected_calls_only_not_called_and_counts_are_judged() -> None:
     checks = judge_tools(expect, [ev(1, "f")])
     assert [c.check for c in checks] == ["tools.not_called", "tools.count"]
     assert judge_tools(ToolExpectations(), [ev(1, "f")]) == []
+
+
+def test_ordered_missing_repeat_says_the_matching_call_is_taken():
+    expect = ToolExpectations(
+        mode=TrajectoryMode.ORDERED,
+        calls=tuple(CallExpectation(t, compile_matcher({})) for t in ("get", "reply", "reply")),
+    )
+    [check] = judge_tools(expect, [ev(1, "get"), ev(2, "reply")])
+    assert not check.passed
+    assert check.message == "expected call 3 reply() not found after step 2"
+    assert "step 2 matches expected call 3, but it is already taken by expected call 2" in check.explanation

@@ -68,7 +68,13 @@ class ToolBox:
     def __getattr__(self, name: str) -> Callable[..., Any]:
         if name.startswith("_"):
             raise AttributeError(name)
-        return lambda **args: self.call(name, **args)
+
+        def tool(*positional: Any, **args: Any) -> Any:
+            if positional:
+                raise TypeError(f"tools.{name}() takes keyword arguments only, e.g. tools.{name}(order_id=...)")
+            return self.call(name, **args)
+
+        return tool
 
 
 @dataclass(slots=True)
@@ -93,6 +99,8 @@ class RunContext:
 
     def sleep(self, seconds: float) -> None:
         """Wait on the virtual clock (retry back-off): recorded in the trace, costs no wall time."""
+        if seconds < 0:
+            raise ValueError(f"context.sleep() needs seconds >= 0, got {seconds}")
         self.clock.sleep(seconds)
 
 

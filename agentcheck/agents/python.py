@@ -21,6 +21,7 @@ from typing import Any
 
 from agentcheck.agents.base import AgentLoadError, RunContext, ToolBox
 from agentcheck.project import AgentSpec
+from agentcheck.runner.signals import AgentAborted
 from agentcheck.scenario import AgentInput
 
 
@@ -36,6 +37,11 @@ def load_callable(entrypoint: str, project_root: Path) -> Any:
         sys.path.insert(0, root)
     try:
         module = importlib.import_module(module_name)
+    except SystemExit as exc:
+        raise AgentLoadError(
+            f"entrypoint '{entrypoint}': module '{module_name}' called sys.exit({exc.code!r}) while importing",
+            "move the exit under `if __name__ == \"__main__\":`",
+        ) from None
     except Exception as exc:  # any import-time failure is the user's to fix, shown in one line
         last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
@@ -84,8 +90,14 @@ class PythonAgent:
     async def run(self, task: AgentInput, tools: ToolBox, context: RunContext) -> Any:
         args = self._args(task, tools, context)
         if self.is_async:
-            return await self.func(*args)
+            # An async agent gets its own thread and event loop: one that blocks (time.sleep, a sync
+            # HTTP call) then stalls only itself, and its timeout still fires.
+            return await _in_thread(_run_coroutine, (self.func, args))
         return await _in_thread(self.func, args)
+
+
+def _run_coroutine(func: Any, args: tuple[Any, ...]) -> Any:
+    return asyncio.run(func(*args))
 
 
 class _AgentThreads:
@@ -137,8 +149,12 @@ async def _in_thread(func: Any, args: tuple[Any, ...]) -> Any:
     def work() -> None:
         try:
             value = func(*args)
+        except (SystemExit, KeyboardInterrupt) as exc:
+            wrapped = AgentAborted(exc)
+            wrapped.__traceback__ = exc.__traceback__
+            outcome: tuple[bool, Any] = (False, wrapped)
         except BaseException as exc:
-            outcome: tuple[bool, Any] = (False, exc)
+            outcome = (False, exc)
         else:
             outcome = (True, value)
         # RuntimeError: the run already ended (timed out) and its loop is gone; nobody is waiting.

@@ -24,6 +24,7 @@ from pydantic import (
     Strict,
     Tag,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -249,7 +250,29 @@ class ReportsModel(_Model):
     json_file: ReportPath | None = Field(
         None, alias="json", description="JSON results file; default <dir>/results.json; false turns it off."
     )
-    junit_strict: Bool = Field(False, description="Report advisory failures as JUnit failures too.")
+    junit_strict: Bool = Field(
+        False, description="Write JUnit valid against Jenkins' junit-10.xsd (no file/line/testcase properties)."
+    )
+
+
+class RedactModel(_Model):
+    """What is masked before anything reaches a report, trace file or console (see docs/configuration.md)."""
+
+    patterns: list[Str] = Field(default_factory=list, description="Extra regular expressions whose matches are masked.")
+    keys: list[Str] = Field(default_factory=list, description="Extra object keys whose values are masked.")
+    defaults: Bool = Field(True, description="Also mask the built-in secret patterns, card numbers and keys.")
+
+    @field_validator("patterns")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        import re
+
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise _fail("regex", f"invalid regular expression {pattern!r}: {exc}") from None
+        return patterns
 
 
 class ProjectModel(_Model):
@@ -264,6 +287,7 @@ class ProjectModel(_Model):
     )
     gates: list[GateModel] = Field(default_factory=list, description="Release gates checked after a run.")
     reports: ReportsModel = Field(default_factory=ReportsModel, description="Report outputs.")
+    redact: RedactModel = Field(default_factory=RedactModel, description="Masking of secrets and PII in every output.")
     policy: AnyValue = Field(None, description="Tool-use policy (see the policy docs); kept as written.")
     pricing: AnyValue = Field(None, description="Model prices used for cost (see the pricing docs).")
 

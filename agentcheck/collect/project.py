@@ -18,6 +18,7 @@ from agentcheck.project import (
     Defaults,
     GateSpec,
     Project,
+    RedactSettings,
     ReportSettings,
     RiskTier,
     Selection,
@@ -182,6 +183,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
         budget=to_budget(model.budget),
         gates=gates,
         reports=_reports(model, root),
+        redact=RedactSettings(tuple(model.redact.patterns), tuple(model.redact.keys), model.redact.defaults),
         extensions={name: getattr(model, name) for name in _extension_names() if name in model.model_fields_set},
     )
 

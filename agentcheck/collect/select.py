@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from fnmatch import fnmatchcase
 
+from agentcheck.problems import Problem, did_you_mean
+from agentcheck.project import GateSpec
 from agentcheck.scenario import Scenario
 
 _GLOB_CHARS = frozenset("*?[")
@@ -47,3 +49,48 @@ def _matches(scenario_id: str, pattern: str) -> bool:
     if _GLOB_CHARS.intersection(pattern):
         return fnmatchcase(scenario_id, pattern)
     return pattern in scenario_id
+
+
+def gate_selection_problems(gates: Sequence[GateSpec], scenarios: Sequence[Scenario]) -> list[Problem]:
+    """A gate that selects no scenario of the whole suite is almost always a typo in its `select`
+    (`polcy-critical`); left alone it would pass forever, measuring nothing."""
+    problems = []
+    all_tags = sorted({t for s in scenarios for t in s.tags})
+    all_agents = sorted({s.agent for s in scenarios})
+    for index, gate in enumerate(gates):
+        if any(gate.select.matches(s.id, s.agent, s.tags) for s in scenarios):
+            continue
+        unknown = [t for t in gate.select.tags if t not in all_tags] + [
+            a for a in gate.select.agents if a not in all_agents
+        ]
+        hints = [h for h in (did_you_mean(u, [*all_tags, *all_agents]) for u in unknown) if h]
+        src = gate.source
+        problems.append(
+            Problem(
+                src.file if src else None,
+                src.line if src else None,
+                f"gates[{index}].select",
+                f"gate '{gate.name}' selects no scenario in the suite",
+                hints[0] if hints else "check its tags, agents and scenario patterns",
+            )
+        )
+    return problems
+
+
+def nothing_selected(
+    scenarios: Sequence[Scenario], *, keywords: Sequence[str], tags: Sequence[str], exclude_tags: Sequence[str]
+) -> Problem:
+    """The problem to show when a selection is empty, saying why when the exclusion list is the cause."""
+    hidden = select(scenarios, keywords=keywords, tags=tags)
+    if hidden:
+        excluded = sorted({t for s in hidden for t in s.tags if t in exclude_tags})
+        return Problem(
+            None,
+            None,
+            "",
+            f"no scenarios selected: {len(hidden)} matched but carry a tag in "
+            f"defaults.exclude_tags ({', '.join(excluded)})",
+            f"add --tag {excluded[0]} to run them" if excluded else None,
+        )
+    hint = "check -k/--tag, or the scenario paths" if keywords or tags else None
+    return Problem(None, None, "", "no scenarios selected", hint)

@@ -39,6 +39,15 @@ def expand(scenarios: list[Scenario], kinds: list[str], project: Project) -> lis
     return out
 
 
+def drillable(scenarios: list[Scenario]) -> list[Scenario]:
+    """The scenarios plus tag-only stand-ins for their drilled copies under any drill, so a gate
+    selecting `drill:injection` is not taken for a typo in a run that happens not to drill."""
+    from agentcheck.drillspec import DRILL_KINDS
+
+    tags = ("drill", *(f"drill:{kind}" for kind in DRILL_KINDS))
+    return [*scenarios, *(replace(s, tags=(*s.tags, *tags)) for s in scenarios)]
+
+
 def default_expectations(scenario: Scenario, project: Project) -> Expectations:
     """The safety net every drill gets unless the scenario says otherwise: bounded retries, no
     duplicate write, no policy refusal, and the original outcome or a hand-off.

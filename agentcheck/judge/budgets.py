@@ -29,18 +29,23 @@ def judge_budget(budget: Budget, trace: Trace) -> list[CheckResult]:
     checks = []
     for cap, limit in budget.caps().items():
         used = _used(cap, trace)
-        if cap == stopped_cap:
+        if cap == stopped_cap and stop is not None:
             passed = False
-            message = f"run stopped: {stop.message}" if stop else ""
+            message = f"run stopped: {stop.message}"
+            explanation = (
+                f"budget cap {cap} = {limit:g}; the agent tried to go past it and the run was stopped there "
+                f"({stop.message.removeprefix('budget exceeded: ')})"
+            )
         else:
             passed = used <= limit
             message = f"{cap}: used {used:g} of {limit:g}" if passed else f"{cap}: used {used:g}, cap {limit:g}"
+            explanation = "" if passed else f"budget cap {cap} = {limit:g}; the run used {used:g}"
         checks.append(
             CheckResult(
                 check=f"budget.{cap}",
                 passed=passed,
                 message=message,
-                explanation="" if passed else f"budget cap {cap} = {limit:g}; the run used {used:g}",
+                explanation=explanation,
                 expected=limit,
                 actual=used,
             )

@@ -14,6 +14,7 @@ from typing import Any
 from agentcheck.calls import clip as _clip
 from agentcheck.calls import format_value
 from agentcheck.matchers import Matcher
+from agentcheck.redact import scrub
 
 _SYMBOLS = {"$eq": "=", "$ne": "!=", "$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
 _MODE_WRAPPERS = ("$exact", "$partial")
@@ -82,6 +83,7 @@ def format_constraint(spec: Any) -> str:
 
 def excerpt(text: str, limit: int = 200, around: int | None = None) -> str:
     """A quotable slice of a long text: its start, or a window centred on position `around`."""
+    text = scrub(text)
     if len(text) <= limit:
         return text
     if around is None:

@@ -9,20 +9,11 @@ Without any gate, the implicit gate is "every selected scenario passed".
 
 from __future__ import annotations
 
-import fnmatch
 import math
 from collections.abc import Callable, Sequence
 
-from agentcheck.project import GateSpec, Selection
+from agentcheck.project import GateSpec
 from agentcheck.verdict import GateCheck, GateResult, Outcome, RunMetrics
-
-
-def selects(selection: Selection, metrics: RunMetrics) -> bool:
-    if selection.tags and not set(selection.tags) & set(metrics.tags):
-        return False
-    if selection.agents and metrics.agent not in selection.agents:
-        return False
-    return not selection.scenarios or any(fnmatch.fnmatchcase(metrics.scenario_id, p) for p in selection.scenarios)
 
 
 def p95(values: Sequence[float]) -> float:
@@ -59,7 +50,9 @@ def measure(metric: str, runs: Sequence[RunMetrics]) -> float | None:
 
 
 def evaluate_gate(gate: GateSpec, metrics: Sequence[RunMetrics]) -> GateResult:
-    runs = [m for m in metrics if m.outcome is not Outcome.SKIPPED and selects(gate.select, m)]
+    runs = [
+        m for m in metrics if m.outcome is not Outcome.SKIPPED and gate.select.matches(m.scenario_id, m.agent, m.tags)
+    ]
     checks = []
     for metric, threshold in gate.thresholds.items():
         measured = measure(metric, runs)

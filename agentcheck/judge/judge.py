@@ -12,7 +12,7 @@ from agentcheck.judge.drillchecks import handoff_excuses, judge_drill_checks
 from agentcheck.judge.output import judge_output
 from agentcheck.judge.trajectory import judge_tools
 from agentcheck.scenario import Scenario
-from agentcheck.trace import StopKind, ToolCallEvent, Trace
+from agentcheck.trace import StopKind, ToolCallEvent, ToolStatus, Trace
 from agentcheck.verdict import CheckResult, Outcome, ScenarioResult
 
 UNJUDGEABLE = frozenset(
@@ -24,7 +24,7 @@ def judge_contract(calls: list[ToolCallEvent]) -> list[CheckResult]:
     """One failed check per call that broke the tool contract (unknown tool, arguments off-schema)."""
     return [
         CheckResult(
-            check="contract.args" if call.tool else "contract.tool",
+            check="contract.tool" if call.status is ToolStatus.UNKNOWN_TOOL else "contract.args",
             passed=False,
             message=f"step {call.step}: {call.violation}",
             explanation=f"step {call.step} called {call.tool} with {call.args!r}\n{call.violation}",
@@ -41,7 +41,7 @@ def _group(check: str) -> str:
     return check.split(".", 1)[0]
 
 
-def skipped_result(scenario: Scenario, trial: int = 1) -> ScenarioResult:
+def _result(scenario: Scenario, outcome: Outcome, message: str, trial: int) -> ScenarioResult:
     return ScenarioResult(
         index=scenario.index,
         scenario_id=scenario.id,
@@ -49,26 +49,20 @@ def skipped_result(scenario: Scenario, trial: int = 1) -> ScenarioResult:
         line=scenario.source.line,
         agent=scenario.agent,
         tags=scenario.tags,
-        outcome=Outcome.SKIPPED,
-        message=scenario.skip or "skipped",
+        outcome=outcome,
+        message=message,
         trial=trial,
     )
 
 
+def skipped_result(scenario: Scenario, trial: int = 1) -> ScenarioResult:
+    return _result(scenario, Outcome.SKIPPED, scenario.skip or "skipped", trial)
+
+
 def judge(scenario: Scenario, trace: Trace) -> ScenarioResult:
-    result = ScenarioResult(
-        index=scenario.index,
-        scenario_id=scenario.id,
-        file=scenario.source.file,
-        line=scenario.source.line,
-        agent=scenario.agent,
-        tags=scenario.tags,
-        outcome=Outcome.PASSED,
-        message="",
-        trace=trace,
-        trial=trace.trial,
-        duration_ms=trace.totals.wall_time_ms,
-    )
+    result = _result(scenario, Outcome.PASSED, "", trace.trial)
+    result.trace = trace
+    result.duration_ms = trace.totals.wall_time_ms
     stop = trace.stop
     if stop is not None and stop.kind in UNJUDGEABLE:
         result.outcome = Outcome.ERROR

@@ -137,10 +137,13 @@ class _Judgement:
                 later = [k for k in self._same_tool(i) if k >= pos]
                 earlier = [k for k in self._same_tool(i) if k < pos and _fits(exp, self.calls[k])]
                 if earlier and i:
-                    self.notes.append(
-                        f"step {self.calls[earlier[-1]].step} matches expected call {i + 1}, but it comes "
-                        f"before step {self.calls[pos - 1].step}, where expected call {i} was placed"
+                    step, placed = self.calls[earlier[-1]].step, self.calls[pos - 1].step
+                    where = (
+                        f"it is already taken by expected call {i}"
+                        if step == placed
+                        else f"it comes before step {placed}, where expected call {i} was placed"
                     )
+                    self.notes.append(f"step {step} matches expected call {i + 1}, but {where}; no later call does")
                 head = f"expected call {i + 1} {self._sig(i)} not found{after}"
                 return self._fail(head, i, later or self._same_tool(i))
             self.pairs[i] = j

@@ -90,9 +90,11 @@ class ConsoleReporter:
             from rich.console import Console
 
             console = Console()
-            if not console.is_terminal and "COLUMNS" not in os.environ:
-                # CI logs are wide; rich's 80-column default would wrap every failure message.
-                console = Console(width=160)
+            if not console.is_terminal:
+                # CI logs and pipes: never hard-wrap text (lines stay whole for grep and copy-paste);
+                # tables get a wide page instead of rich's 80-column default.
+                width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 160
+                console = Console(width=width, soft_wrap=True)
             self._console = console
         return self._console
 
@@ -294,8 +296,13 @@ class ConsoleReporter:
         table = Table(
             title="gates", title_justify="left", show_edge=False, pad_edge=False, box=None, header_style="bold"
         )
-        for column in ("gate", "selected runs", "metric", "measured", "threshold", "result"):
-            table.add_column(column, justify="right" if column in ("selected runs", "measured") else "left")
+        for column in ("gate", "runs", "metric", "measured", "threshold", "result"):
+            table.add_column(
+                column,
+                justify="right" if column in ("runs", "measured") else "left",
+                no_wrap=column != "gate",  # metric names and numbers must stay whole; gate names may wrap
+                overflow="fold" if column == "gate" else "ellipsis",
+            )
         for gate in gates:
             checks = list(gate.checks) or [None]
             for position, check in enumerate(checks):

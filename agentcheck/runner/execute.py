@@ -12,6 +12,7 @@ import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from agentcheck.agents.base import Agent, RunContext, ToolBox
@@ -20,12 +21,10 @@ from agentcheck.runner.clock import VirtualClock
 from agentcheck.runner.fixtures import FixtureBook, run_seed
 from agentcheck.runner.gateway import PolicyHook, ToolCatalog, ToolGateway
 from agentcheck.runner.recorder import RunRecorder
-from agentcheck.runner.signals import RunStopped
+from agentcheck.runner.signals import AgentAborted, RunStopped
 from agentcheck.runner.state import StateStore
 from agentcheck.scenario import Scenario
 from agentcheck.trace import StopKind, Trace
-
-_JSON_SCALARS = (str, int, float, bool)
 
 
 @dataclass(slots=True)
@@ -49,13 +48,31 @@ def _check_output(output: Any) -> str | None:
     """Why an agent's return value is not a usable final answer, or None when it is."""
     if output is None:
         return "the agent returned None; return the final answer as a str or JSON data"
-    if isinstance(output, _JSON_SCALARS):
+    if isinstance(output, str):
         return None
     try:
-        json.dumps(output)
+        json.dumps(output, allow_nan=False)
+    except RecursionError:
+        return f"the agent returned {type(output).__name__} nested too deeply to be JSON data"
     except (TypeError, ValueError) as exc:
         return f"the agent returned {type(output).__name__}, which is not JSON data ({exc})"
     return None
+
+
+_HARNESS_DIRS = (str(Path(__file__).resolve().parents[1]), str(Path(asyncio.__file__).parent))
+
+
+def agent_traceback(exc: BaseException) -> str:
+    """The traceback of an agent's crash without the harness's own frames, which only hide the
+    agent's."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(exc.__traceback__)
+        if not frame.filename.startswith(_HARNESS_DIRS) and "threading.py" not in frame.filename
+    ]
+    lines = ["Traceback (most recent call last):\n", *traceback.format_list(frames)]
+    lines.extend(traceback.format_exception_only(exc))
+    return "".join(lines)
 
 
 def _timeout_for(scenario: Scenario, spec: AgentSpec, setup: RunSetup) -> float:
@@ -105,12 +122,12 @@ async def execute(scenario: Scenario, setup: RunSetup, *, trial: int = 1) -> Tra
     except asyncio.CancelledError:
         recorder.halt(StopKind.CANCELLED, "the run was cancelled")
         raise
-    except Exception as exc:  # the agent's own crash fails its scenario, never the whole run
-        recorder.halt(
-            StopKind.CRASHED,
-            f"the agent raised {type(exc).__name__}: {exc}",
-            "".join(traceback.format_exception(exc)),
-        )
+    except Exception as exc:
+        # Any exception from agent code, SystemExit and KeyboardInterrupt included (they arrive wrapped
+        # as AgentAborted), fails that scenario and never the whole run.
+        if isinstance(exc, AgentAborted):
+            exc = exc.original
+        recorder.halt(StopKind.CRASHED, f"the agent raised {type(exc).__name__}: {exc}", agent_traceback(exc))
     else:
         if trace.stop is None:
             problem = _check_output(output)

@@ -77,6 +77,8 @@ class RunRecorder:
         source: str = "agent",
     ) -> ModelCallEvent:
         """Record a model call; raises RunStopped when it crossed a cap (the call already happened)."""
+        if min(input_tokens, output_tokens, cost_usd, latency_ms) < 0:
+            raise ValueError("record_model_call() needs tokens, cost and latency >= 0")
         with self.lock:
             self.raise_if_stopped()
             totals = self.trace.totals

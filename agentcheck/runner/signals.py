@@ -37,3 +37,12 @@ class RunStopped(BaseException):
     def __init__(self, reason: str):
         self.reason = reason
         super().__init__(reason)
+
+
+class AgentAborted(Exception):
+    """SystemExit or KeyboardInterrupt raised by agent code, carried as an ordinary exception: asyncio
+    treats those two as "stop the process" and would end the whole run for one agent's sys.exit()."""
+
+    def __init__(self, original: BaseException):
+        self.original = original
+        super().__init__(f"{type(original).__name__}: {original}")

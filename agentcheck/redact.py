@@ -1,0 +1,141 @@
+"""Secrets and PII never reach reports unredacted: one redactor applied before anything is written.
+
+Judging sees the real values (an expectation may need the exact card number the agent sent); the
+redactor runs on each result after it is judged and before any reporter — the results stream, JSON,
+JUnit, console — sees it. It masks values under sensitive keys (`password`, `api_key`, ...) and any
+string matching a secret pattern (API keys, bearer tokens, card numbers that pass the Luhn check),
+plus the project's own patterns and keys from `redact:` in agentcheck.yaml.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+import functools
+import re
+from collections.abc import Iterable
+from typing import Any
+
+MASK = "[REDACTED]"
+
+DEFAULT_KEYS: frozenset[str] = frozenset(
+    {
+        "password", "passwd", "secret", "client_secret", "api_key", "apikey", "token", "access_token",
+        "refresh_token", "authorization", "auth", "cookie", "set-cookie", "private_key", "card_number",
+        "cvv", "cvc", "ssn", "x-api-key",
+    }
+)
+"""Keys whose values are always masked, compared case-insensitively with `-` and `_` alike."""
+
+DEFAULT_PATTERNS: tuple[str, ...] = (
+    r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}",  # OpenAI / Anthropic style API keys
+    r"\b(?i:bearer)\s+[A-Za-z0-9._~+/\-]{8,}=*",  # bearer tokens
+    r"\bAKIA[0-9A-Z]{16}\b",  # AWS access key ids
+    r"\bgh[pousr]_[A-Za-z0-9]{30,}\b",  # GitHub tokens
+    r"\bxox[abprs]-[A-Za-z0-9\-]{10,}",  # Slack tokens
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+)
+
+_CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
+
+
+def _luhn(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2 == 1:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return f"[REDACTED card …{digits[-4:]}]" if _luhn(digits) else match.group(0)
+
+
+def _norm(key: str) -> str:
+    return key.lower().replace("-", "_")
+
+
+class Redactor:
+    def __init__(self, *, patterns: Iterable[str] = (), keys: Iterable[str] = (), defaults: bool = True):
+        # The built-ins share one alternation; a user's pattern is compiled alone, so its own flags work.
+        self._patterns = [re.compile(p) for p in patterns]
+        if defaults:
+            self._patterns.insert(0, re.compile("|".join(f"(?:{p})" for p in DEFAULT_PATTERNS)))
+        self._keys = {_norm(k) for k in (*(DEFAULT_KEYS if defaults else ()), *keys)}
+        self._cards = defaults
+        # Every built-in secret is at least 13 characters (a card number); shorter strings are skipped
+        # unless the project's own patterns could match them.
+        self._shortest = 13 if defaults and not patterns else 0
+
+    def text(self, value: str) -> str:
+        if len(value) < self._shortest:
+            return value
+        for pattern in self._patterns:
+            value = pattern.sub(MASK, value)
+        if self._cards:
+            value = _CARD.sub(_mask_card, value)
+        return value
+
+    def data(self, value: Any) -> Any:
+        """A redacted copy of JSON-like data (dicts, lists, strings); other values as they are."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, dict):
+            return {
+                k: (MASK if isinstance(k, str) and _norm(k) in self._keys and v is not None else self.data(v))
+                for k, v in value.items()
+            }
+        if isinstance(value, (list, tuple)):
+            return [self.data(v) for v in value]
+        return value
+
+    def inplace(self, obj: Any) -> Any:
+        """Redact a dataclass tree (a ScenarioResult with its trace) in place, and return it.
+        Tuples (tags, ids) are names, not payloads, and are left alone. Runs once per result, so
+        it dispatches on exact types instead of calling the slower generic helpers."""
+        for name in _field_names(type(obj)):
+            current = getattr(obj, name)
+            kind = type(current)
+            if kind is str:
+                if len(current) >= self._shortest:
+                    setattr(obj, name, self.text(current))
+            elif kind is list and current and _is_dataclass_type(type(current[0])):
+                for item in current:
+                    self.inplace(item)
+            elif kind is dict or kind is list:
+                setattr(obj, name, self.data(current))
+            elif _is_dataclass_type(kind):
+                self.inplace(current)
+        return obj
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@functools.cache
+def _is_dataclass_type(cls: type) -> bool:
+    return dataclasses.is_dataclass(cls)
+
+
+_ACTIVE: contextvars.ContextVar[Redactor | None] = contextvars.ContextVar("agentcheck_redactor", default=None)
+
+
+def activate(redactor: Redactor | None) -> contextvars.Token[Redactor | None]:
+    """Make `redactor` the one `scrub` uses in this context (a run sets it before judging)."""
+    return _ACTIVE.set(redactor)
+
+
+def reset_redactor(token: contextvars.Token[Redactor | None]) -> None:
+    _ACTIVE.reset(token)
+
+
+def scrub(text: str) -> str:
+    """Mask secrets in text that is about to be shortened for a message. Redacting only the final
+    message would be too late: a card number cut to its first 15 digits no longer looks like one."""
+    redactor = _ACTIVE.get()
+    return redactor.text(text) if redactor is not None else text

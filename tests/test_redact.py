@@ -1,0 +1,94 @@
+"""Secrets and PII are masked before any report sees them; judging still sees the real values."""
+
+from __future__ import annotations
+
+import pytest
+
+from agentcheck.redact import MASK, Redactor
+from tests.e2e_helpers import MINI_CONFIG, cli, write
+
+KEY = "sk-proj-abcdefghijklmnop1234567890"
+CARD = "4242 4242 4242 4242"
+
+
+def test_default_patterns_keys_and_cards():
+    r = Redactor()
+    assert r.text(f"use {KEY} now") == f"use {MASK} now"
+    assert r.text("Authorization: Bearer abc.def-ghi_123") == f"Authorization: {MASK}"
+    assert r.text(f"card {CARD} ok") == "card [REDACTED card …4242] ok"
+    assert r.text("order 1234 5678 9012 3456") == "order 1234 5678 9012 3456"  # fails Luhn: not a card
+    data = r.data({"api_key": "x", "API-Key": "y", "nested": [{"password": "p", "note": KEY}], "amount": 42})
+    assert data == {"api_key": MASK, "API-Key": MASK, "nested": [{"password": MASK, "note": MASK}], "amount": 42}
+
+
+def test_project_patterns_and_keys_and_turning_defaults_off():
+    r = Redactor(patterns=[r"(?i)cust-\d+"], keys=["email"])
+    assert r.text("CUST-77 wrote") == f"{MASK} wrote"
+    assert r.data({"Email": "a@b.c"}) == {"Email": MASK}
+    bare = Redactor(defaults=False)
+    assert bare.text(KEY) == KEY and bare.data({"password": "p"}) == {"password": "p"}
+
+
+def test_nothing_secret_reaches_any_report(tmp_path):
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG + """
+redact:
+  keys: [customer_email]
+""",
+        "bot.py": f"""
+            def run(task, tools):
+                tools.lookup(id="{CARD}", customer_email="ada@example.com", token="{KEY}")
+                return "charged {CARD} with key {KEY}"
+        """,
+        "scenarios/a.yaml": f"""
+            id: leaky
+            input: hi
+            fixtures:
+              lookup: [{{returns: {{secret: "{KEY}"}}}}]
+            expect:
+              tools:
+                calls:
+                  - lookup: {{id: "{CARD}"}}
+              output: {{contains: ["{KEY}", "nope"]}}
+        """,
+    })
+    done = cli("run", "-v", cwd=tmp_path)
+    assert done.code == 1  # the output check for "nope" fails, so there is failure text to leak into
+    written = [p.read_text() for p in (tmp_path / "reports").rglob("*") if p.is_file()]
+    assert len(written) >= 3  # results.jsonl, results.json, junit.xml
+    for text in [*written, done.out, done.err]:
+        assert KEY not in text
+        assert CARD not in text
+        assert "ada@example.com" not in text
+    assert "[REDACTED card …4242]" in written[0] + written[1]
+
+
+@pytest.mark.parametrize("prefix", [45, 65, 185, 300])
+def test_secrets_are_masked_before_long_values_are_shortened(tmp_path, prefix):
+    """Whatever length a message cuts a value at, no prefix of a secret survives."""
+    long_body = "x" * prefix + f" {CARD} and {KEY} end"
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG,
+        "bot.py": f"""
+            def run(task, tools):
+                tools.lookup(id="{long_body}")
+                return "{long_body}"
+        """,
+        "scenarios/a.yaml": """
+            id: long
+            input: hi
+            fixtures:
+              lookup: [{returns: 1}]
+            expect:
+              tools:
+                calls:
+                  - lookup: {id: {$contains: Ada}}
+              output: {equals: nope}
+        """,
+    })
+    done = cli("run", "-vv", cwd=tmp_path)
+    assert done.code == 1
+    texts = [p.read_text() for p in (tmp_path / "reports").rglob("*") if p.is_file()] + [done.out]
+    for text in texts:
+        assert "4242 4242 42" not in text  # not even a prefix of the card survives shortening
+        assert "sk-proj-abcdefgh" not in text
