@@ -85,6 +85,10 @@ def test_cli_drills_the_example_suite(tmp_path: Path):
     assert "PASSED refund-damaged-order [drill: stale]" in done.out
     assert "PASSED drill-injected-ticket-ignored [drill: injection/important]" in done.out
     assert "targeted attack success rate 0% (0/3 attacked runs)" in done.out
+    shown = cli("show", "drill-injected-ticket-ignored [drill: injection/important]", cwd=root)
+    assert shown.code == 0 and "drill: untrusted result (planted payload)" in shown.out
+    shown = cli("show", "drill-throttled-lookup-recovers", cwd=root)
+    assert "drill: fault throttle · Retry-After 30" in shown.out and "30.00s virtual wait" in shown.out
     # Throttling the whole refund suite breaks its p95 latency gate: 2 s Retry-After waits count.
     done = cli("run", "--drill", "throttle", "--no-json", "--no-junit", cwd=root)
     assert done.code == 1 and "PASSED refund-damaged-order [drill: throttle]" in done.out

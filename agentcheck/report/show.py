@@ -387,7 +387,24 @@ def _event_lines(event: Mapping[str, Any], max_chars: int) -> list[Text]:
         lines.append(Text(f"      policy: {clip(as_text(event.get('policy')), max_chars)}", style="yellow"))
     if event.get("violation"):
         lines.append(Text(f"      violation: {one_line(event.get('violation'), max_chars)}", style="red"))
+    drill = _drill_notes(event, error)
+    if drill:
+        lines.append(Text(f"      drill: {drill}", style="magenta"))
     return lines
+
+
+def _drill_notes(event: Mapping[str, Any], error: Any) -> str:
+    """Simulated faults, Retry-After, planted payloads and idempotent replays, on one line."""
+    notes = []
+    if event.get("fault"):
+        notes.append(f"fault {as_text(event.get('fault'))}")
+    if isinstance(error, Mapping) and error.get("retry_after") is not None:
+        notes.append(f"Retry-After {as_text(error.get('retry_after'))}")
+    if event.get("untrusted"):
+        notes.append("untrusted result (planted payload)")
+    if event.get("replay_of") is not None:
+        notes.append(f"idempotent replay of step {as_text(event.get('replay_of'))}")
+    return " · ".join(notes)
 
 
 def _check_text(check: Mapping[str, Any]) -> Text:
