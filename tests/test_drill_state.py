@@ -127,3 +127,15 @@ def test_unknown_tables_are_bad_input(tmp_path: Path):
     assert done.code == 2, done.out
     assert "s.yaml:7 at fixtures.refund.state: unknown state table 'refund' (did you mean 'refunds'?)" in done.err
     assert "s.yaml:11 at expect.state.refnds: unknown state table 'refnds' (did you mean 'refunds'?)" in done.err
+
+
+def test_a_failing_handler_is_a_harness_error_not_an_agent_fault(tmp_path: Path):
+    handler = """
+    def refund(args, tables):
+        raise KeyError("no such table")
+    """
+    body = scenario("s", ("refund", {"order_id": "A1", "amount": 1.0}),
+                    fixtures={"refund": {"handler": "handlers2:refund"}})
+    result = run_all(make(tmp_path, [body], {"handlers2.py": handler})).results["s"]
+    assert result.outcome.value == "error"
+    assert "fixture handler of 'refund' raised KeyError" in result.message

@@ -136,7 +136,14 @@ class ToolGateway:
         if replayed is not None:
             event.replay_of, event.result = replayed.step, replayed.result
             return ToolResponse(ok=True, value=_copy(replayed.result))
-        response = self.fixtures.resolve(tool, args)
+        try:
+            response = self.fixtures.resolve(tool, args)
+        except Exception as exc:  # a fixture handler's bug is the harness's, never the agent's
+            message = f"the fixture handler of '{tool}' raised {type(exc).__name__}: {exc}"
+            event.status = ToolStatus.NO_FIXTURE
+            event.error = ErrorInfo("FixtureError", message)
+            self.recorder.halt(StopKind.NO_FIXTURE, message, "fix the handler named in the fixture's `handler:`")
+            raise RunStopped(message) from exc
         if response is None:
             message = f"no fixture for {format_call(tool, args)}"
             event.status = ToolStatus.NO_FIXTURE
