@@ -65,3 +65,21 @@ def test_a_scenario_declares_its_own_drill_expectations(tmp_path: Path):
     refund_calls = [c for c in drilled.trace.tool_calls() if c.tool == "refund"]
     assert refund_calls[0].error.retry_after == "45" and refund_calls[1].at_ms >= 45_000
     assert results["s"].outcome.value == "passed"
+
+
+def test_drill_tools_are_checked_against_the_catalog(tmp_path: Path):
+    from tests.e2e_helpers import cli
+
+    root = make(tmp_path, [])
+    (root / "scenarios" / "s.yaml").write_text(
+        "id: s\nagent: careful\ninput: x\n"
+        "drills:\n  outage:\n    tools: [lokup]\n"
+        "  injection:\n    plant: [{tool: get_dc}]\n"
+    )
+    done = cli("validate", cwd=root)
+    assert done.code == 2
+    assert "s.yaml:6 at drills.outage.tools[0]: unknown tool 'lokup' (did you mean 'lookup'?)" in done.err
+    assert "drills.injection.plant[0].tool: unknown tool 'get_dc' (did you mean 'get_doc'?)" in done.err
+    (root / "scenarios" / "s.yaml").write_text("id: s\nagent: careful\ninput: x\ndrills:\n  flod: {}\n")
+    done = cli("validate", cwd=root)
+    assert done.code == 2 and "s.yaml:5 at drills: unknown key 'flod' (allowed keys: throttle, timeout" in done.err

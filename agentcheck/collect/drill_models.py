@@ -31,6 +31,7 @@ from agentcheck.state import STATE_OPS
 __all__ = [
     "DRILL_KINDS",
     "DrillModel",
+    "DrillsModel",
     "FaultModel",
     "FaultSpec",
     "GoalModel",
@@ -166,3 +167,16 @@ class DrillModel(_Model):
     )
     payloads: list[PayloadModel] = Field(default_factory=list, description="injection: your own payloads.")
     target: GoalModel | None = Field(None, description="injection: the call library payloads ask for.")
+
+
+class DrillsModel(_Model):
+    """The drills this scenario runs with every run (and its expectations for `--drill`), by kind."""
+
+    throttle: DrillModel | None = Field(None, description=DRILL_KINDS["throttle"])
+    timeout: DrillModel | None = Field(None, description=DRILL_KINDS["timeout"])
+    outage: DrillModel | None = Field(None, description=DRILL_KINDS["outage"])
+    stale: DrillModel | None = Field(None, description=DRILL_KINDS["stale"])
+    injection: DrillModel | None = Field(None, description=DRILL_KINDS["injection"])
+
+    def by_kind(self) -> dict[str, DrillModel]:
+        return {kind: getattr(self, kind) for kind in DRILL_KINDS if getattr(self, kind) is not None}

@@ -20,9 +20,9 @@ from agentcheck.scenario import Expectations, FixtureResponse
 from agentcheck.state import StateOp, StateTable, TableExpectation
 
 if TYPE_CHECKING:
+    from agentcheck.collect.drill_models import DrillsModel
     from agentcheck.collect.fixtures import DocContext
     from agentcheck.collect.models import (
-        DrillModel,
         ExpectModel,
         FixtureMapModel,
         LatencyModel,
@@ -142,16 +142,27 @@ def with_drill_expectations(
 
 
 def build_drills(
-    drills: dict[str, DrillModel] | None,
+    drills: DrillsModel | None,
     scenario_id: str,
     ctx: DocContext,
     base: KeyPath,
     build_expect: Callable[[ExpectModel, KeyPath], Expectations],
+    check_tool: Callable[[str, KeyPath], None],
 ) -> dict[str, DrillSpec]:
-    """The scenario's `drills:` as DrillSpecs; their `expect` built like the scenario's own."""
+    """The scenario's `drills:` as DrillSpecs; their `expect` built like the scenario's own, every
+    tool they name checked against the agent's tools."""
     out: dict[str, DrillSpec] = {}
-    for kind, model in (drills or {}).items():
+    for kind, model in (drills.by_kind() if drills is not None else {}).items():
         path = (*base, kind)
+        for index, tool in enumerate(model.tools):
+            check_tool(tool, (*path, "tools", index))
+        for index, place in enumerate(model.plant):
+            check_tool(place.tool, (*path, "plant", index, "tool"))
+        if model.target is not None:
+            check_tool(model.target.tool, (*path, "target", "tool"))
+        for index, payload in enumerate(model.payloads):
+            if payload.goal is not None:
+                check_tool(payload.goal.tool, (*path, "payloads", index, "goal", "tool"))
         options: dict[str, Any] = {
             k: v for k, v in (("retry_after", model.retry_after), ("status", model.status), ("age_s", model.age_s))
             if v is not None

@@ -529,9 +529,7 @@ class ScenarioModel(_Model):
     timeout_s: Seconds | None = Field(None, description="Timeout of this scenario's run, in seconds.")
     skip: SkipSpec | None = Field(None, description="A reason to skip this scenario (reported as skipped).")
     policy: AnyValue = Field(None, description="Tool-use policy overrides (see the policy docs).")
-    drills: dict[Literal[tuple(DRILL_KINDS)], DrillModel] | None = Field(  # type: ignore[valid-type]
-        None, description="Failure drills run with this scenario, by kind (see docs/drills.md)."
-    )
+    drills: DrillsModel | None = Field(None, description="Failure drills run with this scenario (see docs/drills.md).")
     seed: Annotated[int, Strict()] | None = Field(None, description="Seed of fixture chances and latency draws.")
     state: dict[str, StateTableModel] = Field(
         default_factory=dict, description="In-memory tables for stateful fixtures, by table name."
@@ -567,8 +565,7 @@ ScenarioFileSpec = either(
 # --- drills (their own module; imported last so both sides can name each other) -------------------
 
 from agentcheck.collect.drill_models import (  # noqa: E402
-    DRILL_KINDS,
-    DrillModel,
+    DrillsModel,
     FaultSpec,
     LatencyModel,
     StateOpModel,

@@ -258,7 +258,12 @@ class _Collector:
         fixtures.update(build_fixtures(model.fixtures, ctx, (*base, "fixtures")))
         expect = self._expect(model.expect, ctx, (*base, "expect"), check_tool)
         drills = build_drills(
-            model.drills, model.id, ctx, (*base, "drills"), lambda m, at: self._expect(m, ctx, at, check_tool)
+            model.drills,
+            model.id,
+            ctx,
+            (*base, "drills"),
+            lambda m, at: self._expect(m, ctx, at, check_tool),
+            check_tool,
         )
         state_problems(fixtures, state, expect, ctx, base)
         if salvaged or len(self.problems) > before or agent is None:
