@@ -172,3 +172,24 @@ def test_virtual_waits_count_against_the_time_budget(tmp_path: Path):
                  expect={"budget": {"max_wall_time_s": 10}})
     assert result.trace.stop is not None and "max_wall_time_s" in result.trace.stop.message
     assert result.outcome.value == "failed" and "budget.max_wall_time_s" in failed_checks(result)
+
+
+@pytest.mark.parametrize(("dist", "a", "b"), [("uniform", 10, 20), ("normal", 100, 30), ("lognormal", 100, 0.5),
+                                              ("exponential", 50, 0)])
+def test_latency_distributions_are_seeded_and_never_negative(dist: str, a: float, b: float):
+    import random
+
+    from agentcheck.faults import LatencyDist
+
+    latency = LatencyDist(dist, a, b)
+
+    def series(seed: int) -> list[float]:
+        rng = random.Random(seed)
+        return [latency.draw(rng) for _ in range(5)]
+
+    assert series(3) == series(3) and series(3) != series(4)
+    assert all(v >= 0 for v in series(3))
+    draws = [latency.draw(random.Random(i)) for i in range(400)]
+    mean = sum(draws) / len(draws)
+    expected = {"uniform": 15, "normal": 100, "lognormal": 100 * 2.718281828 ** (0.125), "exponential": 50}[dist]
+    assert abs(mean - expected) / expected < 0.15
