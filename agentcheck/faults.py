@@ -14,7 +14,7 @@ import copy
 import json
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
@@ -124,20 +124,8 @@ def build_fault(kind: str, options: dict[str, Any], base: FixtureResponse) -> Fi
 
 
 def _respond(base: FixtureResponse, kind: str, **changes: Any) -> FixtureResponse:
-    fields = {
-        "value": base.value,
-        "error": base.error,
-        "latency_ms": base.latency_ms,
-        "source": base.source,
-        "chance": base.chance,
-        "latency": base.latency,
-        "fault": kind,
-        "timeout": False,
-        "duplicate": False,
-        "untrusted": base.untrusted,
-    }
-    fields.update(changes)
-    return FixtureResponse(**fields)
+    """`base` turned into fault `kind`: a copy, so every other field of the response is kept."""
+    return replace(base, **{"fault": kind, "timeout": False, "duplicate": False, **changes})
 
 
 def _throttle(options: dict[str, Any], base: FixtureResponse) -> FixtureResponse:

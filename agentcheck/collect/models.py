@@ -310,7 +310,7 @@ class ErrorModel(_Model):
 
 
 class ResponseModel(_Model):
-    """One answer of a mocked tool: exactly one of `returns` or `error`."""
+    """One answer of a mocked tool: `returns` or `error`, or a simulated `fault` (docs/drills.md)."""
 
     model_config = ConfigDict(json_schema_extra=_ANSWER_SHAPE)
 
