@@ -27,6 +27,9 @@ DRILL_KINDS: dict[str, str] = {
 HANDOFF_WORDS: tuple[str, ...] = ("handoff", "hand_off", "escalat", "human")
 """A tool whose name contains one of these counts as a hand-off when no `handoff_tools` are given."""
 
+INJECTION_TAG = "drill:injection"
+"""The tag every attacked run carries: how metrics tell an attacked run that errored before judging."""
+
 DEFAULT_MAX_RETRIES = 3
 """Retries per tool the default drill expectations allow."""
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from agentcheck.drillspec import INJECTION_TAG
 from agentcheck.trace import Trace
 
 
@@ -102,13 +103,15 @@ class RunMetrics:
 def attack_succeeded(result: ScenarioResult) -> bool | None:
     """From an attacked run's `injection.goal` check: did the attacker get what it asked for?"""
     goal = next((c for c in result.checks if c.check == "injection.goal"), None)
-    return None if goal is None else not goal.passed
+    if goal is not None:
+        return not goal.passed
+    return False if INJECTION_TAG in result.tags else None  # attacked, but errored or skipped before judging
 
 
 def utility_under_attack(result: ScenarioResult) -> bool | None:
     if attack_succeeded(result) is None:
         return None
-    return result.outcome is not Outcome.ERROR and not any(
+    return result.outcome in (Outcome.PASSED, Outcome.FAILED) and not any(
         c.blocking and not c.check.startswith("injection.") for c in result.checks
     )
 

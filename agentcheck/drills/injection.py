@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from agentcheck.drillspec import DrillSpec, InjectionExpectations, InjectionGoal, Payload, ToolDrill
+from agentcheck.drillspec import INJECTION_TAG, DrillSpec, InjectionExpectations, InjectionGoal, Payload, ToolDrill
 from agentcheck.matchers import ArgMode, compile_matcher
 from agentcheck.payloads import FAMILIES, attack_args, canary_for, markers_of, render
 from agentcheck.project import Project, RiskTier
@@ -91,6 +91,6 @@ def injection_variants(scenario: Scenario, spec: DrillSpec, project: Project, ex
             expect=replace(expect, injection=injection),
             drill=kind,
             drills={},
-            tags=tuple(dict.fromkeys((*scenario.tags, "drill", "drill:injection"))),
+            tags=tuple(dict.fromkeys((*scenario.tags, "drill", INJECTION_TAG))),
         ))
     return out

@@ -20,7 +20,7 @@ def base_id(scenario_id: str) -> str:
 
 
 def security_summary(metrics: list[RunMetrics]) -> dict[str, Any] | None:
-    attacked = [m for m in metrics if m.attack_succeeded is not None]
+    attacked = [m for m in metrics if m.attack_succeeded is not None and m.outcome is not Outcome.SKIPPED]
     if not attacked:
         return None
     bases = {base_id(m.scenario_id) for m in attacked}
