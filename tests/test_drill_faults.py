@@ -193,3 +193,12 @@ def test_latency_distributions_are_seeded_and_never_negative(dist: str, a: float
     mean = sum(draws) / len(draws)
     expected = {"uniform": 15, "normal": 100, "lognormal": 100 * 2.718281828 ** (0.125), "exponential": 50}[dist]
     assert abs(mean - expected) / expected < 0.15
+
+
+def test_per_tool_retry_caps_override_the_general_one(tmp_path: Path):
+    result = one(tmp_path, [{"fault": {"kind": "http_error", "status": 502}}, {"returns": ORDER}], times=1,
+                 expect={"max_retries": 5, "max_retries_per_tool": {"lookup": 0}})
+    assert failed_checks(result) == ["resilience.max_retries"]
+    check = next(c for c in result.checks if c.check == "resilience.max_retries")
+    assert (check.tool, check.expected, check.actual) == ("lookup", 0, 1)
+    assert "retried at step 2 after 1s" in check.explanation

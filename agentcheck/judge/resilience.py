@@ -88,7 +88,7 @@ def judge_resilience(expect: ResilienceExpectations, calls: list[ToolCallEvent])
     per_tool = {tool: longest_chain(pairs) for tool, pairs in found.items()}
     lines = [
         f"{tool}: step {f.step} failed ({f.error.error_class if f.error else '?'}), retried at step {r.step}"
-        f" after {gap_s(f, r):g}s"
+        f" after {round(gap_s(f, r), 2):g}s"
         for tool, pairs in found.items()
         for f, r in pairs
     ]
@@ -109,7 +109,7 @@ def judge_resilience(expect: ResilienceExpectations, calls: list[ToolCallEvent])
             for failed, retry in pairs:
                 wait = retry_after_seconds(failed.error.retry_after if failed.error else None)
                 if wait is not None and gap_s(failed, retry) + 1e-6 < wait:
-                    early.append(f"step {retry.step} retried {retry.tool} after {gap_s(failed, retry):g}s;"
+                    early.append(f"step {retry.step} retried {retry.tool} after {round(gap_s(failed, retry), 2):g}s;"
                                  f" Retry-After asked for {wait:g}s (step {failed.step})")
         checks.append(_check("respect_retry_after", not early,
                              early[0] if early else "every retry waited its Retry-After", "\n".join(early)))
