@@ -8,9 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentcheck.scenario import Budget, SourceRef
+
+if TYPE_CHECKING:
+    from agentcheck.policy.spec import Policy
 
 
 class RiskTier(StrEnum):
@@ -60,6 +63,7 @@ GATE_METRICS: dict[str, str] = {
     "max_mean_tokens": "mean tokens",
     "max_p95_tokens": "p95 tokens",
     "max_mean_tool_calls": "mean tool calls",
+    "max_policy_violations": "policy violations (calls the policy blocked)",
 }
 """Every threshold a gate may set, with the name reports print for its measured value."""
 
@@ -111,3 +115,5 @@ class Project:
     reports: ReportSettings | None = None
     extensions: dict[str, Any] = field(default_factory=dict)
     """Raw sections owned by later layers (policy, pricing), kept as written."""
+    policy: Policy | None = None
+    """The compiled tool-use policy (docs/policy.md); None: no policy, every call is allowed."""

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentcheck.matchers import ArgMode, Matcher
+
+if TYPE_CHECKING:
+    from agentcheck.policy.spec import ScenarioPolicy
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +161,7 @@ BUDGET_FIELDS: tuple[str, ...] = (
     "max_wall_time_s",
 )
 
-CHECK_GROUPS: tuple[str, ...] = ("tools", "output", "budget", "contract")
+CHECK_GROUPS: tuple[str, ...] = ("tools", "output", "budget", "contract", "policy")
 """Names usable in `expect.advisory` to make a whole group of checks advisory."""
 
 
@@ -187,3 +190,5 @@ class Scenario:
     index: int = 0
     extensions: dict[str, Any] = field(default_factory=dict)
     """Raw sections owned by later layers (policy, drills); kept so nothing the user wrote is lost."""
+    policy: ScenarioPolicy | None = None
+    """The scenario's approver, kill switch and policy assertions (docs/policy.md)."""

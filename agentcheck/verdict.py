@@ -76,6 +76,8 @@ class RunMetrics:
     latency_s: float
     tokens: int
     tool_calls: int
+    policy_violations: int = 0
+    """Calls the policy blocked in this run."""
 
     @classmethod
     def of(cls, result: ScenarioResult) -> RunMetrics:
@@ -90,7 +92,15 @@ class RunMetrics:
             latency_s=(totals.wall_time_ms / 1000.0) if totals else 0.0,
             tokens=totals.total_tokens if totals else 0,
             tool_calls=totals.tool_calls if totals else 0,
+            policy_violations=policy_violations(result.trace),
         )
+
+
+def policy_violations(trace: Trace | None) -> int:
+    """Calls the policy blocked: attempts outside the rules (a denied approval is not one)."""
+    if trace is None:
+        return 0
+    return sum(1 for e in trace.tool_calls() if e.policy is not None and e.policy.get("decision") == "blocked")
 
 
 @dataclass(slots=True)

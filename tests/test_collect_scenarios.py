@@ -282,8 +282,8 @@ def test_agent_choice(tmp_path: Path):
 
 
 def test_extensions_are_kept(tmp_path: Path):
-    project = make(tmp_path, {"scenarios/one.yaml": "id: s\ninput: hi\npolicy: {approve: [issue_refund]}\n"})
-    assert collect(project)[0].extensions == {"policy": {"approve": ["issue_refund"]}}
+    project = make(tmp_path, {"scenarios/one.yaml": "id: s\ninput: hi\ndrills: {approve: [issue_refund]}\n"})
+    assert collect(project)[0].extensions == {"drills": {"approve": ["issue_refund"]}}
 
 
 # --- finding files --------------------------------------------------------------------------------------

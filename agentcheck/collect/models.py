@@ -29,16 +29,17 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from agentcheck.collect.errors import PATTERN_MESSAGES, TAG_PREFIX
+from agentcheck.collect.policy_models import PolicyModel, ScenarioPolicyModel
 from agentcheck.project import GATE_METRICS
 from agentcheck.scenario import CHECK_GROUPS
 
 KNOWN_AGENT_KINDS: tuple[str, ...] = ("python",)
 """Agent adapters this version can run; a str field checked against this list, so kinds can grow."""
 
-PROJECT_EXTENSIONS: tuple[str, ...] = ("policy", "pricing")
+PROJECT_EXTENSIONS: tuple[str, ...] = ("pricing",)
 """Project sections owned by later layers: accepted as written and kept in Project.extensions."""
 
-SCENARIO_EXTENSIONS: tuple[str, ...] = ("policy", "drills")
+SCENARIO_EXTENSIONS: tuple[str, ...] = ("drills",)
 """Scenario sections owned by later layers: accepted as written and kept in Scenario.extensions."""
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
@@ -210,6 +211,7 @@ class GateModel(_Model):
     max_mean_tool_calls: Amount | None = Field(
         None, description=f"Highest allowed {GATE_METRICS['max_mean_tool_calls']}."
     )
+    max_policy_violations: Count | None = Field(None, description=f"Most {GATE_METRICS['max_policy_violations']}.")
 
     @model_validator(mode="after")
     def _has_threshold(self) -> GateModel:
@@ -255,7 +257,7 @@ class ProjectModel(_Model):
     )
     gates: list[GateModel] = Field(default_factory=list, description="Release gates checked after a run.")
     reports: ReportsModel = Field(default_factory=ReportsModel, description="Report outputs.")
-    policy: AnyValue = Field(None, description="Tool-use policy (see the policy docs); kept as written.")
+    policy: PolicyModel | None = Field(None, description="Tool-use policy (docs/policy.md).")
     pricing: AnyValue = Field(None, description="Model prices used for cost (see the pricing docs).")
 
 
@@ -464,7 +466,7 @@ class ScenarioModel(_Model):
     expect: ExpectModel | None = Field(None, description="What must hold after the run.")
     timeout_s: Seconds | None = Field(None, description="Timeout of this scenario's run, in seconds.")
     skip: SkipSpec | None = Field(None, description="A reason to skip this scenario (reported as skipped).")
-    policy: AnyValue = Field(None, description="Tool-use policy overrides (see the policy docs).")
+    policy: ScenarioPolicyModel | None = Field(None, description="Approver, kill switch, policy assertions.")
     drills: AnyValue = Field(None, description="Failure drills (see the drills docs).")
 
 

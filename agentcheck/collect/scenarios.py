@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentcheck.collect.errors import in_reading_order, json_schema_problem, salvage
 from agentcheck.collect.fixtures import DocContext, FixtureFiles, build_fixtures
+from agentcheck.collect.policy import build_scenario_policy
 from agentcheck.collect.project import to_budget, unknown_tool_hint
 from agentcheck.collect.yamlsource import KeyPath, load_yaml_file
 from agentcheck.matchers import ArgMode, Matcher
@@ -252,6 +253,7 @@ class _Collector:
             check_tool(tool, (*base, "fixtures", tool))
         fixtures.update(build_fixtures(model.fixtures, ctx, (*base, "fixtures")))
         expect = self._expect(model.expect, ctx, (*base, "expect"), check_tool)
+        policy = build_scenario_policy(model.policy, ctx, (*base, "policy"), check_tool, self.project.policy)
         if salvaged or len(self.problems) > before or agent is None:
             return
         from agentcheck.collect.models import SCENARIO_EXTENSIONS
@@ -270,6 +272,7 @@ class _Collector:
                 skip=_skip(model.skip),
                 index=len(self.scenarios),
                 extensions={n: getattr(model, n) for n in SCENARIO_EXTENSIONS if n in model.model_fields_set},
+                policy=policy,
             )
         )
 

@@ -50,6 +50,8 @@ def measure(metric: str, runs: Sequence[RunMetrics]) -> float | None:
         return sum(r.outcome is Outcome.PASSED for r in runs) / len(runs)
     if metric == "max_failures":
         return float(sum(r.outcome is not Outcome.PASSED for r in runs))
+    if metric == "max_policy_violations":
+        return float(sum(r.policy_violations for r in runs))
     _, stat, field = metric.split("_", 2)
     values = [_FIELDS[field](r) for r in runs]
     return mean(values) if stat == "mean" else p95(values)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from agentcheck.judge.budgets import judge_budget
 from agentcheck.judge.output import judge_output
+from agentcheck.judge.policy import judge_policy
 from agentcheck.judge.trajectory import judge_tools
 from agentcheck.scenario import Scenario
 from agentcheck.trace import StopKind, ToolCallEvent, Trace
@@ -82,6 +83,8 @@ def judge(scenario: Scenario, trace: Trace) -> ScenarioResult:
     if expect.output is not None and stop is None:
         checks.extend(judge_output(expect.output, trace.output))
     checks.extend(judge_budget(expect.budget, trace))
+    if scenario.policy is not None and scenario.policy.expect is not None:
+        checks.extend(judge_policy(scenario.policy, trace))
     for check in checks:
         if _group(check.check) in expect.advisory:
             check.advisory = True

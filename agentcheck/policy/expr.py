@@ -1,0 +1,135 @@
+"""Conditions in CEL, behind one small interface: compile at load time, evaluate fail-closed.
+
+CEL (the expression language of Kubernetes admission policies and Google IAM conditions) runs here
+through the `common-expression-language` package (a Rust core). Nothing else in agentcheck touches
+that package, so it can be swapped without changing the policy engine.
+
+- `compile_condition` refuses a syntax error (with line:column), an unknown variable, an unknown
+  `run.` field or an unknown function, so a typo is bad input when the policy loads, not an allow.
+- `Condition.holds` returns a bool or raises `ConditionFailed` with a reason: a missing field, a
+  type mismatch or a non-boolean result. Callers treat that as a block, never as "rule skipped".
+- Numbers in the activation are doubles, as in JSON, so `run.money_moved + args.amount` never mixes
+  int and double; write arithmetic literals as doubles (`args.amount * 2.0`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+ROOTS: frozenset[str] = frozenset({"args", "tool", "agent", "run"})
+"""Variables a condition may use."""
+
+RUN_FIELDS: frozenset[str] = frozenset(
+    {"step", "steps", "tool_calls", "model_calls", "cost_usd", "money_moved", "tools_called", "untrusted_seen",
+     "elapsed_s"}
+)
+"""Fields of `run`: the run so far, before this call."""
+
+FUNCTIONS: frozenset[str] = frozenset(
+    {
+        "size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double", "string", "bool",
+        "bytes", "dyn", "type", "duration", "timestamp", "has", "getFullYear", "getMonth", "getDate",
+        "getDayOfMonth", "getDayOfWeek", "getDayOfYear", "getHours", "getMinutes", "getSeconds",
+        "getMilliseconds",
+    }
+)
+"""Standard CEL functions a condition may call; operators (`_+_`, `@in`, `!_`) are always allowed."""
+
+_POSITION = re.compile(r"<input>:(\d+):(\d+):\s*(.*)")
+_MACRO_VAR = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\s*\(\s*([A-Za-z_]\w*)\s*,")
+_RUN_FIELD = re.compile(r"\brun\s*\.\s*([A-Za-z_]\w*)")
+_PATH = re.compile(r"\b(?:args|run)(?:\s*\.\s*[A-Za-z_]\w*)+")
+
+
+class ExprError(Exception):
+    """A condition that cannot be compiled; `line`/`column` are 1-based within the expression."""
+
+    def __init__(self, message: str, line: int = 1, column: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class ConditionFailed(Exception):
+    """A condition that could not be decided at run time; the call it guards is blocked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    text: str
+    program: Any = field(repr=False, compare=False)
+    paths: tuple[str, ...] = ()
+    """The `args.x` / `run.y` paths the condition reads, recorded as the values a decision saw."""
+
+    def holds(self, activation: dict[str, Any]) -> bool:
+        try:
+            value = self.program.execute(activation)
+        except KeyError as exc:
+            raise ConditionFailed(f"`{self.text}`: no field {exc} in the call or the run") from None
+        except TypeError as exc:
+            raise ConditionFailed(f"`{self.text}`: type mismatch ({_first_sentence(exc)})") from None
+        except Exception as exc:  # the Rust core raises RuntimeError/ValueError for other faults
+            raise ConditionFailed(f"`{self.text}`: {type(exc).__name__}: {_first_sentence(exc)}") from None
+        if not isinstance(value, bool):
+            raise ConditionFailed(f"`{self.text}` gave {value!r}, not true or false")
+        return value
+
+    def values(self, activation: dict[str, Any]) -> dict[str, Any]:
+        """The values of the paths this condition reads (missing ones as None), for the trace."""
+        return {path: lookup(activation, path) for path in self.paths}
+
+
+def _first_sentence(exc: BaseException) -> str:
+    return str(exc).split(". ", 1)[0]
+
+
+def lookup(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(data, dict):
+            return None
+        data = data.get(part)
+    return data
+
+
+def compile_condition(text: str) -> Condition:
+    """Compile `text`, refusing anything the engine could not evaluate safely. Raises ExprError."""
+    import cel  # deferred: only projects with a policy pay for the Rust extension
+
+    try:
+        program = cel.compile(text)
+    except ValueError as exc:
+        found = _POSITION.search(str(exc))
+        if found:
+            detail = found.group(3).split("\n", 1)[0]
+            raise ExprError(f"CEL syntax error: {detail}", int(found.group(1)), int(found.group(2))) from None
+        raise ExprError(f"CEL syntax error: {exc}") from None
+    refs = program.references()
+    macro_vars = set(_MACRO_VAR.findall(text))
+    for name in refs["variables"]:
+        if name not in ROOTS and name not in macro_vars:
+            raise ExprError(f"unknown variable '{name}' (conditions can use {', '.join(sorted(ROOTS))})")
+    for name in refs["functions"]:
+        if name[0] in "_@!" or name in FUNCTIONS:
+            continue
+        raise ExprError(f"unknown function '{name}' (not a standard CEL function)")
+    for name in _RUN_FIELD.findall(text):
+        if name not in RUN_FIELDS:
+            raise ExprError(f"unknown field 'run.{name}' (run has: {', '.join(sorted(RUN_FIELDS))})")
+    paths = tuple(dict.fromkeys(re.sub(r"\s+", "", p) for p in _PATH.findall(text)))
+    return Condition(text, program, paths)
+
+
+def as_cel(value: Any) -> Any:
+    """JSON-like data for an activation: every number a double (bools stay bools)."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(k): as_cel(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [as_cel(v) for v in value]
+    return str(value)

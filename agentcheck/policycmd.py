@@ -1,0 +1,36 @@
+"""`agentcheck policy lint`: the least-privilege findings of the project's policy, without running.
+
+Exit 0 when nothing is severe, 1 when a finding is severe (a wildcard admin scope, a high-tier tool
+reachable with no approval), 2 on bad input (including a project with no policy).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from agentcheck.exitcodes import ExitCode
+from agentcheck.problems import BadInput, Problem
+
+
+def lint_command(config: Path | None, cwd: Path, markdown: Path | None, json_path: Path | None) -> int:
+    from agentcheck.collect import find_config, load_project
+    from agentcheck.policy.lint import lint, to_markdown, to_text
+    from agentcheck.serialize import dumps
+
+    project = load_project(config or find_config(cwd), cwd=cwd)
+    if project.policy is None:
+        where = str(project.config_file) if project.config_file else None
+        raise BadInput([Problem(where, None, "policy", "the project defines no policy",
+                                "add a `policy:` section to agentcheck.yaml (docs/policy.md)")])
+    report = lint(project)
+    for line in to_text(report):
+        typer.echo(line)
+    if markdown is not None:
+        markdown.write_text(to_markdown(report), encoding="utf-8")
+    if json_path is not None:
+        json_path.write_text(dumps(report.to_data(), indent=2), encoding="utf-8")
+    severe = len(report.severe)
+    typer.echo(f"policy lint: {severe} severe, {len(report.findings) - severe} other finding(s)")
+    return 1 if severe else int(ExitCode.OK)
