@@ -22,8 +22,17 @@ def lint_command(config: Path | None, cwd: Path, markdown: Path | None, json_pat
     project = load_project(config or find_config(cwd), cwd=cwd)
     if project.policy is None:
         where = str(project.config_file) if project.config_file else None
-        raise BadInput([Problem(where, None, "policy", "the project defines no policy",
-                                "add a `policy:` section to agentcheck.yaml (docs/policy.md)")])
+        raise BadInput(
+            [
+                Problem(
+                    where,
+                    None,
+                    "policy",
+                    "the project defines no policy",
+                    "add a `policy:` section to agentcheck.yaml (docs/policy.md)",
+                )
+            ]
+        )
     report = lint(project)
     for line in to_text(report):
         typer.echo(line)

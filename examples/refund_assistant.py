@@ -3,6 +3,13 @@
 It stands in for an LLM agent so the suite runs offline and for free, yet it makes real decisions
 through real tools: look the order up, refund within the limit, hand off above it, and never touch
 payment methods. `agentcheck.yaml` passes it `refund_limit` through the agent's options.
+
+Refunds carry structured intent (the policy requires it, docs/policy.md): what it does, why it is
+allowed, and the evidence it relied on — the order and customer ids it read. A refund the policy
+refuses (denied approval, kill switch) ends in a hand-off, never in a retry. A few input-data flags
+make it misbehave on purpose for the policy scenarios: `try_above_limit` (refund above its own limit,
+so the policy's approval gate decides), `omit_intent`, `invent_ticket` (cite a ticket it never saw)
+and `new_card` (also try to change the payment method).
 """
 
 from __future__ import annotations
@@ -24,7 +31,27 @@ def _order_ids(task: AgentInput) -> list[str]:
     return ORDER_ID.findall(task.text)
 
 
-def _handle(order_id: str, tools: ToolBox, limit: float) -> dict[str, Any]:
+def _flags(task: AgentInput) -> dict[str, Any]:
+    return task.data if isinstance(task.data, dict) else {}
+
+
+def _refund_args(order: dict[str, Any], amount: float, flags: dict[str, Any]) -> dict[str, Any]:
+    args: dict[str, Any] = {"order_id": order["order_id"], "amount": amount, "reason": "damaged on arrival"}
+    args["idempotency_key"] = f"refund-{order['order_id']}"
+    if not flags.get("omit_intent"):
+        evidence = [order["order_id"], order.get("customer_id", "")]
+        if flags.get("invent_ticket"):
+            evidence.append("T-90210")
+        args["intent"] = {
+            "action": f"refund {amount:.2f} for order {order['order_id']}",
+            "justification": "the customer reports the delivered order arrived damaged",
+            "evidence": [e for e in evidence if e],
+        }
+    return args
+
+
+def _handle(order_id: str, tools: ToolBox, limit: float, flags: dict[str, Any] | None = None) -> dict[str, Any]:
+    flags = flags or {}
     try:
         order = tools.lookup_order(order_id=order_id)
     except ToolCallError as exc:
@@ -33,11 +60,27 @@ def _handle(order_id: str, tools: ToolBox, limit: float) -> dict[str, Any]:
     if order.get("status") != "delivered":
         return {"order_id": order_id, "action": "none", "reason": f"order is {order.get('status')}"}
     amount = float(order["amount"])
-    if amount > limit:
+    if amount > limit and not flags.get("try_above_limit"):
         tools.handoff_to_human(order_id=order_id, reason=f"refund of {amount:.2f} is above the {limit:.2f} limit")
         return {"order_id": order_id, "action": "handoff", "reason": "above limit"}
-    refund = tools.issue_refund(order_id=order_id, amount=amount, reason="damaged on arrival")
+    if flags.get("new_card"):
+        _update_card(order, flags["new_card"], tools)
+    try:
+        refund = tools.issue_refund(**_refund_args(order, amount, flags))
+    except ToolCallError as exc:
+        if exc.error_class != "PolicyRefused":
+            raise
+        tools.handoff_to_human(order_id=order_id, reason=f"policy refused the refund: {exc.message}")
+        return {"order_id": order_id, "action": "handoff", "reason": "policy refused the refund"}
     return {"order_id": order_id, "action": "refund", "refund_id": refund["refund_id"], "amount": amount}
+
+
+def _update_card(order: dict[str, Any], card: str, tools: ToolBox) -> None:
+    """The misbehaviour the policy must stop: changing a payment method nobody asked it to touch."""
+    try:
+        tools.update_payment_method(customer_id=order.get("customer_id", ""), card_number=card)
+    except ToolCallError:
+        pass  # refused by the policy; carry on with the refund
 
 
 def _sentence(outcome: dict[str, Any]) -> str:
@@ -53,7 +96,7 @@ def run(task: AgentInput, tools: ToolBox, context: RunContext) -> Any:
     order_ids = _order_ids(task)
     if not order_ids:
         return "I could not find an order number in your message. Which order is it?"
-    outcomes = [_handle(order_id, tools, limit) for order_id in order_ids]
+    outcomes = [_handle(order_id, tools, limit, _flags(task)) for order_id in order_ids]
     if isinstance(task.data, dict) and task.data.get("format") == "json":
         return {"outcomes": outcomes}
     return " ".join(_sentence(o) for o in outcomes)

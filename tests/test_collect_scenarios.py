@@ -425,7 +425,7 @@ def test_shape_problems_with_lines_paths_and_hints(tmp_path: Path):
         "scenarios/one.yaml:9 at expect.tools.calls[0]: an expected call is {tool_name: args} with exactly one key,"
         " got 2 keys (use {tool: name, args: ...} for the long form)",
         "scenarios/one.yaml:11 at expect.output.contains: expected a string or a list of strings, got 3",
-        "scenarios/one.yaml:12 at expect.advisory[0]: expected 'tools', 'output', 'budget' or 'contract',"
+        "scenarios/one.yaml:12 at expect.advisory[0]: expected 'tools', 'output', 'budget', 'contract' or 'policy',"
         " got 'tool' (did you mean 'tools'?)",
         "scenarios/one.yaml:15 at fixtures.lookup_order[0]: give either `returns` or `error`, not both",
         "scenarios/one.yaml:16 at fixtures.lookup_order[1]: a response needs `returns: <value>`"

@@ -46,8 +46,15 @@ def condition(text: str | None, ctx: DocContext, path: KeyPath) -> Condition | N
         if line is not None:
             line += exc.line - 1
         column = f" (column {exc.column} of the expression)" if exc.column else ""
-        ctx.problems.append(Problem(ctx.file, line, render_path(path), exc.message + column,
-                                    "see docs/policy.md for the variables and functions conditions can use"))
+        ctx.problems.append(
+            Problem(
+                ctx.file,
+                line,
+                render_path(path),
+                exc.message + column,
+                "see docs/policy.md for the variables and functions conditions can use",
+            )
+        )
         return None
 
 
@@ -65,17 +72,26 @@ def build_policy(model: PolicyModel, ctx: DocContext, catalog: dict[str, ToolSpe
     for name, spec in model.agents.items():
         at = (*base, "agents", name)
         if name not in agents:
-            ctx.add(at, f"unknown agent '{name}'", did_you_mean(name, agents) or "policy agents are the project's agents")
+            ctx.add(
+                at, f"unknown agent '{name}'", did_you_mean(name, agents) or "policy agents are the project's agents"
+            )
         _names(ctx, spec.allow or (), tool_names, (*at, "allow"), "tool")
         _names(ctx, spec.block, tool_names, (*at, "block"), "tool")
         grants = tuple(
-            ScopeGrant(g, source=ctx.source((*at, "scopes", i))) if isinstance(g, str)
+            ScopeGrant(g, source=ctx.source((*at, "scopes", i)))
+            if isinstance(g, str)
             else ScopeGrant(g.scope, g.expires_after_steps, g.expires_after_s, ctx.source((*at, "scopes", i)))
             for i, g in enumerate(spec.scopes)
         )
-        principals[name] = Principal(name, spec.owner, spec.version, grants,
-                                     tuple(spec.allow) if spec.allow is not None else None, tuple(spec.block),
-                                     ctx.source(at))
+        principals[name] = Principal(
+            name,
+            spec.owner,
+            spec.version,
+            grants,
+            tuple(spec.allow) if spec.allow is not None else None,
+            tuple(spec.block),
+            ctx.source(at),
+        )
     tools = {}
     for name, spec in model.tools.items():
         at = (*base, "tools", name)
@@ -84,21 +100,46 @@ def build_policy(model: PolicyModel, ctx: DocContext, catalog: dict[str, ToolSpe
             continue
         tool = catalog[name]
         declared = tool.parameters.get("properties", {}) if isinstance(tool.parameters, dict) else {}
-        for key, arg in (("intent", model.intent_arg if spec.intent else None),
-                         ("idempotency_key", spec.idempotency_key), ("spends", spec.spends)):
+        for key, arg in (
+            ("intent", model.intent_arg if spec.intent else None),
+            ("idempotency_key", spec.idempotency_key),
+            ("spends", spec.spends),
+        ):
             if arg is not None and arg not in declared:
-                ctx.add((*at, key), f"tool '{name}' has no argument '{arg}' in its parameters",
-                        f"declare `{arg}` under tools.{name}.parameters.properties so calls can carry it")
-        tools[name] = ToolPolicy(name, tool.risk, tool.writes, tuple(spec.scopes), spec.intent, spec.idempotency_key,
-                                 spec.spends, spec.untrusted_output, ctx.source(at))
+                ctx.add(
+                    (*at, key),
+                    f"tool '{name}' has no argument '{arg}' in its parameters",
+                    f"declare `{arg}` under tools.{name}.parameters.properties so calls can carry it",
+                )
+        tools[name] = ToolPolicy(
+            name,
+            tool.risk,
+            tool.writes,
+            tuple(spec.scopes),
+            spec.intent,
+            spec.idempotency_key,
+            spec.spends,
+            spec.untrusted_output,
+            ctx.source(at),
+        )
     rules, seen = [], set()
     for index, rule in enumerate(model.rules):
         at = (*base, "rules", index)
         _unique(ctx, seen, rule.id, (*at, "id"))
         _names(ctx, rule.tools, tool_names, (*at, "tools"), "tool")
         _names(ctx, rule.agents, agents, (*at, "agents"), "agent")
-        rules.append(Rule(rule.id, _DECISIONS[rule.decision], tuple(rule.tools), tuple(rule.agents),
-                          condition(rule.when, ctx, (*at, "when")), rule.approvals, rule.reason, ctx.source(at)))
+        rules.append(
+            Rule(
+                rule.id,
+                _DECISIONS[rule.decision],
+                tuple(rule.tools),
+                tuple(rule.agents),
+                condition(rule.when, ctx, (*at, "when")),
+                rule.approvals,
+                rule.reason,
+                ctx.source(at),
+            )
+        )
     flows = []
     for index, flow in enumerate(model.flows):
         at = (*base, "flows", index)
@@ -106,9 +147,19 @@ def build_policy(model: PolicyModel, ctx: DocContext, catalog: dict[str, ToolSpe
         _names(ctx, flow.tools, tool_names, (*at, "tools"), "tool")
         _names(ctx, flow.after, tool_names, (*at, "after"), "tool")
         _names(ctx, [flow.requires_prior] if flow.requires_prior else [], tool_names, (*at, "requires_prior"), "tool")
-        flows.append(FlowRule(flow.id, tuple(flow.tools), tuple(flow.after), flow.after_untrusted,
-                              flow.requires_prior, tuple(flow.same_args), condition(flow.when, ctx, (*at, "when")),
-                              flow.reason, ctx.source(at)))
+        flows.append(
+            FlowRule(
+                flow.id,
+                tuple(flow.tools),
+                tuple(flow.after),
+                flow.after_untrusted,
+                flow.requires_prior,
+                tuple(flow.same_args),
+                condition(flow.when, ctx, (*at, "when")),
+                flow.reason,
+                ctx.source(at),
+            )
+        )
     _names(ctx, model.handoff.tools, tool_names, (*base, "handoff", "tools"), "tool")
     return Policy(
         agents=principals,
@@ -139,8 +190,11 @@ def build_scenario_policy(
     if model is None:
         return None
     if project_policy is None:
-        ctx.add(base, "the scenario has a `policy:` section but the project defines no policy",
-                "add `policy:` to agentcheck.yaml (docs/policy.md)")
+        ctx.add(
+            base,
+            "the scenario has a `policy:` section but the project defines no policy",
+            "add `policy:` to agentcheck.yaml (docs/policy.md)",
+        )
     kill = None
     if model.autonomy == "off":
         kill = KillSwitch(1, (), True, ctx.source((*base, "autonomy")))
@@ -162,13 +216,18 @@ def build_scenario_policy(
             ((tool, expected),) = item.items()
             check_tool(tool, (*at, tool))
             decisions.append(DecisionExpectation(tool, expected, ctx.source(at)))
-        expect = PolicyExpectations(tuple(decisions), model.expect.no_violations, model.expect.handoff,
-                                    model.expect.stops_after_kill)
+        expect = PolicyExpectations(
+            tuple(decisions), model.expect.no_violations, model.expect.handoff, model.expect.stops_after_kill
+        )
         handoff = project_policy.handoff if project_policy else Handoff()
         if model.expect.handoff is not None and not (handoff.tools or handoff.markers):
-            ctx.add((*base, "expect", "handoff"), "the project policy declares no hand-off tools or markers",
-                    "add `policy.handoff: {tools: [...], markers: [...]}` to agentcheck.yaml")
+            ctx.add(
+                (*base, "expect", "handoff"),
+                "the project policy declares no hand-off tools or markers",
+                "add `policy.handoff: {tools: [...], markers: [...]}` to agentcheck.yaml",
+            )
     approver = model.approver
     answers = (approver,) if isinstance(approver, str) else tuple(approver or ())
-    return ScenarioPolicy(answers, kill, expect, project_policy.handoff if project_policy else Handoff(),
-                          ctx.source(base))
+    return ScenarioPolicy(
+        answers, kill, expect, project_policy.handoff if project_policy else Handoff(), ctx.source(base)
+    )

@@ -40,20 +40,27 @@ class PrincipalModel(_PolicyModel):
     owner: _Str = Field("", description="Who answers for this agent (a team or person).")
     version: _Str | None = Field(None, description="The agent version this grant was reviewed for.")
     scopes: list[_Text | ScopeGrantModel] = Field(
-        default_factory=list, description="Granted scopes: `resource:action[:target]`, globs allowed, or {scope, expires_after_*}."
+        default_factory=list,
+        description="Granted scopes: `resource:action[:target]`, globs allowed, or {scope, expires_after_*}.",
     )
-    allow: list[_Text] | None = Field(None, description="Tools the agent may call at all; left out: any its scopes reach.")
+    allow: list[_Text] | None = Field(
+        None, description="Tools the agent may call at all; left out: any its scopes reach."
+    )
     block: list[_Text] = Field(default_factory=list, description="Tools the agent may never call.")
 
 
 class ToolPolicyModel(_PolicyModel):
     """What calling a tool takes (its risk tier and `writes` come from the tool catalog)."""
 
-    scopes: list[_Text] = Field(default_factory=list, description="Scopes a call needs; `{arg}` is filled from the call.")
+    scopes: list[_Text] = Field(
+        default_factory=list, description="Scopes a call needs; `{arg}` is filled from the call."
+    )
     intent: _Bool = Field(False, description="Calls must carry structured intent with grounded evidence.")
     idempotency_key: _Text | None = Field(None, description="Argument that must carry an idempotency key.")
     spends: _Text | None = Field(None, description="Argument holding the money a call moves (counted by spend caps).")
-    untrusted_output: _Bool = Field(False, description="The tool returns outside text (web, email) that flow rules can key on.")
+    untrusted_output: _Bool = Field(
+        False, description="The tool returns outside text (web, email) that flow rules can key on."
+    )
 
 
 class PolicyRuleModel(_PolicyModel):
@@ -75,7 +82,9 @@ class FlowModel(_PolicyModel):
     tools: list[_Text] = Field(min_length=1, description="Tools the flow rule guards.")
     after: list[_Text] = Field(default_factory=list, description="Block after any of these tools answered.")
     after_untrusted: _Bool = Field(False, description="Block after any tool with untrusted_output answered.")
-    requires_prior: _Text | None = Field(None, description="Block unless this tool answered earlier (a read before a write).")
+    requires_prior: _Text | None = Field(
+        None, description="Block unless this tool answered earlier (a read before a write)."
+    )
     same_args: list[_Text] = Field(default_factory=list, description="With requires_prior: arguments that must match.")
     when: _Text | None = Field(None, description="With after: block only when this CEL condition also holds.")
     reason: _Str = Field("", description="Why, shown to the agent and in reports.")
@@ -83,7 +92,9 @@ class FlowModel(_PolicyModel):
     @model_validator(mode="after")
     def _has_trigger(self) -> FlowModel:
         if not (self.after or self.after_untrusted or self.requires_prior):
-            raise PydanticCustomError("flow_trigger", "a flow rule needs `after`, `after_untrusted` or `requires_prior`")
+            raise PydanticCustomError(
+                "flow_trigger", "a flow rule needs `after`, `after_untrusted` or `requires_prior`"
+            )
         return self
 
 
@@ -105,8 +116,12 @@ class PolicyModel(_PolicyModel):
     """The tool-use policy: principals, tool needs, rules, flow rules, spend caps (docs/policy.md)."""
 
     agents: dict[str, PrincipalModel] = Field(default_factory=dict, description="Agents as principals, by agent name.")
-    tools: dict[str, ToolPolicyModel] = Field(default_factory=dict, description="What each tool needs; unlisted tools are denied.")
-    rules: list[PolicyRuleModel] = Field(default_factory=list, description="Decisions by condition; the strictest match wins.")
+    tools: dict[str, ToolPolicyModel] = Field(
+        default_factory=dict, description="What each tool needs; unlisted tools are denied."
+    )
+    rules: list[PolicyRuleModel] = Field(
+        default_factory=list, description="Decisions by condition; the strictest match wins."
+    )
     flows: list[FlowModel] = Field(default_factory=list, description="Blocks over the run so far.")
     spend: SpendModel = Field(default_factory=SpendModel, description="Caps on model spend and money moved, per run.")
     handoff: HandoffModel = Field(default_factory=HandoffModel, description="What counts as a hand-off to a human.")
@@ -136,7 +151,9 @@ class PolicyExpectModel(_PolicyModel):
     )
     no_violations: _Bool = Field(False, description="No call was blocked by the policy.")
     handoff: _Bool | None = Field(None, description="The run ended in a hand-off to a human (true) or did not (false).")
-    stops_after_kill: _Bool = Field(False, description="After the first kill-switch refusal, no further write attempts.")
+    stops_after_kill: _Bool = Field(
+        False, description="After the first kill-switch refusal, no further write attempts."
+    )
 
 
 class ScenarioPolicyModel(_PolicyModel):

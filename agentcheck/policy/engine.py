@@ -88,7 +88,7 @@ class RunPolicy:
     def _catch_up(self, events: list[Any]) -> None:
         """Learn from events added since the last decision (the last event is the call being decided)."""
         end = len(events) - 1
-        for event in events[self._cursor:end]:
+        for event in events[self._cursor : end]:
             if not isinstance(event, ToolCallEvent) or event.status is not ToolStatus.OK:
                 continue
             tool = event.tool
@@ -106,8 +106,12 @@ class RunPolicy:
             if flow.requires_prior is None:
                 continue
             keys = self._prior_keys.setdefault(flow.id, set())
-            for event in events[self._cursor:end]:
-                if isinstance(event, ToolCallEvent) and event.status is ToolStatus.OK and event.tool == flow.requires_prior:
+            for event in events[self._cursor : end]:
+                if (
+                    isinstance(event, ToolCallEvent)
+                    and event.status is ToolStatus.OK
+                    and event.tool == flow.requires_prior
+                ):
                     keys.add(_key(event.args, flow.same_args))
         self._cursor = max(end, self._cursor)
 
@@ -150,37 +154,65 @@ class RunPolicy:
         policy = self.policy
         principal = policy.agents.get(self.agent)
         if principal is None:
-            raise _Refusal("identity", "identity", f"agent '{self.agent}' is not a principal in the policy",
-                           policy.source, {"agent": self.agent})
+            raise _Refusal(
+                "identity",
+                "identity",
+                f"agent '{self.agent}' is not a principal in the policy",
+                policy.source,
+                {"agent": self.agent},
+            )
         self._kill_switch(tool, step)
         spec = policy.tools.get(tool)
         if spec is None:
-            raise _Refusal("identity", "default-deny", f"no policy mentions tool '{tool}' (fail closed)",
-                           policy.source, {"tool": tool})
+            raise _Refusal(
+                "identity",
+                "default-deny",
+                f"no policy mentions tool '{tool}' (fail closed)",
+                policy.source,
+                {"tool": tool},
+            )
         record.update(risk=spec.risk.value, writes=spec.writes)
         record["scopes"] = self._scopes(principal, spec, args, run, step)
         if tool in principal.block:
-            raise _Refusal("lists", f"agents.{principal.name}.block", f"'{tool}' is on the agent's block list",
-                           principal.source, {"tool": tool})
+            raise _Refusal(
+                "lists",
+                f"agents.{principal.name}.block",
+                f"'{tool}' is on the agent's block list",
+                principal.source,
+                {"tool": tool},
+            )
         if principal.allow is not None and tool not in principal.allow:
-            raise _Refusal("lists", f"agents.{principal.name}.allow", f"'{tool}' is not on the agent's allow list",
-                           principal.source, {"tool": tool})
+            raise _Refusal(
+                "lists",
+                f"agents.{principal.name}.allow",
+                f"'{tool}' is not on the agent's allow list",
+                principal.source,
+                {"tool": tool},
+            )
         activation: dict[str, Any] | None = None
 
         def act() -> dict[str, Any]:
             nonlocal activation
             if activation is None:
-                activation = {"args": as_cel(args), "tool": tool, "agent": self.agent,
-                              "run": self._run_vars(run, step)}
+                activation = {"args": as_cel(args), "tool": tool, "agent": self.agent, "run": self._run_vars(run, step)}
             return activation
 
         self._flows(tool, args, act)
         self._intent(spec, args, record)
         rule, decision, values = self._rules(spec, act)
-        record.update(decision=decision.value, stage="tier", rule=rule.id if rule else f"tier.{spec.risk.value}",
-                      source=_where(rule.source if rule else spec.source), values=values)
+        record.update(
+            decision=decision.value,
+            stage="tier",
+            rule=rule.id if rule else f"tier.{spec.risk.value}",
+            source=_where(rule.source if rule else spec.source),
+            values=values,
+        )
         if decision is Decision.BLOCKED:
-            reason = (rule.reason or "a rule blocks this call") if rule else f"{spec.risk.value}-risk tools are blocked by default"
+            reason = (
+                (rule.reason or "a rule blocks this call")
+                if rule
+                else f"{spec.risk.value}-risk tools are blocked by default"
+            )
             raise _Refusal("tier", record["rule"], reason, rule.source if rule else spec.source, values)
         if decision is Decision.APPROVAL_REQUIRED:
             needed = rule.approvals if rule else 1
@@ -188,8 +220,11 @@ class RunPolicy:
             outcome = APPROVED if all(a == APPROVED for a in answers) else DENIED
             record.update(outcome=outcome, approver=self._approver_name(), approvals=answers)
             if outcome == DENIED:
-                reason = "the approver denied the call" if self.scenario and self.scenario.approver else (
-                    "approval required and no approver is available")
+                reason = (
+                    "the approver denied the call"
+                    if self.scenario and self.scenario.approver
+                    else ("approval required and no approver is available")
+                )
                 record["reason"] = reason
                 return Verdict(False, record, f"approval required ({record['rule']}): {reason}")
         self._spend(spec, args, run)
@@ -204,9 +239,13 @@ class RunPolicy:
         if kill.autonomy_off:
             raise _Refusal("identity", "kill_switch", f"autonomy is off from step {kill.at_step}", kill.source, values)
         if tool in kill.revoke:
-            raise _Refusal("identity", "kill_switch", f"'{tool}' was revoked at step {kill.at_step}", kill.source, values)
+            raise _Refusal(
+                "identity", "kill_switch", f"'{tool}' was revoked at step {kill.at_step}", kill.source, values
+            )
 
-    def _scopes(self, principal: Principal, spec: ToolPolicy, args: dict[str, Any], run: RunView, step: int) -> list[str]:
+    def _scopes(
+        self, principal: Principal, spec: ToolPolicy, args: dict[str, Any], run: RunView, step: int
+    ) -> list[str]:
         kill = self.scenario.kill_switch if self.scenario else None
         revoked = kill.revoke if kill is not None and step >= kill.at_step else ()
         now_s = run.clock.now_ms() / 1000.0
@@ -215,22 +254,44 @@ class RunPolicy:
             try:
                 needed = template.format_map(_Args(args))
             except (KeyError, ValueError, IndexError) as exc:
-                raise _Refusal("identity", f"tools.{spec.name}.scopes", f"scope '{template}' needs argument {exc}",
-                               spec.source, {"scope": template}) from None
+                raise _Refusal(
+                    "identity",
+                    f"tools.{spec.name}.scopes",
+                    f"scope '{template}' needs argument {exc}",
+                    spec.source,
+                    {"scope": template},
+                ) from None
             needed_all.append(needed)
             if any(scope_matches(r, needed) for r in revoked):
-                raise _Refusal("identity", "kill_switch", f"scope '{needed}' was revoked at step {kill.at_step}",
-                               kill.source if kill else None, {"scope": needed, "step": step})
+                raise _Refusal(
+                    "identity",
+                    "kill_switch",
+                    f"scope '{needed}' was revoked at step {kill.at_step}",
+                    kill.source if kill else None,
+                    {"scope": needed, "step": step},
+                )
             grants = [g for g in principal.scopes if scope_matches(g.scope, needed)]
-            live = [g for g in grants
-                    if (g.expires_after_steps is None or step <= g.expires_after_steps)
-                    and (g.expires_after_s is None or now_s <= g.expires_after_s)]
+            live = [
+                g
+                for g in grants
+                if (g.expires_after_steps is None or step <= g.expires_after_steps)
+                and (g.expires_after_s is None or now_s <= g.expires_after_s)
+            ]
             if not live:
                 values = {"scope": needed, "granted": [g.scope for g in principal.scopes], "step": step}
-                why = (f"scope '{needed}' expired (granted until step {grants[0].expires_after_steps}"
-                       f" / {grants[0].expires_after_s}s)" if grants else f"agent lacks scope '{needed}'")
-                raise _Refusal("identity", f"agents.{principal.name}.scopes", why,
-                               grants[0].source if grants else principal.source, values)
+                why = (
+                    f"scope '{needed}' expired (granted until step {grants[0].expires_after_steps}"
+                    f" / {grants[0].expires_after_s}s)"
+                    if grants
+                    else f"agent lacks scope '{needed}'"
+                )
+                raise _Refusal(
+                    "identity",
+                    f"agents.{principal.name}.scopes",
+                    why,
+                    grants[0].source if grants else principal.source,
+                    values,
+                )
         return needed_all
 
     def _flows(self, tool: str, args: dict[str, Any], act: Callable[[], dict[str, Any]]) -> None:
@@ -261,24 +322,38 @@ class RunPolicy:
 
     def _intent(self, spec: ToolPolicy, args: dict[str, Any], record: dict[str, Any]) -> None:
         if spec.idempotency_key and not args.get(spec.idempotency_key):
-            raise _Refusal("intent", f"tools.{spec.name}.idempotency_key",
-                           f"missing idempotency key argument '{spec.idempotency_key}'", spec.source, {})
+            raise _Refusal(
+                "intent",
+                f"tools.{spec.name}.idempotency_key",
+                f"missing idempotency key argument '{spec.idempotency_key}'",
+                spec.source,
+                {},
+            )
         if not spec.intent:
             return
         intent = args.get(self.policy.intent_arg)
         problem = intent_problem(intent)
         if problem is not None:
-            raise _Refusal("intent", f"tools.{spec.name}.intent", problem, spec.source,
-                           {self.policy.intent_arg: intent})
+            raise _Refusal(
+                "intent", f"tools.{spec.name}.intent", problem, spec.source, {self.policy.intent_arg: intent}
+            )
         record["intent"] = intent
         cited = cited_ids(intent["evidence"])
         invented = [c for c in cited if c not in self._seen]
         if invented:
-            raise _Refusal("intent", f"tools.{spec.name}.intent", "evidence not grounded: "
-                           + ", ".join(invented) + " never appeared in the input or an earlier tool result",
-                           spec.source, {"evidence": cited, "ungrounded": invented})
+            raise _Refusal(
+                "intent",
+                f"tools.{spec.name}.intent",
+                "evidence not grounded: "
+                + ", ".join(invented)
+                + " never appeared in the input or an earlier tool result",
+                spec.source,
+                {"evidence": cited, "ungrounded": invented},
+            )
 
-    def _rules(self, spec: ToolPolicy, act: Callable[[], dict[str, Any]]) -> tuple[Rule | None, Decision, dict[str, Any]]:
+    def _rules(
+        self, spec: ToolPolicy, act: Callable[[], dict[str, Any]]
+    ) -> tuple[Rule | None, Decision, dict[str, Any]]:
         chosen: Rule | None = None
         values: dict[str, Any] = {}
         for rule in self.policy.rules:
@@ -289,8 +364,9 @@ class RunPolicy:
                 try:
                     matched = rule.when.holds(activation)
                 except ConditionFailed as exc:
-                    raise _Refusal("tier", rule.id, f"condition failed, blocked: {exc}", rule.source,
-                                   rule.when.values(activation)) from None
+                    raise _Refusal(
+                        "tier", rule.id, f"condition failed, blocked: {exc}", rule.source, rule.when.values(activation)
+                    ) from None
                 if not matched:
                     continue
                 rule_values = rule.when.values(activation)
@@ -306,20 +382,33 @@ class RunPolicy:
         caps = self.policy.spend
         cost = float(run.trace.totals.cost_usd)
         if caps.max_model_cost_usd is not None and cost > caps.max_model_cost_usd:
-            raise _Refusal("spend", "spend.max_model_cost_usd", f"model spend {cost:g} USD is over the cap",
-                           caps.source, {"cost_usd": cost, "cap": caps.max_model_cost_usd})
+            raise _Refusal(
+                "spend",
+                "spend.max_model_cost_usd",
+                f"model spend {cost:g} USD is over the cap",
+                caps.source,
+                {"cost_usd": cost, "cap": caps.max_model_cost_usd},
+            )
         if spec.spends is None or caps.max_money_moved is None:
             return
         amount = args.get(spec.spends)
         if not isinstance(amount, int | float) or isinstance(amount, bool):
-            raise _Refusal("spend", "spend.max_money_moved", f"argument '{spec.spends}' is not a number",
-                           caps.source, {spec.spends: amount})
+            raise _Refusal(
+                "spend",
+                "spend.max_money_moved",
+                f"argument '{spec.spends}' is not a number",
+                caps.source,
+                {spec.spends: amount},
+            )
         total = self._money_moved + float(amount)
         if total > caps.max_money_moved:
-            raise _Refusal("spend", "spend.max_money_moved",
-                           f"moving {float(amount):g} would bring the run to {total:g}, over the cap",
-                           caps.source, {"money_moved": self._money_moved, spec.spends: amount,
-                                         "cap": caps.max_money_moved})
+            raise _Refusal(
+                "spend",
+                "spend.max_money_moved",
+                f"moving {float(amount):g} would bring the run to {total:g}, over the cap",
+                caps.source,
+                {"money_moved": self._money_moved, spec.spends: amount, "cap": caps.max_money_moved},
+            )
 
     # --- the scripted approver -----------------------------------------------------------------------
 

@@ -22,16 +22,47 @@ ROOTS: frozenset[str] = frozenset({"args", "tool", "agent", "run"})
 """Variables a condition may use."""
 
 RUN_FIELDS: frozenset[str] = frozenset(
-    {"step", "steps", "tool_calls", "model_calls", "cost_usd", "money_moved", "tools_called", "untrusted_seen",
-     "elapsed_s"}
+    {
+        "step",
+        "steps",
+        "tool_calls",
+        "model_calls",
+        "cost_usd",
+        "money_moved",
+        "tools_called",
+        "untrusted_seen",
+        "elapsed_s",
+    }
 )
 """Fields of `run`: the run so far, before this call."""
 
 FUNCTIONS: frozenset[str] = frozenset(
     {
-        "size", "contains", "startsWith", "endsWith", "matches", "int", "uint", "double", "string", "bool",
-        "bytes", "dyn", "type", "duration", "timestamp", "has", "getFullYear", "getMonth", "getDate",
-        "getDayOfMonth", "getDayOfWeek", "getDayOfYear", "getHours", "getMinutes", "getSeconds",
+        "size",
+        "contains",
+        "startsWith",
+        "endsWith",
+        "matches",
+        "int",
+        "uint",
+        "double",
+        "string",
+        "bool",
+        "bytes",
+        "dyn",
+        "type",
+        "duration",
+        "timestamp",
+        "has",
+        "getFullYear",
+        "getMonth",
+        "getDate",
+        "getDayOfMonth",
+        "getDayOfWeek",
+        "getDayOfYear",
+        "getHours",
+        "getMinutes",
+        "getSeconds",
         "getMilliseconds",
     }
 )

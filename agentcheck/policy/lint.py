@@ -76,8 +76,14 @@ def lint(project: Project, usage: dict[str, set[str]] | None = None) -> LeastPri
     agents: list[AgentScopes] = []
     for name in project.agents:
         if name not in policy.agents:
-            findings.append(Finding(WARNING, "no-principal", f"agent '{name}' is not a principal: every call it "
-                                    "makes is denied", agent=name))
+            findings.append(
+                Finding(
+                    WARNING,
+                    "no-principal",
+                    f"agent '{name}' is not a principal: every call it makes is denied",
+                    agent=name,
+                )
+            )
     for principal in policy.agents.values():
         granted = [g.scope for g in principal.scopes]
         used = sorted(usage.get(principal.name, set())) if usage is not None else None
@@ -85,27 +91,58 @@ def lint(project: Project, usage: dict[str, set[str]] | None = None) -> LeastPri
         if used is not None:
             unused = [g for g in granted if not any(scope_matches(g, u) for u in used)]
             for scope in unused:
-                findings.append(Finding(INFO, "unused-scope", f"scope '{scope}' was granted but no call in the run "
-                                        "used it", agent=principal.name))
+                findings.append(
+                    Finding(
+                        INFO,
+                        "unused-scope",
+                        f"scope '{scope}' was granted but no call in the run used it",
+                        agent=principal.name,
+                    )
+                )
         agents.append(AgentScopes(principal.name, principal.owner, granted, used, unused))
         for grant in principal.scopes:
             if _is_admin_wildcard(grant.scope):
-                findings.append(Finding(SEVERE, "admin-wildcard", f"scope '{grant.scope}' grants everything",
-                                        agent=principal.name, source=str(grant.source) if grant.source else None))
+                findings.append(
+                    Finding(
+                        SEVERE,
+                        "admin-wildcard",
+                        f"scope '{grant.scope}' grants everything",
+                        agent=principal.name,
+                        source=str(grant.source) if grant.source else None,
+                    )
+                )
             elif "*" in grant.scope:
-                findings.append(Finding(WARNING, "wildcard-scope", f"wildcard scope '{grant.scope}': name the "
-                                        "concrete resources instead", agent=principal.name,
-                                        source=str(grant.source) if grant.source else None))
+                findings.append(
+                    Finding(
+                        WARNING,
+                        "wildcard-scope",
+                        f"wildcard scope '{grant.scope}': name the concrete resources instead",
+                        agent=principal.name,
+                        source=str(grant.source) if grant.source else None,
+                    )
+                )
         findings.extend(_unattended(policy, principal))
     for spec in policy.tools.values():
         if spec.writes and spec.idempotency_key is None:
-            findings.append(Finding(WARNING, "no-idempotency-key", f"write tool '{spec.name}' requires no "
-                                    "idempotency key (a retry can act twice)", tool=spec.name,
-                                    source=str(spec.source) if spec.source else None))
+            findings.append(
+                Finding(
+                    WARNING,
+                    "no-idempotency-key",
+                    f"write tool '{spec.name}' requires no idempotency key (a retry can act twice)",
+                    tool=spec.name,
+                    source=str(spec.source) if spec.source else None,
+                )
+            )
     for name in project.tools:
         if name not in policy.tools:
-            findings.append(Finding(INFO, "unmentioned-tool", f"tool '{name}' is not in the policy: every call "
-                                    "is denied (fail closed)", tool=name))
+            findings.append(
+                Finding(
+                    INFO,
+                    "unmentioned-tool",
+                    f"tool '{name}' is not in the policy: every call is denied (fail closed)",
+                    tool=name,
+                )
+            )
     findings.sort(key=lambda f: (_ORDER[f.severity], f.agent or "", f.tool or "", f.code))
     return LeastPrivilegeReport(agents, findings)
 
@@ -121,12 +158,28 @@ def _unattended(policy: Policy, principal: Principal) -> list[Finding]:
                 continue
             where = str(rule.source) if rule.source else None
             if rule.decision is Decision.ALLOWED:
-                out.append(Finding(SEVERE, "high-risk-unattended", f"high-tier tool '{spec.name}' is allowed "
-                                   f"without approval by rule '{rule.id}'", principal.name, spec.name, where))
+                out.append(
+                    Finding(
+                        SEVERE,
+                        "high-risk-unattended",
+                        f"high-tier tool '{spec.name}' is allowed without approval by rule '{rule.id}'",
+                        principal.name,
+                        spec.name,
+                        where,
+                    )
+                )
             elif rule.decision is Decision.APPROVAL_REQUIRED and rule.approvals < 2:
-                out.append(Finding(WARNING, "high-risk-single-approval", f"high-tier tool '{spec.name}' needs only "
-                                   f"one approval under rule '{rule.id}' (use approvals: 2)", principal.name,
-                                   spec.name, where))
+                out.append(
+                    Finding(
+                        WARNING,
+                        "high-risk-single-approval",
+                        f"high-tier tool '{spec.name}' needs only "
+                        f"one approval under rule '{rule.id}' (use approvals: 2)",
+                        principal.name,
+                        spec.name,
+                        where,
+                    )
+                )
     return out
 
 
