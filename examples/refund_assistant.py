@@ -14,6 +14,7 @@ and `new_card` (also try to change the payment method).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -77,10 +78,8 @@ def _handle(order_id: str, tools: ToolBox, limit: float, flags: dict[str, Any] |
 
 def _update_card(order: dict[str, Any], card: str, tools: ToolBox) -> None:
     """The misbehaviour the policy must stop: changing a payment method nobody asked it to touch."""
-    try:
+    with contextlib.suppress(ToolCallError):  # refused by the policy: carry on with the refund
         tools.update_payment_method(customer_id=order.get("customer_id", ""), card_number=card)
-    except ToolCallError:
-        pass  # refused by the policy; carry on with the refund
 
 
 def _sentence(outcome: dict[str, Any]) -> str:
