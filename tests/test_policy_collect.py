@@ -1,0 +1,93 @@
+"""A policy is checked when it loads: shapes, names and CEL conditions, each problem at its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from policy_helpers import project_with
+
+from agentcheck.policy.expr import ConditionFailed, ExprError, as_cel, compile_condition
+from agentcheck.problems import BadInput
+
+
+def problems(tmp_path: Path, policy: str) -> list[str]:
+    with pytest.raises(BadInput) as caught:
+        project_with(tmp_path, policy)
+    return [p.render() for p in caught.value.problems]
+
+
+def test_condition_errors_point_at_file_and_line(tmp_path: Path):
+    found = problems(
+        tmp_path,
+        """
+        agents:
+          bot: {scopes: [data:read]}
+        tools:
+          read: {scopes: [data:read]}
+        rules:
+          - {id: a, tools: [read], when: "args.amount >", decision: allow}
+          - {id: b, tools: [read], when: "budget.left > 3", decision: allow}
+          - {id: c, tools: [read], when: "run.monies > 3.0", decision: allow}
+          - {id: d, tools: [read], when: "sh('rm -rf /')", decision: allow}
+          - {id: e, tools: [reed], decision: allow}
+          - {id: a, decision: block}
+        """,
+    )
+    assert found[0].startswith("agentcheck.yaml:20 at policy.rules[0].when: CEL syntax error")
+    assert "(column 14 of the expression)" in found[0]
+    assert found[1] == (
+        "agentcheck.yaml:21 at policy.rules[1].when: unknown variable 'budget' (conditions can use agent, args, "
+        "run, tool) (see docs/policy.md for the variables and functions conditions can use)"
+    )
+    assert "agentcheck.yaml:22 at policy.rules[2].when: unknown field 'run.monies'" in found[2]
+    assert "agentcheck.yaml:23 at policy.rules[3].when: unknown function 'sh'" in found[3]
+    assert "agentcheck.yaml:24 at policy.rules[4].tools[0]: unknown tool 'reed' (did you mean 'read'?)" in found[4]
+    assert "agentcheck.yaml:25 at policy.rules[5].id: duplicate rule id 'a'" in found[5]
+
+
+def test_shape_and_reference_problems(tmp_path: Path):
+    found = problems(
+        tmp_path,
+        """
+        agents:
+          robot: {scopes: [data:read]}
+        tools:
+          pay: {intent: true, spends: amt}
+          read: {idempotency_key: key}
+          nope: {}
+        rules:
+          - {id: x, decision: maybe}
+        flows:
+          - {id: f, tools: [pay]}
+        """,
+    )
+    text = "\n".join(found)
+    assert "policy.agents.robot: unknown agent 'robot'" in text
+    assert "policy.tools.read.idempotency_key: tool 'read' has no argument 'key'" in text
+    assert "policy.tools.pay.spends: tool 'pay' has no argument 'amt'" in text
+    assert "policy.tools.nope: unknown tool 'nope'" in text
+    assert "policy.rules[0].decision" in text
+    assert "a flow rule needs `after`, `after_untrusted` or `requires_prior`" in text
+
+
+def test_numbers_are_doubles_so_sums_never_mix_int_and_double():
+    condition = compile_condition("run.money_moved + args.amount > 1000")
+    assert condition.holds({"run": {"money_moved": 700.0}, "args": as_cel({"amount": 400})})
+    assert condition.paths == ("run.money_moved", "args.amount")
+
+
+def test_macro_variables_are_not_unknown_variables():
+    condition = compile_condition("run.tools_called.exists(t, t == 'read')")
+    assert condition.holds({"run": {"tools_called": ["read"]}})
+
+
+def test_a_non_boolean_result_is_a_failure_not_a_truthy_value():
+    with pytest.raises(ConditionFailed, match="not true or false"):
+        compile_condition("args.amount").holds({"args": {"amount": 1.0}})
+
+
+def test_syntax_error_position_is_reported():
+    with pytest.raises(ExprError) as caught:
+        compile_condition("args.a &&\n  (args.b")
+    assert (caught.value.line, caught.value.column) == (2, 10)
