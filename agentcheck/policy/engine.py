@@ -12,26 +12,31 @@ moved), reading only the events added since its last decision, so a long run cos
 from __future__ import annotations
 
 import fnmatch
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agentcheck.policy.evidence import SeenIds, cited_ids, intent_problem
-from agentcheck.policy.expr import ConditionFailed, as_cel
+from agentcheck.policy.expr import ConditionFailed
 from agentcheck.policy.spec import (
     STRICTNESS,
     TIER_DEFAULTS,
     Decision,
+    FlowRule,
     Policy,
     Principal,
     Rule,
     ScenarioPolicy,
+    ScopeGrant,
     ToolPolicy,
 )
 from agentcheck.scenario import AgentInput, Scenario, SourceRef
-from agentcheck.trace import ToolCallEvent, ToolStatus
+from agentcheck.trace import ToolStatus
 
 APPROVED, DENIED = "approved", "denied"
+_ALLOWED, _APPROVAL, _BLOCKED = Decision.ALLOWED.value, Decision.APPROVAL_REQUIRED.value, Decision.BLOCKED.value
+_VALUE = {Decision.ALLOWED: _ALLOWED, Decision.APPROVAL_REQUIRED: _APPROVAL, Decision.BLOCKED: _BLOCKED}
 
 
 class RunView(Protocol):
@@ -56,6 +61,7 @@ class _Refusal(Exception):
         self.stage, self.rule, self.reason, self.source, self.values = stage, rule, reason, source, values
 
 
+@functools.lru_cache(maxsize=1024)
 def _where(source: SourceRef | None) -> str | None:
     return str(source) if source is not None else None
 
@@ -80,40 +86,41 @@ class RunPolicy:
         self._tools_ok: dict[str, None] = {}
         self._untrusted = False
         self._money_moved = 0.0
-        self._prior_keys: dict[str, set[str]] = {}
+        self._prior_keys: dict[str, set[str]] = {f.id: set() for f in policy.flows if f.requires_prior}
         """flow id -> keys (same_args values) of earlier successful calls of its `requires_prior` tool."""
+        self._grants: dict[str, list[ScopeGrant]] = {}
+        """needed scope -> the principal's grants matching it (the principal is fixed for the run)."""
+        self._prior_flows: dict[str, list[FlowRule]] = {}
+        for flow in policy.flows:
+            if flow.requires_prior:
+                self._prior_flows.setdefault(flow.requires_prior, []).append(flow)
 
     # --- what the run has shown so far ---------------------------------------------------------------
 
     def _catch_up(self, events: list[Any]) -> None:
         """Learn from events added since the last decision (the last event is the call being decided)."""
         end = len(events) - 1
-        for event in events[self._cursor : end]:
-            if not isinstance(event, ToolCallEvent) or event.status is not ToolStatus.OK:
+        tools = self.policy.tools
+        for index in range(self._cursor, end):
+            event = events[index]
+            if event.kind != "tool_call" or event.status is not ToolStatus.OK:
                 continue
             tool = event.tool
             self._tools_ok[tool] = None
             self._seen.add(event.result)
-            spec = self.policy.tools.get(tool)
+            for flow in self._prior_flows.get(tool, ()):
+                self._prior_keys[flow.id].add(_key(event.args, flow.same_args))
+            spec = tools.get(tool)
             if spec is None:
                 continue
-            self._untrusted = self._untrusted or spec.untrusted_output
+            if spec.untrusted_output:
+                self._untrusted = True
             if spec.spends and isinstance(event.args, dict):
                 amount = event.args.get(spec.spends)
                 if isinstance(amount, int | float) and not isinstance(amount, bool):
                     self._money_moved += float(amount)
-        for flow in self.policy.flows:
-            if flow.requires_prior is None:
-                continue
-            keys = self._prior_keys.setdefault(flow.id, set())
-            for event in events[self._cursor : end]:
-                if (
-                    isinstance(event, ToolCallEvent)
-                    and event.status is ToolStatus.OK
-                    and event.tool == flow.requires_prior
-                ):
-                    keys.add(_key(event.args, flow.same_args))
-        self._cursor = max(end, self._cursor)
+        if end > self._cursor:
+            self._cursor = end
 
     def _run_vars(self, run: RunView, step: int) -> dict[str, Any]:
         totals = run.trace.totals
@@ -136,12 +143,12 @@ class RunPolicy:
             events = run.trace.events
             self._catch_up(events)
             step = events[-1].step if events else 0
-            record: dict[str, Any] = {"decision": Decision.BLOCKED.value, "agent": self.agent}
+            record: dict[str, Any] = {"decision": _BLOCKED, "agent": self.agent}
             try:
                 return self._decide(tool, args if isinstance(args, dict) else {}, run, step, record)
             except _Refusal as refusal:
                 record.update(
-                    decision=Decision.BLOCKED.value,
+                    decision=_BLOCKED,
                     stage=refusal.stage,
                     rule=refusal.rule,
                     source=_where(refusal.source),
@@ -171,7 +178,9 @@ class RunPolicy:
                 policy.source,
                 {"tool": tool},
             )
-        record.update(risk=spec.risk.value, writes=spec.writes)
+        risk: str = spec.risk  # a StrEnum: the value itself, without the slow `.value` lookup
+        record["risk"] = risk
+        record["writes"] = spec.writes
         record["scopes"] = self._scopes(principal, spec, args, run, step)
         if tool in principal.block:
             raise _Refusal(
@@ -194,25 +203,19 @@ class RunPolicy:
         def act() -> dict[str, Any]:
             nonlocal activation
             if activation is None:
-                activation = {"args": as_cel(args), "tool": tool, "agent": self.agent, "run": self._run_vars(run, step)}
+                activation = {"args": args, "tool": tool, "agent": self.agent, "run": self._run_vars(run, step)}
             return activation
 
         self._flows(tool, args, act)
         self._intent(spec, args, record)
         rule, decision, values = self._rules(spec, act)
-        record.update(
-            decision=decision.value,
-            stage="tier",
-            rule=rule.id if rule else f"tier.{spec.risk.value}",
-            source=_where(rule.source if rule else spec.source),
-            values=values,
-        )
+        record["decision"] = _VALUE[decision]
+        record["stage"] = "tier"
+        record["rule"] = rule.id if rule else "tier." + risk
+        record["source"] = _where(rule.source if rule else spec.source)
+        record["values"] = values
         if decision is Decision.BLOCKED:
-            reason = (
-                (rule.reason or "a rule blocks this call")
-                if rule
-                else f"{spec.risk.value}-risk tools are blocked by default"
-            )
+            reason = (rule.reason or "a rule blocks this call") if rule else f"{risk}-risk tools are blocked by default"
             raise _Refusal("tier", record["rule"], reason, rule.source if rule else spec.source, values)
         if decision is Decision.APPROVAL_REQUIRED:
             needed = rule.approvals if rule else 1
@@ -252,7 +255,7 @@ class RunPolicy:
         needed_all = []
         for template in spec.scopes:
             try:
-                needed = template.format_map(_Args(args))
+                needed = template.format_map(_Args(args)) if "{" in template else template
             except (KeyError, ValueError, IndexError) as exc:
                 raise _Refusal(
                     "identity",
@@ -262,6 +265,9 @@ class RunPolicy:
                     {"scope": template},
                 ) from None
             needed_all.append(needed)
+            grants = self._grants.get(needed)
+            if grants is None:
+                grants = self._grants[needed] = [g for g in principal.scopes if scope_matches(g.scope, needed)]
             if any(scope_matches(r, needed) for r in revoked):
                 raise _Refusal(
                     "identity",
@@ -270,7 +276,6 @@ class RunPolicy:
                     kill.source if kill else None,
                     {"scope": needed, "step": step},
                 )
-            grants = [g for g in principal.scopes if scope_matches(g.scope, needed)]
             live = [
                 g
                 for g in grants

@@ -14,10 +14,17 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-#:/@.]*[A-Za-z0-9]|[A-Za-z0-9]")
 
 
 class SeenIds:
+    """Values are queued as they arrive and indexed on the first lookup, so a run that never cites
+    evidence never pays for indexing its tool results."""
+
     def __init__(self) -> None:
         self.ids: set[str] = set()
+        self.pending: list[Any] = []
 
     def add(self, value: Any) -> None:
+        self.pending.append(value)
+
+    def _index(self, value: Any) -> None:
         """Add every scalar in `value` (nested dicts and lists too)."""
         stack = [value]
         ids = self.ids
@@ -39,6 +46,10 @@ class SeenIds:
                     ids.add(str(int(item)))
 
     def __contains__(self, evidence: object) -> bool:
+        if self.pending:
+            for value in self.pending:
+                self._index(value)
+            self.pending.clear()
         return evidence in self.ids
 
 

@@ -94,10 +94,27 @@ class Condition:
     program: Any = field(repr=False, compare=False)
     paths: tuple[str, ...] = ()
     """The `args.x` / `run.y` paths the condition reads, recorded as the values a decision saw."""
+    fields: dict[str, tuple[str, ...] | None] = field(default_factory=dict, compare=False)
+    """Root variable -> the top-level fields the condition reads (None: it reads the whole value)."""
+
+    def project(self, activation: dict[str, Any]) -> dict[str, Any]:
+        """Only what the condition reads, numbers as doubles: handing the Rust core a whole call's
+        arguments costs more than evaluating the expression. A field the call lacks stays absent, so
+        reading it still fails (closed)."""
+        out: dict[str, Any] = {}
+        for root, names in self.fields.items():
+            if root not in activation:
+                continue
+            value = activation[root]
+            if names is None or not isinstance(value, dict):
+                out[root] = as_cel(value)
+            else:
+                out[root] = {n: as_cel(value[n]) for n in names if n in value}
+        return out
 
     def holds(self, activation: dict[str, Any]) -> bool:
         try:
-            value = self.program.execute(activation)
+            value = self.program.execute(self.project(activation))
         except KeyError as exc:
             raise ConditionFailed(f"`{self.text}`: no field {exc} in the call or the run") from None
         except TypeError as exc:
@@ -150,7 +167,18 @@ def compile_condition(text: str) -> Condition:
         if name not in RUN_FIELDS:
             raise ExprError(f"unknown field 'run.{name}' (run has: {', '.join(sorted(RUN_FIELDS))})")
     paths = tuple(dict.fromkeys(re.sub(r"\s+", "", p) for p in _PATH.findall(text)))
-    return Condition(text, program, paths)
+    return Condition(text, program, paths, _fields(text, refs["variables"]))
+
+
+def _fields(text: str, variables: list[str]) -> dict[str, tuple[str, ...] | None]:
+    """Per root variable used: its top-level fields read as `root.field`, or None when the root is
+    also used any other way (indexed, passed whole, `in`), which needs the whole value."""
+    out: dict[str, tuple[str, ...] | None] = {}
+    for root in ROOTS & set(variables):
+        bare = re.search(rf"\b{root}\b(?!\s*\.\s*[A-Za-z_])", text)
+        names = re.findall(rf"\b{root}\s*\.\s*([A-Za-z_]\w*)", text)
+        out[root] = None if bare or not names else tuple(dict.fromkeys(names))
+    return out
 
 
 def as_cel(value: Any) -> Any:
