@@ -91,3 +91,33 @@ def test_syntax_error_position_is_reported():
     with pytest.raises(ExprError) as caught:
         compile_condition("args.a &&\n  (args.b")
     assert (caught.value.line, caught.value.column) == (2, 10)
+
+
+def test_scenario_policy_sections_are_checked(tmp_path: Path):
+    from agentcheck.collect import collect
+
+    project = project_with(tmp_path, "agents:\n  bot: {scopes: [data:read]}\ntools:\n  read: {scopes: [data:read]}")
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "s.yaml").write_text(
+        "id: s\ninput: hi\npolicy:\n  approver: [approved]\n  kill_switch: {at_step: 2, revoke: [raed, 'data:*']}\n"
+        "  expect:\n    decisions: [{read: allowed}, {nope: blocked}]\n    handoff: true\n"
+    )
+    with pytest.raises(BadInput) as caught:
+        collect(project)
+    text = "\n".join(p.render() for p in caught.value.problems)
+    assert "scenarios/s.yaml:5 at policy.kill_switch.revoke[0]: unknown tool 'raed'" in text
+    assert "at policy.expect.decisions[1].nope: unknown tool 'nope'" in text
+    assert "policy.expect.handoff: the project policy declares no hand-off tools or markers" in text
+
+
+def test_a_bad_approver_names_the_form_meant(tmp_path: Path):
+    from agentcheck.collect import collect
+
+    project = project_with(tmp_path, "agents:\n  bot: {scopes: [data:read]}\ntools:\n  read: {scopes: [data:read]}")
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "s.yaml").write_text("id: s\ninput: hi\npolicy:\n  approver: maybe\n")
+    with pytest.raises(BadInput) as caught:
+        collect(project)
+    assert [p.render() for p in caught.value.problems] == [
+        "scenarios/s.yaml:4 at policy.approver: expected 'approved' or 'denied', got 'maybe'"
+    ]

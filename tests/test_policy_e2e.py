@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from e2e_helpers import cli, copy_example, write
+from e2e_helpers import REPO, cli, copy_example, write
+from jsonschema import Draft202012Validator
 
 
 def _results(root: Path) -> dict[str, dict]:
@@ -28,6 +29,8 @@ def test_example_suite_runs_every_policy_path(tmp_path: Path):
     assert "no policy violations outside the policy drills" in done.out
     results = _results(root)
     assert all(r["outcome"] == "passed" for r in results.values())
+    schema = json.loads((REPO / "agentcheck" / "schemas" / "results.schema.json").read_text())
+    Draft202012Validator(schema).validate(json.loads((root / "reports" / "results.json").read_text()))
     assert ("issue_refund", "approval_required", "approved") in _decisions(
         results["policy-refund-above-limit-approved"]
     )
@@ -61,6 +64,8 @@ def test_a_wrong_expected_decision_fails_with_the_rule_that_decided(tmp_path: Pa
     done = cli("run", "-k", "policy-refund-above-limit-denied", cwd=root)
     assert done.code == 1
     assert "policy.decision: call 1 of issue_refund → approval_required (denied), expected approved" in done.out
+    junit = (root / "reports" / "junit.xml").read_text()
+    assert "step 2 issue_refund → approval_required (denied) by refunds-above-limit (agentcheck.yaml:" in junit
     show = cli("show", "policy-refund-above-limit-denied", cwd=root)
     assert "refunds-above-limit" in show.out and "denied" in show.out
 

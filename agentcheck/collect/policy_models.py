@@ -6,10 +6,12 @@ Cross-references and expression compilation happen in ``agentcheck.collect.polic
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, model_validator
 from pydantic_core import PydanticCustomError
+
+from agentcheck.collect.errors import TAG_PREFIX
 
 _Str = Annotated[str, Strict()]
 _Text = Annotated[str, Strict(), Field(min_length=1)]
@@ -20,6 +22,17 @@ _Id = Annotated[str, Strict(), Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 DecisionName = Literal["allow", "approval_required", "block"]
 ExpectedDecision = Literal["allowed", "approval_required", "approved", "denied", "blocked"]
 Answer = Literal["approved", "denied"]
+
+
+def _answers_shape(value: Any) -> str:
+    return TAG_PREFIX + ("list" if isinstance(value, list) else "one")
+
+
+Answers = Annotated[
+    Union[Annotated[Answer, Tag(TAG_PREFIX + "one")], Annotated[list[Answer], Tag(TAG_PREFIX + "list")]],  # noqa: UP007
+    Discriminator(_answers_shape),
+]
+"""One answer for every request, or answers in request order (tagged by shape, so an error names one form)."""
 
 
 class _PolicyModel(BaseModel):
@@ -159,7 +172,7 @@ class PolicyExpectModel(_PolicyModel):
 class ScenarioPolicyModel(_PolicyModel):
     """A scenario's policy side: the scripted approver, a kill switch, assertions."""
 
-    approver: Answer | list[Answer] | None = Field(
+    approver: Answers | None = Field(
         None, description="Answers to approval requests in order (the last repeats); none: every request denied."
     )
     autonomy: Literal["on", "off"] = Field("on", description="off: every call is refused from the first step.")
