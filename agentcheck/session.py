@@ -86,7 +86,7 @@ def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | 
     if project.policy is not None:
         from agentcheck.policy.engine import policy_factory
 
-        policy_for = policy_factory(project.policy)
+        policy_for = policy_factory(project.policy, {name: spec.version for name, spec in project.agents.items()})
     return RunSetup(
         catalog=ToolCatalog(project.tools),
         agents=agents,

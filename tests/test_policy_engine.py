@@ -331,3 +331,24 @@ def test_evaluation_order_first_refusal_wins(tmp_path: Path):
     )
     verdict = Run(project).call("pay", {})  # no scope, blocked, no intent, a block rule: scope comes first
     assert verdict.record["stage"] == "identity" and "lacks scope" in verdict.reason
+
+
+def test_grants_reviewed_for_another_agent_version_are_refused(tmp_path: Path):
+    project = project_with(
+        tmp_path, BASE.replace('bot: {scopes: ["data:read"', 'bot: {version: "2", scopes: ["data:read"')
+    )
+    run = Run(project)
+    run.engine.agent_version = "1"
+    verdict = run.call("read")
+    assert verdict.record["rule"] == "identity" and "are for version 2, the agent is 1" in verdict.reason
+    run.engine.agent_version = "2"
+    assert run.call("read").allowed
+
+
+def test_has_guards_a_condition_against_calls_without_the_field(tmp_path: Path):
+    project = project_with(
+        tmp_path, BASE + "rules: [{id: big, when: 'has(args.amount) && args.amount > 500', decision: block}]"
+    )
+    run = Run(project)
+    assert run.call("read", {}).allowed
+    assert run.call("pay", {"amount": 900}).record["rule"] == "big"

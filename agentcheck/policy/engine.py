@@ -74,9 +74,17 @@ def scope_matches(granted: str, needed: str) -> bool:
 class RunPolicy:
     """One run's policy hook: the project policy, the scenario's approver and kill switch."""
 
-    def __init__(self, policy: Policy, agent: str, task: AgentInput, scenario: ScenarioPolicy | None = None):
+    def __init__(
+        self,
+        policy: Policy,
+        agent: str,
+        task: AgentInput,
+        scenario: ScenarioPolicy | None = None,
+        agent_version: str | None = None,
+    ):
         self.policy = policy
         self.agent = agent
+        self.agent_version = agent_version
         self.scenario = scenario
         self.approvals_given = 0
         self._cursor = 0
@@ -167,6 +175,14 @@ class RunPolicy:
                 f"agent '{self.agent}' is not a principal in the policy",
                 policy.source,
                 {"agent": self.agent},
+            )
+        if principal.version is not None and principal.version != self.agent_version:
+            raise _Refusal(
+                "identity",
+                "identity",
+                f"the grants of '{self.agent}' are for version {principal.version}, the agent is {self.agent_version}",
+                principal.source,
+                {"version": self.agent_version, "granted_for": principal.version},
             )
         self._kill_switch(tool, step)
         spec = policy.tools.get(tool)
@@ -442,10 +458,12 @@ def _key(args: Any, names: tuple[str, ...]) -> str:
     return repr(tuple(args.get(n) for n in names))
 
 
-def policy_factory(policy: Policy) -> Callable[[Scenario], RunPolicy]:
-    """`scenario -> RunPolicy`: what the session hands the runner so each run gets its own hook."""
+def policy_factory(policy: Policy, versions: dict[str, str | None] | None = None) -> Callable[[Scenario], RunPolicy]:
+    """`scenario -> RunPolicy`: what the session hands the runner so each run gets its own hook.
+    `versions` maps agent names to the versions under test (checked against `principal.version`)."""
+    known = versions or {}
 
     def for_scenario(scenario: Scenario) -> RunPolicy:
-        return RunPolicy(policy, scenario.agent, scenario.input, scenario.policy)
+        return RunPolicy(policy, scenario.agent, scenario.input, scenario.policy, known.get(scenario.agent))
 
     return for_scenario
