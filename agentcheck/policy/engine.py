@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agentcheck.policy.evidence import SeenIds, cited_ids, intent_problem
-from agentcheck.policy.expr import ConditionFailed
+from agentcheck.policy.expr import Activation, ConditionFailed, Fields, merge_fields
 from agentcheck.policy.spec import (
     STRICTNESS,
     TIER_DEFAULTS,
@@ -81,6 +81,7 @@ class RunPolicy:
         task: AgentInput,
         scenario: ScenarioPolicy | None = None,
         agent_version: str | None = None,
+        shared: dict[Any, Any] | None = None,
     ):
         self.policy = policy
         self.agent = agent
@@ -96,8 +97,10 @@ class RunPolicy:
         self._money_moved = 0.0
         self._prior_keys: dict[str, set[str]] = {f.id: set() for f in policy.flows if f.requires_prior}
         """flow id -> keys (same_args values) of earlier successful calls of its `requires_prior` tool."""
-        self._grants: dict[str, list[ScopeGrant]] = {}
-        """needed scope -> the principal's grants matching it (the principal is fixed for the run)."""
+        shared = {} if shared is None else shared
+        self._grants: dict[str, list[ScopeGrant]] = shared.setdefault(("grants", agent), {})
+        """needed scope -> the principal's grants matching it; shared by the runs of one policy."""
+        self._fields: dict[str, Fields] = shared.setdefault("fields", {})
         self._prior_flows: dict[str, list[FlowRule]] = {}
         for flow in policy.flows:
             if flow.requires_prior:
@@ -214,12 +217,13 @@ class RunPolicy:
                 principal.source,
                 {"tool": tool},
             )
-        activation: dict[str, Any] | None = None
+        activation: Activation | None = None
 
-        def act() -> dict[str, Any]:
+        def act() -> Activation:
             nonlocal activation
             if activation is None:
-                activation = {"args": args, "tool": tool, "agent": self.agent, "run": self._run_vars(run, step)}
+                values = {"args": args, "tool": tool, "agent": self.agent, "run": self._run_vars(run, step)}
+                activation = Activation(values, self._fields_for(tool))
             return activation
 
         self._flows(tool, args, act)
@@ -249,6 +253,15 @@ class RunPolicy:
         self._spend(spec, args, run)
         record.setdefault("reason", rule.reason if rule and rule.reason else "")
         return Verdict(True, record)
+
+    def _fields_for(self, tool: str) -> Fields:
+        """What every condition that can apply to `tool` reads, so one activation serves them all."""
+        fields = self._fields.get(tool)
+        if fields is None:
+            conditions = [r.when for r in self.policy.rules if r.when and (not r.tools or tool in r.tools)]
+            conditions += [f.when for f in self.policy.flows if f.when and tool in f.tools]
+            fields = self._fields[tool] = merge_fields(conditions)
+        return fields
 
     def _kill_switch(self, tool: str, step: int) -> None:
         kill = self.scenario.kill_switch if self.scenario else None
@@ -315,7 +328,7 @@ class RunPolicy:
                 )
         return needed_all
 
-    def _flows(self, tool: str, args: dict[str, Any], act: Callable[[], dict[str, Any]]) -> None:
+    def _flows(self, tool: str, args: dict[str, Any], act: Callable[[], Activation]) -> None:
         for flow in self.policy.flows:
             if tool not in flow.tools:
                 continue
@@ -372,9 +385,7 @@ class RunPolicy:
                 {"evidence": cited, "ungrounded": invented},
             )
 
-    def _rules(
-        self, spec: ToolPolicy, act: Callable[[], dict[str, Any]]
-    ) -> tuple[Rule | None, Decision, dict[str, Any]]:
+    def _rules(self, spec: ToolPolicy, act: Callable[[], Activation]) -> tuple[Rule | None, Decision, dict[str, Any]]:
         chosen: Rule | None = None
         values: dict[str, Any] = {}
         for rule in self.policy.rules:
@@ -462,8 +473,9 @@ def policy_factory(policy: Policy, versions: dict[str, str | None] | None = None
     """`scenario -> RunPolicy`: what the session hands the runner so each run gets its own hook.
     `versions` maps agent names to the versions under test (checked against `principal.version`)."""
     known = versions or {}
+    shared: dict[Any, Any] = {}  # what every run derives alike from the policy (fields read, grants matched)
 
     def for_scenario(scenario: Scenario) -> RunPolicy:
-        return RunPolicy(policy, scenario.agent, scenario.input, scenario.policy, known.get(scenario.agent))
+        return RunPolicy(policy, scenario.agent, scenario.input, scenario.policy, known.get(scenario.agent), shared)
 
     return for_scenario

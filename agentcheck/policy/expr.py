@@ -15,6 +15,7 @@ that package, so it can be swapped without changing the policy engine.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,24 +98,12 @@ class Condition:
     fields: dict[str, tuple[str, ...] | None] = field(default_factory=dict, compare=False)
     """Root variable -> the top-level fields the condition reads (None: it reads the whole value)."""
 
-    def project(self, activation: dict[str, Any]) -> dict[str, Any]:
-        """Only what the condition reads, numbers as doubles: handing the Rust core a whole call's
-        arguments costs more than evaluating the expression. A field the call lacks stays absent, so
-        reading it still fails (closed)."""
-        out: dict[str, Any] = {}
-        for root, names in self.fields.items():
-            if root not in activation:
-                continue
-            value = activation[root]
-            if names is None or not isinstance(value, dict):
-                out[root] = as_cel(value)
-            else:
-                out[root] = {n: as_cel(value[n]) for n in names if n in value}
-        return out
-
-    def holds(self, activation: dict[str, Any]) -> bool:
+    def holds(self, activation: Activation | dict[str, Any]) -> bool:
+        """Evaluate on `activation` (an Activation shared by a decision's conditions, or plain values)."""
+        if not isinstance(activation, Activation):
+            activation = Activation(activation, self.fields)
         try:
-            value = self.program.execute(self.project(activation))
+            value = self.program.execute(activation.context())
         except KeyError as exc:
             raise ConditionFailed(f"`{self.text}`: no field {exc} in the call or the run") from None
         except TypeError as exc:
@@ -125,9 +114,57 @@ class Condition:
             raise ConditionFailed(f"`{self.text}` gave {value!r}, not true or false")
         return value
 
-    def values(self, activation: dict[str, Any]) -> dict[str, Any]:
+    def values(self, activation: Activation | dict[str, Any]) -> dict[str, Any]:
         """The values of the paths this condition reads (missing ones as None), for the trace."""
-        return {path: lookup(activation, path) for path in self.paths}
+        data = activation.values if isinstance(activation, Activation) else activation
+        return {path: lookup(data, path) for path in self.paths}
+
+
+Fields = dict[str, tuple[str, ...] | None]
+"""Root variable -> the top-level fields read (None: the whole value)."""
+
+
+def merge_fields(conditions: Iterable[Condition]) -> Fields:
+    """What a set of conditions reads, together: one activation can then serve them all."""
+    out: Fields = {}
+    for condition in conditions:
+        for root, names in condition.fields.items():
+            if root in out and (out[root] is None or names is None):
+                out[root] = None
+            else:
+                out[root] = tuple(dict.fromkeys((*(out.get(root) or ()), *(names or ()))))
+    return out
+
+
+class Activation:
+    """One decision's variables, converted for CEL once and shared by every condition it evaluates.
+
+    Only the fields the conditions read are converted (numbers as doubles): handing the Rust core a
+    whole call's arguments costs far more than evaluating an expression. A field the call lacks stays
+    absent, so reading it still fails (closed)."""
+
+    __slots__ = ("_context", "fields", "values")
+
+    def __init__(self, values: dict[str, Any], fields: Fields):
+        self.values = values
+        self.fields = fields
+        self._context: Any = None
+
+    def context(self) -> Any:
+        if self._context is None:
+            import cel
+
+            context = cel.Context()
+            for root, names in self.fields.items():
+                if root not in self.values:
+                    continue
+                value = self.values[root]
+                if names is None or not isinstance(value, dict):
+                    context.add_variable(root, as_cel(value))
+                else:
+                    context.add_variable(root, {n: as_cel(value[n]) for n in names if n in value})
+            self._context = context
+        return self._context
 
 
 def _first_sentence(exc: BaseException) -> str:
