@@ -352,3 +352,26 @@ def test_has_guards_a_condition_against_calls_without_the_field(tmp_path: Path):
     run = Run(project)
     assert run.call("read", {}).allowed
     assert run.call("pay", {"amount": 900}).record["rule"] == "big"
+
+
+def test_a_remembered_constant_decision_still_meets_the_kill_switch(tmp_path: Path):
+    from agentcheck.policy.engine import policy_factory
+    from agentcheck.policy.spec import ScenarioPolicy
+    from agentcheck.scenario import AgentInput, Scenario, SourceRef
+
+    project = project_with(tmp_path, BASE)
+    factory = policy_factory(project.policy)
+    calm = Scenario("a", "bot", AgentInput([]), SourceRef("s.yaml"))
+    killed = Scenario(
+        "b",
+        "bot",
+        AgentInput([]),
+        SourceRef("s.yaml"),
+        policy=ScenarioPolicy(kill_switch=KillSwitch(at_step=1, autonomy_off=True)),
+    )
+    first = Run(project)
+    first.engine = factory(calm)
+    assert first.call("read").allowed and first.call("read").allowed  # the second one is reused
+    second = Run(project)
+    second.engine = factory(killed)
+    assert not second.call("read").allowed

@@ -101,6 +101,7 @@ class RunPolicy:
         self._grants: dict[str, list[ScopeGrant]] = shared.setdefault(("grants", agent), {})
         """needed scope -> the principal's grants matching it; shared by the runs of one policy."""
         self._fields: dict[str, Fields] = shared.setdefault("fields", {})
+        self._constant: dict[tuple[str, str | None, str], dict[str, Any]] = shared.setdefault("constant", {})
         self._prior_flows: dict[str, list[FlowRule]] = {}
         for flow in policy.flows:
             if flow.requires_prior:
@@ -154,9 +155,14 @@ class RunPolicy:
             events = run.trace.events
             self._catch_up(events)
             step = events[-1].step if events else 0
+            kill = self.scenario.kill_switch if self.scenario else None
+            if kill is None or step < kill.at_step:
+                constant = self._constant.get((self.agent, self.agent_version, tool))
+                if constant is not None:
+                    return Verdict(True, dict(constant))
             record: dict[str, Any] = {"decision": _BLOCKED, "agent": self.agent}
             try:
-                return self._decide(tool, args if isinstance(args, dict) else {}, run, step, record)
+                verdict = self._decide(tool, args if isinstance(args, dict) else {}, run, step, record)
             except _Refusal as refusal:
                 record.update(
                     decision=_BLOCKED,
@@ -167,6 +173,28 @@ class RunPolicy:
                     values=refusal.values,
                 )
                 return Verdict(False, record, f"blocked by {refusal.rule}: {refusal.reason}")
+            if verdict.allowed and "outcome" not in record and self._is_constant(tool):
+                self._constant[(self.agent, self.agent_version, tool)] = dict(record)
+            return verdict
+
+    def _is_constant(self, tool: str) -> bool:
+        """Whether an allowed decision for `tool` cannot change with the arguments or the run: no
+        argument-filled or expiring scope, no flow rule, intent, idempotency key, condition or spend
+        cap involved. Such a decision is remembered (per agent, version and tool) and reused; the
+        kill switch is still checked before every reuse."""
+        policy = self.policy
+        spec = policy.tools[tool]
+        principal = policy.agents[self.agent]
+        if spec.intent or spec.idempotency_key or spec.spends or policy.spend.max_model_cost_usd is not None:
+            return False
+        if any("{" in scope for scope in spec.scopes):
+            return False
+        grants = [g for g in principal.scopes if any(scope_matches(g.scope, n) for n in spec.scopes)]
+        if any(g.expires_after_steps is not None or g.expires_after_s is not None for g in grants):
+            return False
+        if any(tool in flow.tools for flow in policy.flows):
+            return False
+        return not any(rule.when is not None and (not rule.tools or tool in rule.tools) for rule in policy.rules)
 
     def _decide(self, tool: str, args: dict[str, Any], run: RunView, step: int, record: dict[str, Any]) -> Verdict:
         policy = self.policy
