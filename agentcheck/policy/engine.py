@@ -17,13 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agentcheck.policy.evidence import SeenIds, cited_ids, intent_problem
+from agentcheck.policy.evidence import cited_ids, intent_problem
 from agentcheck.policy.expr import Activation, ConditionFailed, Fields, merge_fields
+from agentcheck.policy.history import RunHistory, args_key
 from agentcheck.policy.spec import (
     STRICTNESS,
     TIER_DEFAULTS,
     Decision,
-    FlowRule,
     Policy,
     Principal,
     Rule,
@@ -32,7 +32,6 @@ from agentcheck.policy.spec import (
     ToolPolicy,
 )
 from agentcheck.scenario import AgentInput, Scenario, SourceRef
-from agentcheck.trace import ToolStatus
 
 APPROVED, DENIED = "approved", "denied"
 _ALLOWED, _APPROVAL, _BLOCKED = Decision.ALLOWED.value, Decision.APPROVAL_REQUIRED.value, Decision.BLOCKED.value
@@ -88,72 +87,19 @@ class RunPolicy:
         self.agent_version = agent_version
         self.scenario = scenario
         self.approvals_given = 0
-        self._cursor = 0
-        self._seen = SeenIds()
-        self._seen.add(task.messages)
-        self._seen.add(task.data)
-        self._tools_ok: dict[str, None] = {}
-        self._untrusted = False
-        self._money_moved = 0.0
-        self._prior_keys: dict[str, set[str]] = {f.id: set() for f in policy.flows if f.requires_prior}
-        """flow id -> keys (same_args values) of earlier successful calls of its `requires_prior` tool."""
+        self.history = RunHistory(policy, task)
         shared = {} if shared is None else shared
         self._grants: dict[str, list[ScopeGrant]] = shared.setdefault(("grants", agent), {})
         """needed scope -> the principal's grants matching it; shared by the runs of one policy."""
         self._fields: dict[str, Fields] = shared.setdefault("fields", {})
         self._constant: dict[tuple[str, str | None, str], dict[str, Any]] = shared.setdefault("constant", {})
-        self._prior_flows: dict[str, list[FlowRule]] = {}
-        for flow in policy.flows:
-            if flow.requires_prior:
-                self._prior_flows.setdefault(flow.requires_prior, []).append(flow)
-
-    # --- what the run has shown so far ---------------------------------------------------------------
-
-    def _catch_up(self, events: list[Any]) -> None:
-        """Learn from events added since the last decision (the last event is the call being decided)."""
-        end = len(events) - 1
-        tools = self.policy.tools
-        for index in range(self._cursor, end):
-            event = events[index]
-            if event.kind != "tool_call" or event.status is not ToolStatus.OK:
-                continue
-            tool = event.tool
-            self._tools_ok[tool] = None
-            self._seen.add(event.result)
-            for flow in self._prior_flows.get(tool, ()):
-                self._prior_keys[flow.id].add(_key(event.args, flow.same_args))
-            spec = tools.get(tool)
-            if spec is None:
-                continue
-            if spec.untrusted_output:
-                self._untrusted = True
-            if spec.spends and isinstance(event.args, dict):
-                amount = event.args.get(spec.spends)
-                if isinstance(amount, int | float) and not isinstance(amount, bool):
-                    self._money_moved += float(amount)
-        if end > self._cursor:
-            self._cursor = end
-
-    def _run_vars(self, run: RunView, step: int) -> dict[str, Any]:
-        totals = run.trace.totals
-        return {
-            "step": float(step),
-            "steps": float(totals.steps - 1),
-            "tool_calls": float(totals.tool_calls - 1),
-            "model_calls": float(totals.model_calls),
-            "cost_usd": float(totals.cost_usd),
-            "money_moved": self._money_moved,
-            "tools_called": list(self._tools_ok),
-            "untrusted_seen": self._untrusted,
-            "elapsed_s": run.clock.now_ms() / 1000.0,
-        }
 
     # --- the decision --------------------------------------------------------------------------------
 
     def decide(self, tool: str, args: Any, run: RunView) -> Verdict:
         with run.lock:
             events = run.trace.events
-            self._catch_up(events)
+            self.history.catch_up(events)
             step = events[-1].step if events else 0
             kill = self.scenario.kill_switch if self.scenario else None
             if kill is None or step < kill.at_step:
@@ -250,7 +196,7 @@ class RunPolicy:
         def act() -> Activation:
             nonlocal activation
             if activation is None:
-                values = {"args": args, "tool": tool, "agent": self.agent, "run": self._run_vars(run, step)}
+                values = {"args": args, "tool": tool, "agent": self.agent, "run": self.history.run_vars(run, step)}
                 activation = Activation(values, self._fields_for(tool))
             return activation
 
@@ -361,13 +307,13 @@ class RunPolicy:
             if tool not in flow.tools:
                 continue
             if flow.requires_prior is not None:
-                if _key(args, flow.same_args) in self._prior_keys.get(flow.id, ()):
+                if args_key(args, flow.same_args) in self.history.prior_keys.get(flow.id, ()):
                     continue
                 same = f" with the same {', '.join(flow.same_args)}" if flow.same_args else ""
                 reason = flow.reason or f"no earlier successful {flow.requires_prior}{same}"
                 raise _Refusal("flow", flow.id, reason, flow.source, {k: args.get(k) for k in flow.same_args})
-            hit = [t for t in flow.after if t in self._tools_ok]
-            if flow.after_untrusted and self._untrusted:
+            hit = [t for t in flow.after if t in self.history.tools_ok]
+            if flow.after_untrusted and self.history.untrusted:
                 hit.append("untrusted tool output")
             if not hit:
                 continue
@@ -401,7 +347,7 @@ class RunPolicy:
             )
         record["intent"] = intent
         cited = cited_ids(intent["evidence"])
-        invented = [c for c in cited if c not in self._seen]
+        invented = [c for c in cited if c not in self.history.seen]
         if invented:
             raise _Refusal(
                 "intent",
@@ -460,14 +406,14 @@ class RunPolicy:
                 caps.source,
                 {spec.spends: amount},
             )
-        total = self._money_moved + float(amount)
+        total = self.history.money_moved + float(amount)
         if total > caps.max_money_moved:
             raise _Refusal(
                 "spend",
                 "spend.max_money_moved",
                 f"moving {float(amount):g} would bring the run to {total:g}, over the cap",
                 caps.source,
-                {"money_moved": self._money_moved, spec.spends: amount, "cap": caps.max_money_moved},
+                {"money_moved": self.history.money_moved, spec.spends: amount, "cap": caps.max_money_moved},
             )
 
     # --- the scripted approver -----------------------------------------------------------------------
@@ -489,12 +435,6 @@ class _Args(dict):  # type: ignore[type-arg]
 
     def __missing__(self, key: str) -> Any:
         raise KeyError(key)
-
-
-def _key(args: Any, names: tuple[str, ...]) -> str:
-    if not isinstance(args, dict):
-        return repr(tuple(None for _ in names))
-    return repr(tuple(args.get(n) for n in names))
 
 
 def policy_factory(policy: Policy, versions: dict[str, str | None] | None = None) -> Callable[[Scenario], RunPolicy]:
