@@ -263,5 +263,17 @@ def policy_lint(
     raise typer.Exit(_guard(body))
 
 
+@policy_app.command("report")
+def policy_report(config: ConfigOpt = None) -> None:
+    """Print the least-privilege report of the last run: scopes granted vs used, and the findings."""
+
+    def body() -> int:
+        from agentcheck.policycmd import report_command
+
+        return report_command(config, Path.cwd())
+
+    raise typer.Exit(_guard(body))
+
+
 def main() -> None:
     app()

@@ -53,6 +53,12 @@ def test_example_suite_runs_every_policy_path(tmp_path: Path):
     assert report["agents"][0]["used"] == ["handoff:create", "orders:read", "refunds:write"]
     assert "least-privilege report" in done.out
     assert "# Least-privilege report" in (root / "reports" / "least-privilege.md").read_text()
+    printed = cli("policy", "report", cwd=root)
+    assert printed.code == 0
+    assert (
+        "agent refund-assistant: granted orders:read, refunds:write, handoff:create; used: handoff:create"
+        in printed.out
+    )
 
 
 def test_a_wrong_expected_decision_fails_with_the_rule_that_decided(tmp_path: Path):

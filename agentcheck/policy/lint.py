@@ -198,13 +198,15 @@ def to_markdown(report: LeastPrivilegeReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_text(report: LeastPrivilegeReport) -> list[str]:
-    """Console lines, most severe first."""
+def to_text(report: LeastPrivilegeReport | dict[str, Any]) -> list[str]:
+    """Console lines, most severe first; also from a report read back from its JSON file."""
+    data = report.to_data() if isinstance(report, LeastPrivilegeReport) else report
     lines = []
-    for a in report.agents:
-        used = f"; used: {', '.join(a.used) or 'none'}" if a.used is not None else ""
-        lines.append(f"agent {a.agent}: granted {', '.join(a.granted) or 'nothing'}{used}")
-    for f in report.findings:
-        where = f" ({f.source})" if f.source else ""
-        lines.append(f"{f.severity}: {f.code}: {f.message}{where}")
+    for a in data["agents"]:
+        used = f"; used: {', '.join(a['used']) or 'none'}" if a["used"] is not None else ""
+        unused = f"; unused: {', '.join(a['unused'])}" if a.get("unused") else ""
+        lines.append(f"agent {a['agent']}: granted {', '.join(a['granted']) or 'nothing'}{used}{unused}")
+    for f in data["findings"]:
+        where = f" ({f['source']})" if f["source"] else ""
+        lines.append(f"{f['severity']}: {f['code']}: {f['message']}{where}")
     return lines
