@@ -7,6 +7,7 @@ A denied approval is not a violation — the agent asked, as it should.
 
 from __future__ import annotations
 
+from agentcheck.policy.record import describe_decision
 from agentcheck.policy.spec import ScenarioPolicy
 from agentcheck.trace import ToolCallEvent, ToolStatus, Trace
 from agentcheck.verdict import CheckResult
@@ -27,10 +28,7 @@ def _meets(call: ToolCallEvent, expected: str) -> bool:
 
 
 def _describe(call: ToolCallEvent) -> str:
-    record = call.policy or {}
-    where = f" ({record['source']})" if record.get("source") else ""
-    reason = f": {record['reason']}" if record.get("reason") else ""
-    return f"step {call.step} {call.tool} → {_decision_of(call)} by {record.get('rule', '?')}{where}{reason}"
+    return f"step {call.step} {call.tool} → {describe_decision(call.policy or {})}"
 
 
 def judge_policy(policy: ScenarioPolicy, trace: Trace) -> list[CheckResult]:
