@@ -6,7 +6,9 @@
 Three figures, each the best of 5 repetitions in CPU time (process_time, so a busy machine skews
 them less than wall time would):
 1. decisions/s: the engine alone deciding a 10 000-call run (lookups and refunds with structured
-   intent, grounding, a flow rule, two CEL conditions, a spend cap) — the engine's own cost.
+   intent, grounding, a flow rule, two CEL conditions, a spend cap) — the engine's own cost. Refund
+   amounts cycle through 50 values and money moved grows, so remembered condition results help the
+   first condition and never the second.
 2. gateway overhead: the same 10 000 calls through the real tool gateway (catalog, JSON Schema
    contract, fixtures, recorder), with and without the policy — the worst case, one long run.
 3. suite overhead: 1 000 scenarios of an instant agent (two calls each) through the session's run
@@ -65,9 +67,12 @@ def _project(root: Path, with_policy: bool, scenarios: int) -> None:
     config += "defaults: {concurrency: 16}\n" + (POLICY if with_policy else "")
     (root / "agentcheck.yaml").write_text(config)
     (root / "bench_agent.py").write_text(AGENT)
-    body = "agent: bench\nfixtures:\n  lookup_order: [{returns: {order_id: O1, amount: 10}}]\n"
-    body += "  issue_refund: [{returns: {refund_id: R1}}]\nscenarios:\n"
-    body += "".join(f"  - {{id: s{i}, input: {{data: {{order_id: O1}}}}}}\n" for i in range(scenarios))
+    body = "agent: bench\nfixtures:\n  issue_refund: [{returns: {refund_id: R1}}]\nscenarios:\n"
+    body += "".join(
+        f"  - {{id: s{i}, input: {{data: {{order_id: O1}}}}, fixtures: {{lookup_order: "
+        f"[{{returns: {{order_id: O1, amount: {10 + i % 50}}}}}]}}}}\n"
+        for i in range(scenarios)
+    )
     (root / "scenarios" / "all.yaml").write_text(body)
 
 
@@ -78,7 +83,7 @@ def _calls(n: int) -> list[tuple[str, dict]]:
         intent = {"action": "refund", "justification": "damaged", "evidence": ["O1"]}  # what lookups return
         out += [
             ("lookup_order", {"order_id": order}),
-            ("issue_refund", {"order_id": order, "amount": 10, "intent": intent}),
+            ("issue_refund", {"order_id": order, "amount": 10 + i % 50, "intent": intent}),
         ]
     return out
 

@@ -121,3 +121,23 @@ def test_a_bad_approver_names_the_form_meant(tmp_path: Path):
     assert [p.render() for p in caught.value.problems] == [
         "scenarios/s.yaml:4 at policy.approver: expected 'approved' or 'denied', got 'maybe'"
     ]
+
+
+def test_remembered_results_tell_apart_what_cel_tells_apart():
+    equal_one = compile_condition("args.x == 1.0")
+    assert equal_one.holds({"args": {"x": 1}}) and equal_one.holds({"args": {"x": 1.0}})
+    assert not equal_one.holds({"args": {"x": True}})  # true is not 1.0 in CEL, whatever Python says
+    with pytest.raises(ConditionFailed, match="no field"):
+        equal_one.holds({"args": {}})
+    with pytest.raises(ConditionFailed, match="no field"):
+        equal_one.holds({"args": {}})  # a remembered failure still fails
+    present = compile_condition("has(args.x)")
+    assert not present.holds({"args": {}}) and present.holds({"args": {"x": None}})
+    assert len(equal_one.memo) == 3 and len(present.memo) == 2
+
+
+def test_unkeyable_values_are_evaluated_every_time():
+    condition = compile_condition("args.x.y == 'z'")
+    assert condition.holds({"args": {"x": {"y": "z"}}}) and len(condition.memo) == 1
+    assert not condition.holds({"args": {"x": {"y": object()}}})  # passed on as text, never remembered
+    assert len(condition.memo) == 1

@@ -98,20 +98,40 @@ class Condition:
     fields: dict[str, tuple[str, ...] | None] = field(default_factory=dict, compare=False)
     """Root variable -> the top-level fields the condition reads (None: it reads the whole value)."""
 
+    memo: dict[Any, bool | str] = field(default_factory=dict, repr=False, compare=False)
+    """Inputs (the values the condition reads) -> its result, or the reason it failed.
+
+    A CEL expression is a pure function of its variables (there is no `now()`), so equal inputs give
+    equal results; remembering them skips the conversion into the Rust core, the costly part."""
+
     def holds(self, activation: Activation | dict[str, Any]) -> bool:
         """Evaluate on `activation` (an Activation shared by a decision's conditions, or plain values)."""
         if not isinstance(activation, Activation):
             activation = Activation(activation, self.fields)
+        key = activation.key_for(self.fields)
+        known = self.memo.get(key) if key is not None else None
+        if known is None:
+            known = self._evaluate(activation)
+            if key is not None:
+                if len(self.memo) >= MEMO_SIZE:
+                    self.memo.clear()
+                self.memo[key] = known
+        if isinstance(known, str):
+            raise ConditionFailed(known)
+        return known
+
+    def _evaluate(self, activation: Activation) -> bool | str:
+        """The result, or why the condition could not be decided."""
         try:
             value = self.program.execute(activation.context())
         except KeyError as exc:
-            raise ConditionFailed(f"`{self.text}`: no field {exc} in the call or the run") from None
+            return f"`{self.text}`: no field {exc} in the call or the run"
         except TypeError as exc:
-            raise ConditionFailed(f"`{self.text}`: type mismatch ({_first_sentence(exc)})") from None
+            return f"`{self.text}`: type mismatch ({_first_sentence(exc)})"
         except Exception as exc:  # the Rust core raises RuntimeError/ValueError for other faults
-            raise ConditionFailed(f"`{self.text}`: {type(exc).__name__}: {_first_sentence(exc)}") from None
+            return f"`{self.text}`: {type(exc).__name__}: {_first_sentence(exc)}"
         if not isinstance(value, bool):
-            raise ConditionFailed(f"`{self.text}` gave {value!r}, not true or false")
+            return f"`{self.text}` gave {value!r}, not true or false"
         return value
 
     def values(self, activation: Activation | dict[str, Any]) -> dict[str, Any]:
@@ -149,6 +169,22 @@ class Activation:
         self.values = values
         self.fields = fields
         self._context: Any = None
+
+    def key_for(self, fields: Fields) -> Any:
+        """The values `fields` selects, as a hashable key that tells apart what CEL tells apart
+        (`true` from `1`, a missing field from a null one); None when a value cannot be keyed."""
+        parts = []
+        values = self.values
+        try:
+            for root, names in fields.items():
+                value = values.get(root, _MISSING)
+                if names is None or not isinstance(value, dict):
+                    parts.append((root, _freeze(value)))
+                else:
+                    parts.append((root, tuple(_freeze(value.get(n, _MISSING)) for n in names)))
+        except TypeError:
+            return None
+        return tuple(parts)
 
     def context(self) -> Any:
         if self._context is None:
@@ -216,6 +252,27 @@ def _fields(text: str, variables: list[str]) -> dict[str, tuple[str, ...] | None
         names = re.findall(rf"\b{root}\s*\.\s*([A-Za-z_]\w*)", text)
         out[root] = None if bare or not names else tuple(dict.fromkeys(names))
     return out
+
+
+MEMO_SIZE = 4096
+"""Most remembered inputs per condition; the memo starts over when full."""
+
+_MISSING = ("missing",)
+
+
+def _freeze(value: Any) -> Any:
+    """A hashable stand-in for a value as CEL sees it (every number a double); TypeError otherwise."""
+    if value is None or isinstance(value, str) or value is _MISSING:
+        return value
+    if isinstance(value, bool):
+        return ("bool", value)
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, list | tuple):
+        return ("list", tuple(_freeze(v) for v in value))
+    if isinstance(value, dict):
+        return ("map", tuple(sorted((str(k), _freeze(v)) for k, v in value.items())))
+    raise TypeError(type(value).__name__)
 
 
 def as_cel(value: Any) -> Any:
