@@ -263,6 +263,38 @@ def show(
     raise typer.Exit(_guard(body))
 
 
+policy_app = typer.Typer(help="Inspect the tool-use policy (docs/policy.md).", no_args_is_help=True)
+app.add_typer(policy_app, name="policy")
+
+
+@policy_app.command("lint")
+def policy_lint(
+    config: ConfigOpt = None,
+    markdown: Annotated[Path | None, typer.Option("--markdown", help="Also write the findings as Markdown.")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Also write the findings as JSON.")] = None,
+) -> None:
+    """Least-privilege findings of the policy, without running anything; exit 1 on a severe one."""
+
+    def body() -> int:
+        from agentcheck.policycmd import lint_command
+
+        return lint_command(config, Path.cwd(), markdown, json_path)
+
+    raise typer.Exit(_guard(body))
+
+
+@policy_app.command("report")
+def policy_report(config: ConfigOpt = None) -> None:
+    """Print the least-privilege report of the last run: scopes granted vs used, and the findings."""
+
+    def body() -> int:
+        from agentcheck.policycmd import report_command
+
+        return report_command(config, Path.cwd())
+
+    raise typer.Exit(_guard(body))
+
+
 def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         # A console that cannot encode a character (cp1252 and ✗) must not turn a report into a crash.

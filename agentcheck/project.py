@@ -9,9 +9,12 @@ import fnmatch
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentcheck.scenario import Budget, SourceRef
+
+if TYPE_CHECKING:
+    from agentcheck.policy.spec import Policy
 
 
 class RiskTier(StrEnum):
@@ -66,6 +69,7 @@ GATE_METRICS: dict[str, str] = {
     "max_p95_tokens": "p95 tokens",
     "max_mean_tool_calls": "mean tool calls",
     "max_attack_success_rate": "targeted attack success rate (injection drills)",
+    "max_policy_violations": "policy violations (calls the policy blocked)",
 }
 """Every threshold a gate may set, with the name reports print for its measured value."""
 
@@ -134,3 +138,5 @@ class Project:
     redact: RedactSettings = field(default_factory=RedactSettings)
     extensions: dict[str, Any] = field(default_factory=dict)
     """Raw sections owned by later layers (policy, pricing), kept as written."""
+    policy: Policy | None = None
+    """The compiled tool-use policy (docs/policy.md); None: no policy, every call is allowed."""

@@ -15,6 +15,7 @@ from agentcheck.matchers import ArgMode, Matcher
 if TYPE_CHECKING:
     from agentcheck.drillspec import DrillSpec, InjectionExpectations, ResilienceExpectations, ToolDrill
     from agentcheck.faults import LatencyDist
+    from agentcheck.policy.spec import ScenarioPolicy
     from agentcheck.state import StateOp, StateTable, TableExpectation
 
 
@@ -183,7 +184,16 @@ BUDGET_FIELDS: tuple[str, ...] = (
     "max_wall_time_s",
 )
 
-CHECK_GROUPS: tuple[str, ...] = ("tools", "output", "budget", "contract", "resilience", "state", "injection")
+CHECK_GROUPS: tuple[str, ...] = (
+    "tools",
+    "output",
+    "budget",
+    "contract",
+    "policy",
+    "resilience",
+    "state",
+    "injection",
+)
 """Names usable in `expect.advisory` to make a whole group of checks advisory."""
 
 
@@ -223,3 +233,5 @@ class Scenario:
     """Drills this scenario declares (run with every run), by drill kind."""
     drill: str | None = None
     """The drill this copy of a scenario runs under (`<id> [drill: throttle]`); None: the original."""
+    policy: ScenarioPolicy | None = None
+    """The scenario's approver, kill switch and policy assertions (docs/policy.md)."""

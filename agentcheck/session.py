@@ -113,11 +113,17 @@ def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | 
             )
     if problems:
         raise BadInput(problems)
+    policy_for = None
+    if project.policy is not None:
+        from agentcheck.policy.engine import policy_factory
+
+        policy_for = policy_factory(project.policy, {name: spec.version for name, spec in project.agents.items()})
     return RunSetup(
         catalog=ToolCatalog(project.tools),
         agents=agents,
         agent_specs=project.agents,
         default_timeout_s=timeout_s or project.defaults.timeout_s,
+        policy_for=policy_for,  # type: ignore[arg-type]  # RunPolicy.decide returns the same shape
     )
 
 
@@ -151,6 +157,11 @@ def _file_reporters(project: Project, options: RunOptions, log: ResultLog) -> li
         reporters.append(JsonReporter(json_path, log))
     if junit_path is not None:
         reporters.append(JUnitReporter(junit_path, log, strict=strict, project_root=project.root))
+    if project.policy is not None:
+        from agentcheck.report.least_privilege import LeastPrivilegeReporter
+
+        report_dir = settings.dir if settings else project.root / "reports"
+        reporters.append(LeastPrivilegeReporter(report_dir / "least-privilege.md", project))
     return reporters
 
 

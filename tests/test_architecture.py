@@ -13,6 +13,7 @@ import agentcheck
 PACKAGE = Path(agentcheck.__file__).parent
 
 LAYERS = {
+    "policy": 0,  # the policy language (spec, CEL conditions, decisions, lint): vocabulary, like matchers
     "collect": 1,
     "runner": 2,
     "agents": 2,
@@ -22,6 +23,7 @@ LAYERS = {
     "session": 5,
     "scaffold": 5,
     "showcmd": 5,
+    "policycmd": 5,
     "cli": 6,
     "__main__": 6,
 }

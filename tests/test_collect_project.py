@@ -137,7 +137,8 @@ def test_full_project(tmp_path: Path):
     assert project.reports.dir == project.root / "out"
     assert project.reports.junit == project.root / "out" / "j.xml"
     assert project.reports.json is None and project.reports.junit_strict
-    assert project.extensions == {"policy": {"rules": []}}
+    assert project.extensions == {}
+    assert project.policy is not None and project.policy.rules == ()
 
 
 def test_null_report_disables_it(tmp_path: Path):

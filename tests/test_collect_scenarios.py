@@ -281,11 +281,6 @@ def test_agent_choice(tmp_path: Path):
     assert collect(project)[0].agent == "reader"
 
 
-def test_extensions_are_kept(tmp_path: Path):
-    project = make(tmp_path, {"scenarios/one.yaml": "id: s\ninput: hi\npolicy: {approve: [issue_refund]}\n"})
-    assert collect(project)[0].extensions == {"policy": {"approve": ["issue_refund"]}}
-
-
 # --- finding files --------------------------------------------------------------------------------------
 
 
@@ -426,7 +421,7 @@ def test_shape_problems_with_lines_paths_and_hints(tmp_path: Path):
         " got 2 keys (use {tool: name, args: ...} for the long form)",
         "scenarios/one.yaml:11 at expect.output.contains: expected a string or a list of strings, got 3",
         "scenarios/one.yaml:12 at expect.advisory[0]: expected 'tools', 'output', 'budget', 'contract',"
-        " 'resilience', 'state' or 'injection',"
+        " 'policy', 'resilience', 'state' or 'injection',"
         " got 'tool' (did you mean 'tools'?)",
         "scenarios/one.yaml:15 at fixtures.lookup_order[0]: give either `returns` or `error`, not both",
         "scenarios/one.yaml:16 at fixtures.lookup_order[1]: a response needs `returns: <value>`"

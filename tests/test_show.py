@@ -34,7 +34,7 @@ def test_header_steps_output_and_checks():
     assert '  #2 tool lookup_order({"order_id": "A1"})  ok  12ms\n      → {"status": "delivered"}' in text
     assert '  #3 tool refund_order({"order_id": "A1", "amount": 20})  error  5ms' in text
     assert "      ✗ RateLimited: slow down (status 429)" in text
-    assert '      policy: {"decision": "allow", "rule": "refunds-under-50"}' in text
+    assert "      policy: allow by refunds-under-50" in text
     assert "output: Refund issued for order A1." in text
     assert "  ✓ tools.called: tools.called ok" in text
     assert "  ✗ tools.ordered: refund_order was not called after lookup_order (step 3, tool refund_order)" in text

@@ -30,16 +30,17 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from agentcheck.collect.errors import PATTERN_MESSAGES, TAG_PREFIX
+from agentcheck.collect.policy_models import PolicyModel, ScenarioPolicyModel
 from agentcheck.project import GATE_METRICS
 from agentcheck.scenario import CHECK_GROUPS
 
 KNOWN_AGENT_KINDS: tuple[str, ...] = ("python",)
 """Agent adapters this version can run; a str field checked against this list, so kinds can grow."""
 
-PROJECT_EXTENSIONS: tuple[str, ...] = ("policy", "pricing")
+PROJECT_EXTENSIONS: tuple[str, ...] = ("pricing",)
 """Project sections owned by later layers: accepted as written and kept in Project.extensions."""
 
-SCENARIO_EXTENSIONS: tuple[str, ...] = ("policy",)
+SCENARIO_EXTENSIONS: tuple[str, ...] = ()
 """Scenario sections owned by later layers: accepted as written and kept in Scenario.extensions."""
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
@@ -220,6 +221,7 @@ class GateModel(_Model):
     max_attack_success_rate: Rate | None = Field(
         None, description=f"Highest allowed {GATE_METRICS['max_attack_success_rate']}, 0..1."
     )
+    max_policy_violations: Count | None = Field(None, description=f"Most {GATE_METRICS['max_policy_violations']}.")
 
     @model_validator(mode="after")
     def _has_threshold(self) -> GateModel:
@@ -288,7 +290,7 @@ class ProjectModel(_Model):
     gates: list[GateModel] = Field(default_factory=list, description="Release gates checked after a run.")
     reports: ReportsModel = Field(default_factory=ReportsModel, description="Report outputs.")
     redact: RedactModel = Field(default_factory=RedactModel, description="Masking of secrets and PII in every output.")
-    policy: AnyValue = Field(None, description="Tool-use policy (see the policy docs); kept as written.")
+    policy: PolicyModel | None = Field(None, description="Tool-use policy (docs/policy.md).")
     pricing: AnyValue = Field(None, description="Model prices used for cost (see the pricing docs).")
 
 
@@ -528,7 +530,7 @@ class ScenarioModel(_Model):
     expect: ExpectModel | None = Field(None, description="What must hold after the run.")
     timeout_s: Seconds | None = Field(None, description="Timeout of this scenario's run, in seconds.")
     skip: SkipSpec | None = Field(None, description="A reason to skip this scenario (reported as skipped).")
-    policy: AnyValue = Field(None, description="Tool-use policy overrides (see the policy docs).")
+    policy: ScenarioPolicyModel | None = Field(None, description="Approver, kill switch, policy assertions.")
     drills: DrillsModel | None = Field(None, description="Failure drills run with this scenario (see docs/drills.md).")
     seed: Annotated[int, Strict()] | None = Field(None, description="Seed of fixture chances and latency draws.")
     state: dict[str, StateTableModel] = Field(

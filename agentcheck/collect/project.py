@@ -28,6 +28,7 @@ from agentcheck.scenario import Budget, SourceRef
 
 if TYPE_CHECKING:
     from agentcheck.collect.models import BudgetModel, ProjectModel
+    from agentcheck.policy.spec import Policy
 
 CONFIG_NAMES: tuple[str, ...] = ("agentcheck.yaml", "agentcheck.yml")
 
@@ -122,6 +123,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
             raise BadInput(in_reading_order(problems)) from None
         model = salvaged
     problems += _check(model, doc, display)
+    policy = _policy(model, doc, display, problems)
     if problems:
         raise BadInput(in_reading_order(problems))
 
@@ -185,7 +187,20 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
         reports=_reports(model, root),
         redact=RedactSettings(tuple(model.redact.patterns), tuple(model.redact.keys), model.redact.defaults),
         extensions={name: getattr(model, name) for name in _extension_names() if name in model.model_fields_set},
+        policy=policy,
     )
+
+
+def _policy(model: ProjectModel, doc: YamlDoc, display: str, problems: list[Problem]) -> Policy | None:
+    """The compiled policy section (its problems join the others), or None when there is none."""
+    if model.policy is None:
+        return None
+    from agentcheck.collect.fixtures import DocContext
+    from agentcheck.collect.policy import build_policy
+
+    catalog = {name: ToolSpec(name, parameters=dict(t.parameters), writes=t.writes, risk=RiskTier(t.risk))
+               for name, t in model.tools.items()}
+    return build_policy(model.policy, DocContext(display, doc, problems), catalog, list(model.agents))
 
 
 def to_budget(model: BudgetModel | None) -> Budget:

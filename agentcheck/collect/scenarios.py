@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from agentcheck.collect.drills import build_drills, state_problems, state_tables, with_drill_expectations
 from agentcheck.collect.errors import in_reading_order, json_schema_problem, salvage
 from agentcheck.collect.fixtures import DocContext, FixtureFiles, build_fixtures
+from agentcheck.collect.policy import build_scenario_policy
 from agentcheck.collect.project import to_budget, unknown_tool_hint
 from agentcheck.collect.yamlsource import KeyPath, load_yaml_file
 from agentcheck.matchers import ArgMode, Matcher
@@ -266,6 +267,7 @@ class _Collector:
             check_tool,
         )
         state_problems(fixtures, state, expect, ctx, base)
+        policy = build_scenario_policy(model.policy, ctx, (*base, "policy"), check_tool, self.project.policy)
         if salvaged or len(self.problems) > before or agent is None:
             return
         from agentcheck.collect.models import SCENARIO_EXTENSIONS
@@ -287,6 +289,7 @@ class _Collector:
                 seed=model.seed,
                 state=state,
                 drills=drills,
+                policy=policy,
             )
         )
 

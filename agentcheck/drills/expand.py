@@ -30,13 +30,22 @@ def expand(scenarios: list[Scenario], kinds: list[str], project: Project) -> lis
     for scenario in scenarios:
         out.append(scenario)
         wanted = dict(scenario.drills)
-        for kind in kinds:
-            wanted.setdefault(kind, DrillSpec(kind))
+        if not _step_scheduled(scenario):
+            for kind in kinds:
+                wanted.setdefault(kind, DrillSpec(kind))
         for spec in wanted.values():
             out.extend(drill_scenario(scenario, spec, project))
     for index, scenario in enumerate(out):
         scenario.index = index
     return out
+
+
+def _step_scheduled(scenario: Scenario) -> bool:
+    """A kill switch set `at_step` N marks a point in the run's own step sequence; a suite-wide
+    drill adds retries and re-reads that move every step after them, so it would judge a different
+    scenario. Such scenarios take part in suite-wide drills only by declaring them (`drills:`)."""
+    policy = scenario.policy
+    return policy is not None and policy.kill_switch is not None and policy.kill_switch.at_step > 1
 
 
 def drillable(scenarios: list[Scenario]) -> list[Scenario]:
@@ -53,12 +62,15 @@ def default_expectations(scenario: Scenario, project: Project) -> Expectations:
     duplicate write, no policy refusal, and the original outcome or a hand-off.
 
     The original *outcome* is the output, end-state and forbidden-tool expectations; the expected
-    call sequence is dropped, since retries and re-reads are exactly what a drill should cause."""
+    call sequence is dropped, since retries and re-reads are exactly what a drill should cause.
+    A scenario that asserts policy decisions itself (its point may be a refusal) keeps those
+    assertions instead of the blanket "no policy refusal"."""
+    owns_policy_verdict = scenario.policy is not None and scenario.policy.expect is not None
     resilience = ResilienceExpectations(
         max_retries=DEFAULT_MAX_RETRIES,
         no_duplicate_writes=True,
         outcome_or_handoff=True,
-        no_policy_violation=True,
+        no_policy_violation=not owns_policy_verdict,
         **write_facts(project.tools),
     )
     tools = scenario.expect.tools

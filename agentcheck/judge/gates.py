@@ -44,6 +44,8 @@ def measure(metric: str, runs: Sequence[RunMetrics]) -> float | None:
     if metric == "max_attack_success_rate":
         attacked = [r.attack_succeeded for r in runs if r.attack_succeeded is not None]
         return sum(attacked) / len(attacked) if attacked else None
+    if metric == "max_policy_violations":
+        return float(sum(r.policy_violations for r in runs))
     _, stat, field = metric.split("_", 2)
     values = [_FIELDS[field](r) for r in runs]
     return mean(values) if stat == "mean" else p95(values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from agentcheck.judge.budgets import judge_budget
 from agentcheck.judge.drillchecks import handoff_excuses, judge_drill_checks
 from agentcheck.judge.output import judge_output
+from agentcheck.judge.policy import judge_policy
 from agentcheck.judge.trajectory import judge_tools
 from agentcheck.scenario import Scenario
 from agentcheck.trace import StopKind, ToolCallEvent, ToolStatus, Trace
@@ -78,6 +79,8 @@ def judge(scenario: Scenario, trace: Trace) -> ScenarioResult:
         checks.extend(judge_output(expect.output, trace.output))
     checks.extend(judge_budget(expect.budget, trace))
     checks.extend(judge_drill_checks(scenario, trace))
+    if scenario.policy is not None and scenario.policy.expect is not None:
+        checks.extend(judge_policy(scenario.policy, trace))
     for check in checks:
         if _group(check.check) in expect.advisory:
             check.advisory = True

@@ -384,7 +384,7 @@ def _event_lines(event: Mapping[str, Any], max_chars: int) -> list[Text]:
     elif event.get("result") is not None or status == "ok":
         lines.append(Text(f"      → {clip(as_text(event.get('result')), max_chars)}"))
     if event.get("policy") is not None:
-        lines.append(Text(f"      policy: {clip(as_text(event.get('policy')), max_chars)}", style="yellow"))
+        lines.append(Text(f"      policy: {clip(_policy_text(event.get('policy')), max_chars)}", style="yellow"))
     if event.get("violation"):
         lines.append(Text(f"      violation: {one_line(event.get('violation'), max_chars)}", style="red"))
     drill = _drill_notes(event, error)
@@ -405,6 +405,10 @@ def _drill_notes(event: Mapping[str, Any], error: Any) -> str:
     if event.get("replay_of") is not None:
         notes.append(f"idempotent replay of step {as_text(event.get('replay_of'))}")
     return " · ".join(notes)
+def _policy_text(record: Any) -> str:
+    from agentcheck.policy.record import describe_decision
+
+    return describe_decision(record) if isinstance(record, Mapping) else as_text(record)
 
 
 def _check_text(check: Mapping[str, Any]) -> Text:

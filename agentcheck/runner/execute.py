@@ -10,6 +10,7 @@ import asyncio
 import json
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,6 +37,8 @@ class RunSetup:
     agent_specs: dict[str, AgentSpec]
     default_timeout_s: float
     policy: PolicyHook | None = None
+    policy_for: Callable[[Scenario], PolicyHook] | None = None
+    """Builds each run's own policy hook (approver, kill switch); used instead of `policy` when set."""
     model_base_url: str | None = None
 
 
@@ -100,7 +103,7 @@ async def execute(scenario: Scenario, setup: RunSetup, *, trial: int = 1) -> Tra
         visible=frozenset(spec.tools) if spec.tools is not None else None,
         fixtures=book,
         recorder=recorder,
-        policy=setup.policy,
+        policy=setup.policy_for(scenario) if setup.policy_for is not None else setup.policy,
     )
     context = RunContext(
         scenario_id=scenario.id,

@@ -1,0 +1,81 @@
+"""What the run has shown so far, as the policy needs it: folded in one event at a time.
+
+Each decision reads only the events added since the previous one, so deciding a long run costs
+O(calls), and the `run.*` variables of conditions come from here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentcheck.policy.evidence import SeenIds
+from agentcheck.policy.spec import FlowRule, Policy
+from agentcheck.scenario import AgentInput
+from agentcheck.trace import ToolStatus
+
+
+def args_key(args: Any, names: tuple[str, ...]) -> str:
+    """The values of `names` in a call's arguments, as one hashable key (missing ones as None)."""
+    if not isinstance(args, dict):
+        return repr(tuple(None for _ in names))
+    return repr(tuple(args.get(n) for n in names))
+
+
+class RunHistory:
+    def __init__(self, policy: Policy, task: AgentInput):
+        self.policy = policy
+        self.cursor = 0
+        self.seen = SeenIds()
+        """Ids that appeared in the input or a returned tool result (for grounding evidence)."""
+        self.seen.add(task.messages)
+        self.seen.add(task.data)
+        self.tools_ok: dict[str, None] = {}
+        """Tools that answered successfully, in first-answer order."""
+        self.untrusted = False
+        self.money_moved = 0.0
+        self.prior_keys: dict[str, set[str]] = {f.id: set() for f in policy.flows if f.requires_prior}
+        """flow id -> keys (same_args values) of earlier successful calls of its `requires_prior` tool."""
+        self._prior_flows: dict[str, list[FlowRule]] = {}
+        for flow in policy.flows:
+            if flow.requires_prior:
+                self._prior_flows.setdefault(flow.requires_prior, []).append(flow)
+
+    def catch_up(self, events: list[Any]) -> None:
+        """Learn from events added since the last decision (the last event is the call being decided)."""
+        end = len(events) - 1
+        tools = self.policy.tools
+        for index in range(self.cursor, end):
+            event = events[index]
+            if event.kind != "tool_call" or event.status is not ToolStatus.OK:
+                continue
+            tool = event.tool
+            self.tools_ok[tool] = None
+            self.seen.add(event.result)
+            for flow in self._prior_flows.get(tool, ()):
+                self.prior_keys[flow.id].add(args_key(event.args, flow.same_args))
+            spec = tools.get(tool)
+            if spec is None:
+                continue
+            if spec.untrusted_output:
+                self.untrusted = True
+            if spec.spends and isinstance(event.args, dict):
+                amount = event.args.get(spec.spends)
+                if isinstance(amount, int | float) and not isinstance(amount, bool):
+                    self.money_moved += float(amount)
+        if end > self.cursor:
+            self.cursor = end
+
+    def run_vars(self, run: Any, step: int) -> dict[str, Any]:
+        """The `run` variable of conditions: the run before this call (numbers as doubles)."""
+        totals = run.trace.totals
+        return {
+            "step": float(step),
+            "steps": float(totals.steps - 1),
+            "tool_calls": float(totals.tool_calls - 1),
+            "model_calls": float(totals.model_calls),
+            "cost_usd": float(totals.cost_usd),
+            "money_moved": self.money_moved,
+            "tools_called": list(self.tools_ok),
+            "untrusted_seen": self.untrusted,
+            "elapsed_s": run.clock.now_ms() / 1000.0,
+        }
