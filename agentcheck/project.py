@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from agentcheck.reliability import RegressionRules
 from agentcheck.scenario import Budget, SourceRef
 
 
@@ -60,6 +61,10 @@ GATE_METRICS: dict[str, str] = {
     "max_mean_tokens": "mean tokens",
     "max_p95_tokens": "p95 tokens",
     "max_mean_tool_calls": "mean tool calls",
+    "min_pass_hat_k": "pass^k (all k trials pass), mean over scenarios",
+    "min_pass_at_k": "pass@k (one of k trials passes), mean over scenarios",
+    "max_flaky": "flaky scenarios",
+    "max_regressions": "regressions against the baseline",
 }
 """Every threshold a gate may set, with the name reports print for its measured value."""
 
@@ -80,6 +85,8 @@ class GateSpec:
     select: Selection = field(default_factory=Selection)
     thresholds: dict[str, float] = field(default_factory=dict)
     source: SourceRef | None = None
+    k: int | None = None
+    """The k of `min_pass_hat_k` / `min_pass_at_k`."""
 
 
 @dataclass(slots=True)
@@ -97,6 +104,8 @@ class Defaults:
     paths: tuple[str, ...] = ("scenarios",)
     exclude_tags: tuple[str, ...] = ()
     """Scenarios with any of these tags are left out unless a --tag names the tag."""
+    trials: int = 1
+    """Times each scenario runs when neither --trials nor the scenario's `trials:` says."""
 
 
 @dataclass(slots=True)
@@ -109,5 +118,6 @@ class Project:
     budget: Budget = field(default_factory=Budget)
     gates: list[GateSpec] = field(default_factory=list)
     reports: ReportSettings | None = None
+    regressions: RegressionRules = field(default_factory=RegressionRules)
     extensions: dict[str, Any] = field(default_factory=dict)
     """Raw sections owned by later layers (policy, pricing), kept as written."""

@@ -187,3 +187,7 @@ class Scenario:
     index: int = 0
     extensions: dict[str, Any] = field(default_factory=dict)
     """Raw sections owned by later layers (policy, drills); kept so nothing the user wrote is lost."""
+    trials: int | None = None
+    """Times to run it; None: --trials, else `defaults.trials` (docs/release-decisions.md)."""
+    min_pass_rate: float = 1.0
+    """Share of its trials that must pass for the scenario to pass (1.0: every trial)."""

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from agentcheck.trace import Trace
+from agentcheck.trace import ToolStatus, Trace
+
+if TYPE_CHECKING:
+    from agentcheck.reliability import ReleaseReport
 
 
 class Outcome(StrEnum):
@@ -76,10 +79,22 @@ class RunMetrics:
     latency_s: float
     tokens: int
     tool_calls: int
+    trial: int = 1
+    file: str = ""
+    line: int | None = None
+    agent_version: str | None = None
+    model_route: str | None = None
+    tool_errors: int = 0
+    policy_violations: int = 0
+    shape: tuple[str, ...] = ()
+    """The tool names called, in order (the trace's shape, compared against a baseline)."""
+    message: str = ""
 
     @classmethod
     def of(cls, result: ScenarioResult) -> RunMetrics:
         totals = result.trace.totals if result.trace else None
+        calls = result.trace.tool_calls() if result.trace else []
+        routes = [m.route or m.model for m in result.trace.model_calls()] if result.trace else []
         return cls(
             index=result.index,
             scenario_id=result.scenario_id,
@@ -90,6 +105,15 @@ class RunMetrics:
             latency_s=(totals.wall_time_ms / 1000.0) if totals else 0.0,
             tokens=totals.total_tokens if totals else 0,
             tool_calls=totals.tool_calls if totals else 0,
+            trial=result.trial,
+            file=result.file,
+            line=result.line,
+            agent_version=result.trace.agent_version if result.trace else None,
+            model_route=routes[0] if routes else None,
+            tool_errors=sum(c.status not in (ToolStatus.OK, ToolStatus.STOPPED) for c in calls),
+            policy_violations=sum(c.status is ToolStatus.REFUSED for c in calls),
+            shape=tuple(c.tool for c in calls),
+            message=result.message,
         )
 
 
@@ -125,6 +149,7 @@ class PlannedScenario:
     line: int | None
     agent: str
     tags: tuple[str, ...]
+    trials: int = 1
 
 
 @dataclass(slots=True)
@@ -158,6 +183,8 @@ class RunSummary:
     """Scenarios never started because --fail-fast stopped the run."""
     reports: dict[str, str] = field(default_factory=dict)
     """Report kind -> path written (json, junit, ...), filled as reporters finish."""
+    release: ReleaseReport | None = None
+    """Per-scenario trial statistics, segments and the baseline comparison (docs/release-decisions.md)."""
 
     @property
     def total(self) -> int:

@@ -346,7 +346,7 @@ def test_all_problems_are_reported_at_once(tmp_path: Path):
 def test_gate_model_has_exactly_the_gate_metrics():
     from agentcheck.collect.models import GateModel
 
-    assert set(GateModel.model_fields) - {"name", "select"} == set(GATE_METRICS)
+    assert set(GateModel.model_fields) - {"name", "select", "k"} == set(GATE_METRICS)
 
 
 def test_budget_model_has_the_budget_fields_plus_aliases():

@@ -177,6 +177,9 @@ class DefaultsModel(_Model):
     exclude_tags: list[Str] = Field(
         default_factory=list, description="Scenarios with any of these tags are left out unless --tag names it."
     )
+    trials: Annotated[int, Strict(), Field(ge=1, le=1000)] = Field(
+        1, description="Times each scenario runs (repeated trials; see docs/release-decisions.md)."
+    )
 
 
 class SelectionModel(_Model):
@@ -210,11 +213,25 @@ class GateModel(_Model):
     max_mean_tool_calls: Amount | None = Field(
         None, description=f"Highest allowed {GATE_METRICS['max_mean_tool_calls']}."
     )
+    min_pass_hat_k: Rate | None = Field(None, description=f"Lowest allowed {GATE_METRICS['min_pass_hat_k']}; needs k.")
+    min_pass_at_k: Rate | None = Field(None, description=f"Lowest allowed {GATE_METRICS['min_pass_at_k']}; needs k.")
+    max_flaky: Count | None = Field(None, description=f"Most allowed {GATE_METRICS['max_flaky']}.")
+    max_regressions: Count | None = Field(
+        None, description=f"Most allowed {GATE_METRICS['max_regressions']} (measured only with --baseline)."
+    )
+    k: Annotated[int, Strict(), Field(ge=1)] | None = Field(
+        None, description="The k of min_pass_hat_k / min_pass_at_k: how many trials must (all / one) pass."
+    )
 
     @model_validator(mode="after")
     def _has_threshold(self) -> GateModel:
         if not self.thresholds():
             raise _fail("gate_threshold", f"a gate needs at least one threshold: {', '.join(GATE_METRICS)}")
+        uses_k = self.min_pass_hat_k is not None or self.min_pass_at_k is not None
+        if uses_k and self.k is None:
+            raise _fail("gate_k", "min_pass_hat_k and min_pass_at_k need `k` (e.g. k: 4)")
+        if self.k is not None and not uses_k:
+            raise _fail("gate_k", "`k` is only used with min_pass_hat_k or min_pass_at_k")
         return self
 
     def thresholds(self) -> dict[str, float]:
@@ -243,6 +260,17 @@ class ReportsModel(_Model):
     junit_strict: Bool = Field(False, description="Report advisory failures as JUnit failures too.")
 
 
+class RegressionsModel(_Model):
+    """What `--baseline` and `agentcheck compare` count as a regression (docs/release-decisions.md)."""
+
+    cost_increase: Amount = Field(0.2, description="Mean cost per scenario up by more than this fraction.")
+    tokens_increase: Amount = Field(0.2, description="Mean tokens per scenario up by more than this fraction.")
+    latency_increase: Amount = Field(0.5, description="Mean latency per scenario up by more than this fraction.")
+    pass_rate_drop: Rate = Field(0.0, description="A segment's pass rate down by more than this (absolute).")
+    tool_calls_changed: Bool = Field(False, description="Count a changed tool-call shape as a regression.")
+    newly_error: Bool = Field(False, description="Count a scenario that now errors (an outage) as a regression.")
+
+
 class ProjectModel(_Model):
     """agentcheck.yaml: the agents under test, the tool catalog, defaults, budgets, gates, reports."""
 
@@ -257,6 +285,9 @@ class ProjectModel(_Model):
     reports: ReportsModel = Field(default_factory=ReportsModel, description="Report outputs.")
     policy: AnyValue = Field(None, description="Tool-use policy (see the policy docs); kept as written.")
     pricing: AnyValue = Field(None, description="Model prices used for cost (see the pricing docs).")
+    regressions: RegressionsModel = Field(
+        default_factory=lambda: RegressionsModel(), description="What counts as a regression against a baseline."
+    )
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
@@ -463,6 +494,12 @@ class ScenarioModel(_Model):
     fixtures: Fixtures = Field(default_factory=dict, description="Mocked tools, by tool name.")
     expect: ExpectModel | None = Field(None, description="What must hold after the run.")
     timeout_s: Seconds | None = Field(None, description="Timeout of this scenario's run, in seconds.")
+    trials: Annotated[int, Strict(), Field(ge=1, le=1000)] | None = Field(
+        None, description="Times to run this scenario (default: --trials, else defaults.trials)."
+    )
+    min_pass_rate: Rate | None = Field(
+        None, description="Share of trials that must pass for the scenario to pass (default 1: every trial)."
+    )
     skip: SkipSpec | None = Field(None, description="A reason to skip this scenario (reported as skipped).")
     policy: AnyValue = Field(None, description="Tool-use policy overrides (see the policy docs).")
     drills: AnyValue = Field(None, description="Failure drills (see the drills docs).")

@@ -23,6 +23,7 @@ from agentcheck.project import (
     Selection,
     ToolSpec,
 )
+from agentcheck.reliability import RegressionRules
 from agentcheck.scenario import Budget, SourceRef
 
 if TYPE_CHECKING:
@@ -157,6 +158,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
         concurrency=model.defaults.concurrency,
         paths=tuple(model.defaults.paths),
         exclude_tags=tuple(model.defaults.exclude_tags),
+        trials=model.defaults.trials,
     )
     gates = [
         GateSpec(
@@ -168,6 +170,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
             ),
             thresholds=gate.thresholds(),
             source=source("gates", index),
+            k=gate.k,
         )
         for index, gate in enumerate(model.gates)
     ]
@@ -180,6 +183,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
         budget=to_budget(model.budget),
         gates=gates,
         reports=_reports(model, root),
+        regressions=RegressionRules(**model.regressions.model_dump()),
         extensions={name: getattr(model, name) for name in _extension_names() if name in model.model_fields_set},
     )
 

@@ -270,6 +270,8 @@ class _Collector:
                 skip=_skip(model.skip),
                 index=len(self.scenarios),
                 extensions={n: getattr(model, n) for n in SCENARIO_EXTENSIONS if n in model.model_fields_set},
+                trials=model.trials,
+                min_pass_rate=model.min_pass_rate if model.min_pass_rate is not None else 1.0,
             )
         )
 
