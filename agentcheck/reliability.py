@@ -153,3 +153,7 @@ class ReleaseReport:
 
     def stats_by_index(self) -> dict[int, ScenarioStats]:
         return {s.index: s for s in self.scenarios}
+
+
+RESULTS_SCHEMA = "agentcheck.results/1"
+"""The results document version this code reads and writes (json_report.SCHEMA; a test keeps them equal)."""

@@ -41,6 +41,14 @@ class RunOptions:
     junit_path: Path | Disabled | None = None
     junit_strict: bool | None = None
     reporters: list[Reporter] = field(default_factory=list)
+    trials: int | None = None
+    """Runs per scenario, overriding `trials:` in scenarios and config (docs/release-decisions.md)."""
+    shard: tuple[int, int] | None = None
+    """(i, n): run only the scenarios hashed to shard i of n."""
+    baseline: Path | None = None
+    """A results file to compare with; its regressions feed `max_regressions` and the reports."""
+    md_path: Path | Disabled | None = None
+    """Markdown summary; None: only to $GITHUB_STEP_SUMMARY when set."""
 
 
 @dataclass(slots=True)
@@ -48,6 +56,7 @@ class Prepared:
     project: Project
     scenarios: list[Scenario]
     setup: object  # agentcheck.runner.execute.RunSetup, imported lazily
+    baseline: object = None  # agentcheck.release.compare.Side, loaded before anything runs
 
 
 def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
@@ -61,6 +70,10 @@ def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
     chosen = select(
         scenarios, keywords=options.keywords, tags=options.tags, exclude_tags=project.defaults.exclude_tags
     )
+    if options.shard is not None:
+        from agentcheck.release.shard import shard_of
+
+        chosen = [s for s in chosen if shard_of(s.id, options.shard[1]) == options.shard[0]]
     return project, chosen
 
 
@@ -95,7 +108,16 @@ def prepare(options: RunOptions) -> Prepared:
     if not scenarios:
         hint = "check -k/--tag, or the scenario paths" if options.keywords or options.tags else None
         raise BadInput([Problem(None, None, "", "no scenarios selected", hint)])
-    return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s))
+    baseline = None
+    if options.baseline is not None:
+        from agentcheck.release.compare import load_side
+
+        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline")
+    return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s), baseline)
+
+
+def _absolute(path: Path, cwd: Path) -> Path:
+    return path if path.is_absolute() else cwd / path
 
 
 def _new_run_id() -> str:
@@ -123,6 +145,10 @@ def _file_reporters(project: Project, options: RunOptions, log: ResultLog) -> li
         reporters.append(JsonReporter(json_path, log))
     if junit_path is not None:
         reporters.append(JUnitReporter(junit_path, log, strict=strict, project_root=project.root))
+    from agentcheck.report.markdown import release_reporters
+
+    reporters += release_reporters(project, log, options.md_path if options.md_path is None or options.md_path
+                                   is False else _absolute(options.md_path, options.cwd))
     return reporters
 
 
@@ -155,7 +181,7 @@ class _Session:
             project_root=project.root.as_posix(),
             run_dir=self.run_dir.as_posix(),
             scenarios=[
-                PlannedScenario(s.index, s.id, s.source.file, s.source.line, s.agent, s.tags)
+                PlannedScenario(s.index, s.id, s.source.file, s.source.line, s.agent, s.tags, self.trials_of(s))
                 for s in self.prepared.scenarios
             ],
             concurrency=self.concurrency,
@@ -170,21 +196,28 @@ class _Session:
         for reporter in self.reporters:
             reporter.result(result)
 
-    async def run_one(self, scenario: Scenario) -> ScenarioResult:
+    def trials_of(self, scenario: Scenario) -> int:
+        """--trials, else the scenario's `trials:`, else `defaults.trials`; a skipped scenario runs once."""
+        if scenario.skip is not None:
+            return 1
+        return self.options.trials or scenario.trials or self.prepared.project.defaults.trials
+
+    async def run_one(self, scenario: Scenario, trial: int = 1) -> ScenarioResult:
         from agentcheck.judge.judge import judge, skipped_result
         from agentcheck.runner.execute import execute
 
         if scenario.skip is not None:
             return skipped_result(scenario)
-        trace = await execute(scenario, self.prepared.setup)  # type: ignore[arg-type]
+        trace = await execute(scenario, self.prepared.setup, trial=trial)  # type: ignore[arg-type]
         return judge(scenario, trace)
 
     async def run_all(self) -> None:
         from agentcheck.runner.scheduler import run_bounded
 
+        jobs = [(s, t) for s in self.prepared.scenarios for t in range(1, self.trials_of(s) + 1)]
         self.not_started = await run_bounded(
-            self.prepared.scenarios,
-            self.run_one,
+            jobs,
+            lambda job: self.run_one(*job),
             concurrency=self.concurrency,
             on_result=self.deliver,
             stop_when=(lambda r: r.outcome in (Outcome.FAILED, Outcome.ERROR)) if self.options.fail_fast else None,
@@ -192,8 +225,19 @@ class _Session:
 
     def summary(self, interrupted: bool) -> RunSummary:
         from agentcheck.judge.gates import evaluate_gates
+        from agentcheck.release.report import build_release
 
-        gates = evaluate_gates(self.prepared.project.gates, self.metrics)
+        project = self.prepared.project
+        required = {s.id: s.min_pass_rate for s in self.prepared.scenarios}
+        release = build_release(
+            self.metrics,
+            required,
+            run_id=self.run_id,
+            baseline=self.prepared.baseline,  # type: ignore[arg-type]
+            rules=project.regressions,
+        )
+        regressions = release.comparison.regressions if release.comparison is not None else None
+        gates = evaluate_gates(project.gates, self.metrics, regressions=regressions, required=required)
         counts = {o.value: 0 for o in Outcome}
         for m in self.metrics:
             counts[m.outcome.value] += 1
@@ -211,6 +255,7 @@ class _Session:
             results_file=self.log.path.as_posix(),
             interrupted=interrupted,
             not_run=self.not_started,
+            release=release,
         )
 
 
@@ -219,9 +264,10 @@ def run(options: RunOptions) -> RunSummary:
     return run_prepared(prepare(options), options)
 
 
-def run_prepared(prepared: Prepared, options: RunOptions) -> RunSummary:
-    """Run what `prepare` loaded (the run phase alone, for callers that load once)."""
-    session = _Session(prepared, options)
+def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | None = None) -> RunSummary:
+    """Run what `prepare` loaded (the run phase alone, for callers that load once). `session` lets
+    rejudge and merge (agentcheck.replay) feed saved results through the same reporters and gates."""
+    session = session or _Session(prepared, options)
     plan = session.plan()
     for reporter in session.reporters:
         reporter.start(plan)

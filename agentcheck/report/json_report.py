@@ -96,6 +96,7 @@ class JsonReporter:
     def write(self, summary: RunSummary) -> None:
         summary_data = safe_data(summary)
         gates = summary_data.pop("gates", None) or []
+        release = summary_data.pop("release", None) or {}
         for gate, gate_data in zip(summary.gates, gates, strict=False):
             for check, check_data in zip(gate.checks, gate_data.get("checks") or [], strict=False):
                 check_data["op"] = check.op  # a derived property; readers need it to read the threshold
@@ -104,6 +105,9 @@ class JsonReporter:
             out.write(f'"run": {dumps(self._run_data(summary))},\n')
             out.write(f'"summary": {dumps(summary_data)},\n')
             out.write(f'"gates": {dumps(gates)},\n')
+            for key in ("scenarios", "segments", "comparison"):  # release decisions (docs/release-decisions.md)
+                if key in release:
+                    out.write(f'"{key}": {dumps(release[key])},\n')
             out.write('"results": [')
             separator = "\n"
             for result in logged_results(self.log):
@@ -119,5 +123,5 @@ class JsonReporter:
             return {"run_id": summary.run_id, "started_at": summary.started_at}
         scenarios = plan.pop("scenarios", None)
         if isinstance(scenarios, list):
-            plan["planned"] = len(scenarios)
+            plan["planned"] = sum(s.get("trials", 1) for s in scenarios if isinstance(s, dict))
         return plan

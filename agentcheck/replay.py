@@ -1,0 +1,122 @@
+"""Rejudge and merge: saved results through the same gates and reporters as a run, no agent run.
+
+- `rejudge(options, path)` re-applies the scenarios' *current* expectations and gates to the traces
+  saved in a results file (fixing an expectation, tightening a gate, re-reading last week's run).
+- `merge(options, paths)` combines the results files of `--shard i/n` jobs into one report, with the
+  gates, JUnit and Markdown of a single run.
+
+Both load the project as a run does (for gates, report settings and each scenario's criterion) and
+feed results to a `_Session` instead of running agents, so reports are exactly a run's reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from agentcheck.problems import BadInput, Problem
+from agentcheck.release.decode import result_from_data, trace_from_data
+from agentcheck.release.results_file import ResultsFile
+from agentcheck.scenario import Scenario
+from agentcheck.session import Prepared, RunOptions, _absolute, _Session, load, run_prepared
+from agentcheck.verdict import RunSummary, ScenarioResult
+
+
+class _Replay(_Session):
+    """A session whose results come from saved files instead of agent runs."""
+
+    def __init__(self, prepared: Prepared, options: RunOptions, source: Callable[[], Iterator[ScenarioResult]]):
+        super().__init__(prepared, options)
+        self.source = source
+        self.dropped = 0
+
+    def trials_of(self, scenario: Scenario) -> int:
+        return 1  # the plan of a replay cannot know; the results say how many trials there were
+
+    async def run_all(self) -> None:
+        for result in self.source():
+            self.deliver(result)
+
+
+def _prepared(options: RunOptions, paths: list[Path], role: str) -> tuple[Prepared, list[ResultsFile]]:
+    project, scenarios = load(options)
+    baseline = None
+    if options.baseline is not None:
+        from agentcheck.release.compare import load_side
+
+        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline")
+    documents = [ResultsFile(_absolute(p, options.cwd), role=role) for p in paths]
+    return Prepared(project, scenarios, None, baseline), documents
+
+
+def _placed(result: ScenarioResult, scenario: Scenario | None) -> ScenarioResult:
+    """The result at the scenario's current place in the suite (index, file, line, tags)."""
+    if scenario is not None:
+        result.index, result.file, result.line, result.tags = (
+            scenario.index, scenario.source.file, scenario.source.line, scenario.tags)
+    return result
+
+
+def rejudge(options: RunOptions, path: Path) -> RunSummary:
+    """Judge the traces saved in `path` against the current scenarios; results of scenarios no longer
+    in the selection are left out (counted in the returned session's `dropped`)."""
+    from agentcheck.judge.judge import judge, skipped_result
+
+    prepared, (document,) = _prepared(options, [path], "results")
+    by_id = {s.id: s for s in prepared.scenarios}
+    session: _Replay
+
+    def source() -> Iterator[ScenarioResult]:
+        skipped_done: set[str] = set()
+        for data in document.results():
+            scenario = by_id.get(str(data.get("scenario_id")))
+            if scenario is None:
+                session.dropped += 1
+            elif scenario.skip is not None:
+                if scenario.id not in skipped_done:
+                    skipped_done.add(scenario.id)
+                    yield skipped_result(scenario)
+            elif isinstance(data.get("trace"), dict):
+                yield judge(scenario, trace_from_data(data["trace"]))
+            else:  # never ran (an error before the agent started, or skipped then): nothing to re-judge
+                yield _placed(result_from_data(data), scenario)
+
+    session = _Replay(prepared, options, source)
+    return run_prepared(prepared, options, session)
+
+
+def merge(options: RunOptions, paths: list[Path]) -> RunSummary:
+    """One report from the results files of several shards; refuses shards that overlap."""
+    prepared, documents = _prepared(options, paths, "shard")
+    _refuse_overlap(documents)
+    by_id = {s.id: s for s in prepared.scenarios}
+
+    def source() -> Iterator[ScenarioResult]:
+        seen: set[tuple[str, int]] = set()
+        for document in documents:
+            for data in document.results():
+                result = result_from_data(data)
+                key = (result.scenario_id, result.trial)
+                if key in seen:
+                    raise _overlap(document, result.scenario_id)
+                seen.add(key)
+                yield _placed(result, by_id.get(result.scenario_id))
+
+    return run_prepared(prepared, options, _Replay(prepared, options, source))
+
+
+def _overlap(document: ResultsFile, scenario_id: str) -> BadInput:
+    return BadInput([Problem(str(document.path), None, "", f"shard file: scenario '{scenario_id}' is also in an "
+                             "earlier shard file", "merge the results of one `--shard i/n` run per i, each once")])
+
+
+def _refuse_overlap(documents: list[ResultsFile]) -> None:
+    """Check the shards' scenario lists (their `scenarios` sections) before any report is started."""
+    owner: dict[str, ResultsFile] = {}
+    for document in documents:
+        rows = document.header.get("scenarios")
+        for row in rows if isinstance(rows, list) else []:
+            scenario_id = str(row.get("scenario_id")) if isinstance(row, dict) else ""
+            if scenario_id in owner:
+                raise _overlap(document, scenario_id)
+            owner[scenario_id] = document
