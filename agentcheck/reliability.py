@@ -61,7 +61,8 @@ class ScenarioStats:
     outcome: Outcome
     """passed when the criterion holds; error when it fails only because of error trials; else failed."""
     flaky: bool
-    """Some trials passed and some failed or errored."""
+    """Some trials passed and some failed. Error trials alone never make a scenario flaky: an outage
+    is not agent flakiness (they show in `errors`)."""
     pass_rate: float | None
     pass_hat_k: dict[int, float | None] = field(default_factory=dict)
     pass_at_k: dict[int, float | None] = field(default_factory=dict)

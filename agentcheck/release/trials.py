@@ -74,7 +74,7 @@ def stats_of(acc: _Acc, required: float) -> ScenarioStats:
         skipped=skipped,
         required_pass_rate=required,
         outcome=scenario_outcome(passed, failed, errors, skipped, required),
-        flaky=0 < passed < n,
+        flaky=passed > 0 and failed > 0,
         pass_rate=passed / n if n else None,
         pass_hat_k={k: pass_hat_k(n, passed, k) for k in ks},
         pass_at_k={k: pass_at_k(n, passed, k) for k in ks},
