@@ -136,7 +136,7 @@ class RegressionRules:
     tokens_increase: float = 0.2
     latency_increase: float = 0.5
     pass_rate_drop: float = 0.0
-    """A segment's pass rate down by more than this (absolute, 0..1)."""
+    """A scenario's pass rate over its trials down by more than this (absolute, 0..1)."""
     tool_calls_changed: bool = False
     """Whether a different tool-call shape counts as a regression (it is always reported)."""
     newly_error: bool = False

@@ -2,10 +2,12 @@
 whose tool calls changed shape, and whose cost, tokens or latency went up past the project's
 `regressions:` thresholds; the same per segment.
 
-What counts towards `max_regressions` (RegressionRules): newly failing, newly flaky, cost / tokens /
-latency up past the threshold, a segment's pass rate down past `pass_rate_drop`; newly erroring and a
-changed tool-call shape only when the rules say so. Added, removed, newly passing and no-longer-flaky
-scenarios and segment cost/latency moves are reported and never count.
+What counts towards `max_regressions` (RegressionRules): newly failing, newly flaky, a pass rate
+down by more than `pass_rate_drop` (when neither of those already says so), cost / tokens / latency
+up past the threshold; newly erroring and a changed tool-call shape only when the rules say so.
+Added, removed, newly passing and no-longer-flaky scenarios are reported and never count. Segment
+changes (pass rate, cost, tokens, p95 latency) are reported and never count either, so one scenario's
+regression is not counted again in each segment it belongs to.
 """
 
 from __future__ import annotations
@@ -76,20 +78,25 @@ def _scenario_changes(b: ScenarioStats, n: ScenarioStats, rules: RegressionRules
         changes.append(Change(kind, "scenario", n.scenario_id, regression, message, before, after, n.file, n.line))
 
     if n.outcome is Outcome.FAILED and b.outcome is not Outcome.FAILED:
-        add("newly_failing", True, f"{b.outcome.value} -> failed: {n.message}", b.outcome.value, "failed")
+        add("newly_failing", True, f"{b.outcome.value} → failed: {n.message}", b.outcome.value, "failed")
     elif n.outcome is Outcome.ERROR and b.outcome is not Outcome.ERROR:
-        add("newly_error", rules.newly_error, f"{b.outcome.value} -> error: {n.message}", b.outcome.value, "error")
+        add("newly_error", rules.newly_error, f"{b.outcome.value} → error: {n.message}", b.outcome.value, "error")
     elif n.outcome is Outcome.PASSED and b.outcome is not Outcome.PASSED:
-        add("newly_passing", False, f"{b.outcome.value} -> passed", b.outcome.value, "passed")
+        add("newly_passing", False, f"{b.outcome.value} → passed", b.outcome.value, "passed")
     if n.flaky and not b.flaky:
         add("newly_flaky", True, f"now flaky: {n.passed}/{n.trials} trials passed", b.pass_rate, n.pass_rate)
     elif b.flaky and not n.flaky and n.trials:
         add("no_longer_flaky", False, f"no longer flaky: {n.passed}/{n.trials} trials passed", b.pass_rate, n.pass_rate)
     if not (b.trials and n.trials):
         return changes
+    said = any(c.regression for c in changes)
+    if not said and b.pass_rate is not None and n.pass_rate is not None \
+            and b.pass_rate - n.pass_rate > rules.pass_rate_drop + 1e-12 and n.outcome is not Outcome.ERROR:
+        add("pass_rate_down", True, f"pass rate {b.pass_rate:.0%} → {n.pass_rate:.0%} "
+            f"({b.passed}/{b.trials} → {n.passed}/{n.trials})", b.pass_rate, n.pass_rate)
     if b.shapes != n.shapes:
         add("tool_calls_changed", rules.tool_calls_changed,
-            f"tool calls {_shapes(b.shapes)} -> {_shapes(n.shapes)}", b.shapes, n.shapes)
+            f"tool calls {_shapes(b.shapes)} → {_shapes(n.shapes)}", b.shapes, n.shapes)
     for kind, before, after, limit, unit in (
         ("cost_up", b.mean_cost_usd, n.mean_cost_usd, rules.cost_increase, "USD"),
         ("tokens_up", b.mean_tokens, n.mean_tokens, rules.tokens_increase, "tokens"),
@@ -97,7 +104,7 @@ def _scenario_changes(b: ScenarioStats, n: ScenarioStats, rules: RegressionRules
     ):
         rise = _rise(before, after)
         if rise is not None and rise > limit:
-            add(kind, True, f"{kind.removesuffix('_up')} {before:.6g} -> {after:.6g} {unit} ({_pct(rise)}, "
+            add(kind, True, f"{kind.removesuffix('_up')} {before:.6g} → {after:.6g} {unit} ({_pct(rise)}, "
                 f"threshold +{limit:.0%})", before, after)
     return changes
 
@@ -110,8 +117,8 @@ def _segment_changes(b: SegmentRow, n: SegmentRow, rules: RegressionRules) -> li
     subject = f"{n.dimension}={n.value}"
     changes: list[Change] = []
     if b.pass_rate is not None and n.pass_rate is not None and b.pass_rate - n.pass_rate > rules.pass_rate_drop + 1e-12:
-        changes.append(Change("pass_rate_down", "segment", subject, True,
-                              f"pass rate {b.pass_rate:.0%} -> {n.pass_rate:.0%}", b.pass_rate, n.pass_rate))
+        changes.append(Change("pass_rate_down", "segment", subject, False,
+                              f"pass rate {b.pass_rate:.0%} → {n.pass_rate:.0%}", b.pass_rate, n.pass_rate))
     for kind, before, after, limit in (
         ("cost_up", b.mean_cost_usd, n.mean_cost_usd, rules.cost_increase),
         ("tokens_up", b.mean_tokens, n.mean_tokens, rules.tokens_increase),
@@ -120,7 +127,7 @@ def _segment_changes(b: SegmentRow, n: SegmentRow, rules: RegressionRules) -> li
         rise = _rise(before, after)
         if rise is not None and rise > limit:
             changes.append(Change(kind, "segment", subject, False,
-                                  f"{kind.removesuffix('_up')} {before:.6g} -> {after:.6g} ({_pct(rise)})",
+                                  f"{kind.removesuffix('_up')} {before:.6g} → {after:.6g} ({_pct(rise)})",
                                   before, after))
     return changes
 
