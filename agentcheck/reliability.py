@@ -135,6 +135,8 @@ class RegressionRules:
     """Mean cost per scenario up by more than this fraction (0.2 = 20%)."""
     tokens_increase: float = 0.2
     latency_increase: float = 0.5
+    latency_min_delta_s: float = 0.25
+    """...and by at least this many seconds: millisecond jitter of fast mocked runs is not a regression."""
     pass_rate_drop: float = 0.0
     """A scenario's pass rate over its trials down by more than this (absolute, 0..1)."""
     tool_calls_changed: bool = False

@@ -112,7 +112,7 @@ def prepare(options: RunOptions) -> Prepared:
     if options.baseline is not None:
         from agentcheck.release.compare import load_side
 
-        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline")
+        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline))
     return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s), baseline)
 
 

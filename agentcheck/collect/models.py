@@ -266,6 +266,7 @@ class RegressionsModel(_Model):
     cost_increase: Amount = Field(0.2, description="Mean cost per scenario up by more than this fraction.")
     tokens_increase: Amount = Field(0.2, description="Mean tokens per scenario up by more than this fraction.")
     latency_increase: Amount = Field(0.5, description="Mean latency per scenario up by more than this fraction.")
+    latency_min_delta_s: Amount = Field(0.25, description="...and by at least this many seconds (ignores jitter).")
     pass_rate_drop: Rate = Field(0.0, description="A scenario's pass rate down by more than this (absolute).")
     tool_calls_changed: Bool = Field(False, description="Count a changed tool-call shape as a regression.")
     newly_error: Bool = Field(False, description="Count a scenario that now errors (an outage) as a regression.")

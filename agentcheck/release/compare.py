@@ -40,11 +40,11 @@ def side_of_metrics(label: str, run_id: str, metrics: Sequence[RunMetrics], requ
     return Side(label, run_id, stats, segment_table(metrics, stats))
 
 
-def load_side(path: Path, *, role: str) -> Side:
+def load_side(path: Path, *, role: str, label: str | None = None) -> Side:
     """Read a results file into a Side, keeping only a few numbers per result (flat memory)."""
     document = ResultsFile(path, role=role)
     metrics = [metrics_from_data(r) for r in document.results()]
-    return side_of_metrics(str(path), document.run_id, metrics, document.required_rates())
+    return side_of_metrics(label or str(path), document.run_id, metrics, document.required_rates())
 
 
 def check_same_suite(base: Side, new: Side) -> None:
@@ -97,13 +97,13 @@ def _scenario_changes(b: ScenarioStats, n: ScenarioStats, rules: RegressionRules
     if b.shapes != n.shapes:
         add("tool_calls_changed", rules.tool_calls_changed,
             f"tool calls {_shapes(b.shapes)} → {_shapes(n.shapes)}", b.shapes, n.shapes)
-    for kind, before, after, limit, unit in (
-        ("cost_up", b.mean_cost_usd, n.mean_cost_usd, rules.cost_increase, "USD"),
-        ("tokens_up", b.mean_tokens, n.mean_tokens, rules.tokens_increase, "tokens"),
-        ("latency_up", b.mean_latency_s, n.mean_latency_s, rules.latency_increase, "s"),
+    for kind, before, after, limit, floor, unit in (
+        ("cost_up", b.mean_cost_usd, n.mean_cost_usd, rules.cost_increase, 0.0, "USD"),
+        ("tokens_up", b.mean_tokens, n.mean_tokens, rules.tokens_increase, 0.0, "tokens"),
+        ("latency_up", b.mean_latency_s, n.mean_latency_s, rules.latency_increase, rules.latency_min_delta_s, "s"),
     ):
         rise = _rise(before, after)
-        if rise is not None and rise > limit:
+        if rise is not None and rise > limit and after - before >= floor:
             add(kind, True, f"{kind.removesuffix('_up')} {before:.6g} → {after:.6g} {unit} ({_pct(rise)}, "
                 f"threshold +{limit:.0%})", before, after)
     return changes
@@ -119,13 +119,13 @@ def _segment_changes(b: SegmentRow, n: SegmentRow, rules: RegressionRules) -> li
     if b.pass_rate is not None and n.pass_rate is not None and b.pass_rate - n.pass_rate > rules.pass_rate_drop + 1e-12:
         changes.append(Change("pass_rate_down", "segment", subject, False,
                               f"pass rate {b.pass_rate:.0%} → {n.pass_rate:.0%}", b.pass_rate, n.pass_rate))
-    for kind, before, after, limit in (
-        ("cost_up", b.mean_cost_usd, n.mean_cost_usd, rules.cost_increase),
-        ("tokens_up", b.mean_tokens, n.mean_tokens, rules.tokens_increase),
-        ("latency_up", b.p95_latency_s, n.p95_latency_s, rules.latency_increase),
+    for kind, before, after, limit, floor in (
+        ("cost_up", b.mean_cost_usd, n.mean_cost_usd, rules.cost_increase, 0.0),
+        ("tokens_up", b.mean_tokens, n.mean_tokens, rules.tokens_increase, 0.0),
+        ("latency_up", b.p95_latency_s, n.p95_latency_s, rules.latency_increase, rules.latency_min_delta_s),
     ):
         rise = _rise(before, after)
-        if rise is not None and rise > limit:
+        if rise is not None and rise > limit and after - before >= floor:
             changes.append(Change(kind, "segment", subject, False,
                                   f"{kind.removesuffix('_up')} {before:.6g} → {after:.6g} ({_pct(rise)})",
                                   before, after))

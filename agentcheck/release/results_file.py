@@ -45,8 +45,8 @@ class ResultsFile:
             first = handle.readline()
             if first.startswith(b'{"type"'):
                 self._read_stream(handle, first)
-            elif first.startswith(b'{"schema": '):
-                self.header.update(self._header_line(first[1:]))
+            elif first.startswith(b'{"schema": ') and (head := self._header_line(first[1:])) is not None:
+                self.header.update(head)
                 for line in handle:
                     if line.rstrip() == _RESULTS_LINE:
                         self._results_offset = handle.tell()
