@@ -157,7 +157,8 @@ def comparable(data: dict) -> dict:
                      [(c["check"], c["passed"]) for c in r["checks"]]) for r in data["results"]],
         "counts": data["summary"]["counts"],
         "gates": [(g["name"], g["passed"], [(c["metric"], c["measured"]) for c in g["checks"]]) for g in data["gates"]],
-        "scenarios": [(s["scenario_id"], s["passed"], s["trials"], s["outcome"], s["flaky"]) for s in data["scenarios"]],
+        "scenarios": [(s["scenario_id"], s["passed"], s["trials"], s["outcome"], s["flaky"])
+                      for s in data["scenarios"]],
     }
 
 
