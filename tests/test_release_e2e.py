@@ -138,6 +138,7 @@ def test_bad_baselines_exit_2_before_anything_runs(project: Path):
 
 def test_rejudge_applies_current_expectations_without_running_the_agent(project: Path):
     assert cli("run", "-k", "steady-*", cwd=project).code == 0
+    stream = Path(results(project / "reports" / "results.json")["summary"]["results_file"])
     (project / "bot.py").write_text("raise SystemExit('the agent must not be imported by rejudge')\n")
     stricter = scenarios().replace("contains: fine", "contains: excellent")
     write(project, {"scenarios/s.yaml": stricter})
@@ -146,6 +147,8 @@ def test_rejudge_applies_current_expectations_without_running_the_agent(project:
     data = results(project / "reports" / "rejudged.json")
     assert {r["outcome"] for r in data["results"]} == {"failed"} and len(data["results"]) == 4
     assert "excellent" in data["results"][0]["message"]
+    from_stream = cli("rejudge", str(stream), "--json", "reports/from-stream.json", cwd=project)
+    assert from_stream.code == 1 and len(results(project / "reports" / "from-stream.json")["results"]) == 4
     write(project, {"scenarios/s.yaml": scenarios()})
     assert cli("rejudge", "reports/results.json", cwd=project).code == 0
 
