@@ -41,15 +41,18 @@ def compare(
     new: Annotated[Path, typer.Argument(help="The new results file.")],
     config: ConfigOpt = None,
     all_changes: Annotated[bool, typer.Option("--all", help="List every change, not the first 30.")] = False,
+    md_path: MdOpt = None,
 ) -> None:
     """Compare two results files; exit 1 when anything counts as a regression (the project's `regressions:`)."""
 
     def body() -> int:
         from agentcheck.release.compare import compare_files
+        from agentcheck.report.markdown import write_comparison
         from agentcheck.report.release_console import _console, print_comparison
 
         comparison = compare_files(base, new, _rules(config))
         print_comparison(_console(None), comparison, all_changes=all_changes)
+        write_comparison(comparison, md_path)
         return ExitCode.GATES_FAILED if comparison.regressions else ExitCode.OK
 
     raise typer.Exit(_guard(body))

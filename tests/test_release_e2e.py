@@ -117,8 +117,9 @@ def test_baseline_save_then_run_against_it_and_compare(project: Path):
     data = results(project / "reports" / "new.json")
     assert data["comparison"]["regressions"] == 1
     assert data["gates"][0]["checks"][0]["measured"] == 1
-    done = cli("compare", "reports/baseline.json", "reports/new.json", cwd=project)
+    done = cli("compare", "reports/baseline.json", "reports/new.json", "--md", "reports/compare.md", cwd=project)
     assert done.code == 1 and "newly_failing" in done.out
+    assert "| newly_failing | scenario | `steady-b` |" in (project / "reports" / "compare.md").read_text()
     assert cli("compare", "reports/baseline.json", "reports/baseline.json", cwd=project).code == 0
 
 
@@ -191,9 +192,12 @@ def test_shards_partition_the_suite_and_merge_equals_a_single_run(project: Path)
 def test_github_step_summary_and_annotations(project: Path):
     summary = project / "step-summary.md"
     summary.write_text("earlier step\n")
-    github = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_WORKSPACE": str(project)}
+    outputs = project / "outputs.txt"
+    github = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_WORKSPACE": str(project),
+              "GITHUB_OUTPUT": str(outputs)}
     done = github_cli(project, github, "run", "-k", "flaky-a", "--trials", "2")
     assert done.returncode == 1
+    assert outputs.read_text() == "gate=fail\nflaky=1\nregressions=\nexit_code=1\n"
     text = summary.read_text()
     assert text.startswith("earlier step\n## agentcheck: ❌ release gates failed")
     assert "### Failures" in text and "<details>" in text

@@ -1,5 +1,6 @@
 """GitHub Actions workflow annotations: one `::error` line per failing scenario (pointing at its
-file and line) and per failing gate, printed at the end of a run when GITHUB_ACTIONS=true.
+file and line) and per failing gate, printed at the end of a run when GITHUB_ACTIONS=true; and, when
+$GITHUB_OUTPUT is set, step outputs `gate=pass|fail`, `flaky=N`, `regressions=N`, `exit_code=N`.
 
 Escaping follows the runner's rules: in the message `%`, CR and LF become %25, %0D, %0A; in
 properties `:` and `,` become %3A and %2C as well. Paths are made relative to $GITHUB_WORKSPACE (the
@@ -87,3 +88,19 @@ class AnnotationReporter:
         for line in annotation_lines(summary, self.project_root, os.environ.get("GITHUB_WORKSPACE")):
             out.write(line + "\n")
         out.flush()
+        target = os.environ.get("GITHUB_OUTPUT")
+        if target:
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.writelines(f"{key}={value}\n" for key, value in step_outputs(summary).items())
+
+
+def step_outputs(summary: RunSummary) -> dict[str, str]:
+    """Machine-readable results for later workflow steps (`steps.<id>.outputs.gate`)."""
+    release = summary.release
+    comparison = release.comparison if release else None
+    return {
+        "gate": "pass" if all(g.passed for g in summary.gates) else "fail",
+        "flaky": str(sum(s.flaky for s in release.scenarios) if release else 0),
+        "regressions": str(comparison.regressions) if comparison is not None else "",
+        "exit_code": str(summary.exit_code),
+    }

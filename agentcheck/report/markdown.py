@@ -192,6 +192,18 @@ class MarkdownReporter:
                 out.write(text + "\n")
 
 
+def write_comparison(comparison: Comparison, path: Path | None) -> None:
+    """`agentcheck compare --md PATH`: the regressions section alone; also to $GITHUB_STEP_SUMMARY."""
+    text = "## agentcheck compare\n\n" + comparison_section(comparison)
+    if path is not None:
+        with atomic_writer(path) as out:
+            out.write(text)
+    step = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step:
+        with open(step, "a", encoding="utf-8") as out:
+            out.write(text + "\n")
+
+
 def release_reporters(project: Project, log: ResultLog, md_path: Path | bool | None) -> list[Reporter]:
     """The Markdown summary (when asked for, or on GitHub) and workflow annotations (on GitHub)."""
     reporters: list[Reporter] = []
