@@ -11,8 +11,10 @@ feed results to a `_Session` instead of running agents, so reports are exactly a
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import result_from_data, trace_from_data
@@ -91,16 +93,24 @@ def merge(options: RunOptions, paths: list[Path]) -> RunSummary:
     _refuse_overlap(documents)
     by_id = {s.id: s for s in prepared.scenarios}
 
+    def keyed(document: ResultsFile) -> Iterator[tuple[tuple[int, int], int, dict[str, Any]]]:
+        for data in document.results():
+            scenario = by_id.get(str(data.get("scenario_id")))
+            index = scenario.index if scenario is not None else int(data.get("index") or 0)
+            yield (index, int(data.get("trial") or 1)), id(document), data
+
     def source() -> Iterator[ScenarioResult]:
+        """Every shard's results interleaved in collection order (each file is in that order already),
+        so the merged stream is written, and read back by the reporters, sequentially."""
+        owner = {id(d): d for d in documents}
         seen: set[tuple[str, int]] = set()
-        for document in documents:
-            for data in document.results():
-                result = result_from_data(data)
-                key = (result.scenario_id, result.trial)
-                if key in seen:
-                    raise _overlap(document, result.scenario_id)
-                seen.add(key)
-                yield _placed(result, by_id.get(result.scenario_id))
+        for _, doc_id, data in heapq.merge(*(keyed(d) for d in documents), key=lambda item: item[0]):
+            result = result_from_data(data)
+            key = (result.scenario_id, result.trial)
+            if key in seen:
+                raise _overlap(owner[doc_id], result.scenario_id)
+            seen.add(key)
+            yield _placed(result, by_id.get(result.scenario_id))
 
     return run_prepared(prepared, options, _Replay(prepared, options, source))
 

@@ -13,7 +13,7 @@ import fnmatch
 import math
 from collections.abc import Callable, Mapping, Sequence
 
-from agentcheck.judge.release_gates import SCENARIO_METRICS, measure_release
+from agentcheck.judge.release_gates import SCENARIO_METRICS, ScenarioCache, measure_release
 from agentcheck.project import GateSpec, Selection
 from agentcheck.release.trials import aggregate
 from agentcheck.verdict import GateCheck, GateResult, Outcome, RunMetrics
@@ -61,9 +61,10 @@ def evaluate_gate(gate: GateSpec, metrics: Sequence[RunMetrics], *, regressions:
     runs = [m for m in metrics if m.outcome is not Outcome.SKIPPED and selects(gate.select, m)]
     checks = []
     notes: list[str] = []
+    stats = ScenarioCache(runs)
     for metric, threshold in gate.thresholds.items():
         if metric in SCENARIO_METRICS:
-            measured, passed, note = measure_release(metric, gate, runs, regressions)
+            measured, passed, note = measure_release(metric, gate, stats, regressions)
             checks.append(GateCheck(metric=metric, threshold=threshold, measured=measured, passed=passed))
             notes += [note] if note else []
             continue

@@ -15,13 +15,28 @@ from collections.abc import Sequence
 
 from agentcheck.project import GateSpec
 from agentcheck.release.trials import aggregate, suite_pass_k
+from agentcheck.reliability import ScenarioStats
 from agentcheck.verdict import RunMetrics
 
 SCENARIO_METRICS = frozenset({"min_pass_hat_k", "min_pass_at_k", "max_flaky", "max_regressions"})
 
 
+class ScenarioCache:
+    """A gate's selected runs, folded per scenario at most once however many thresholds read them."""
+
+    def __init__(self, runs: Sequence[RunMetrics]):
+        self.runs = runs
+        self._stats: list[ScenarioStats] | None = None
+
+    @property
+    def stats(self) -> list[ScenarioStats]:
+        if self._stats is None:
+            self._stats = aggregate(self.runs)
+        return self._stats
+
+
 def measure_release(
-    metric: str, gate: GateSpec, runs: Sequence[RunMetrics], regressions: int | None
+    metric: str, gate: GateSpec, selected: ScenarioCache, regressions: int | None
 ) -> tuple[float | None, bool, str]:
     """(measured, passed, note) for one of SCENARIO_METRICS; the note explains an unmeasured value."""
     threshold = gate.thresholds[metric]
@@ -29,9 +44,9 @@ def measure_release(
         if regressions is None:
             return None, True, "max_regressions not measured: no baseline (use --baseline)"
         return float(regressions), regressions <= threshold, ""
-    if not runs:
+    if not selected.runs:
         return None, True, ""
-    stats = aggregate(runs)
+    stats = selected.stats
     if metric == "max_flaky":
         flaky = sum(s.flaky for s in stats)
         return float(flaky), flaky <= threshold, ""
