@@ -77,6 +77,8 @@ class Selection:
     agents: tuple[str, ...] = ()
     scenarios: tuple[str, ...] = ()
     """Glob patterns over scenario ids."""
+    segments: tuple[str, ...] = ()
+    """`dimension=value` (agent_version=bot@2.1, model_route=fast...); see reliability.SEGMENT_DIMENSIONS."""
 
 
 @dataclass(slots=True)

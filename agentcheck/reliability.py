@@ -158,5 +158,9 @@ class ReleaseReport:
         return {s.index: s for s in self.scenarios}
 
 
+SEGMENT_DIMENSIONS: tuple[str, ...] = ("tag", "agent", "agent_version", "model_route", "tool_version")
+"""What segments group by (agentcheck.release.segments.DIMENSIONS implements each)."""
+SEGMENT_PATTERN = r"^(" + "|".join(SEGMENT_DIMENSIONS) + r")=.+$"
+
 RESULTS_SCHEMA = "agentcheck.results/1"
 """The results document version this code reads and writes (json_report.SCHEMA; a test keeps them equal)."""

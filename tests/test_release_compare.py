@@ -144,3 +144,20 @@ def test_a_reformatted_document_is_read_whole(tmp_path):
     path = write_doc(tmp_path / "base.json", ids=("a", "b"))
     comparison = compare_files(path, path)
     assert comparison.regressions == 0 and comparison.changes == []
+
+
+def test_a_bad_segment_in_a_gate_selection_is_a_located_problem(tmp_path):
+    from e2e_helpers import cli, write
+
+    write(tmp_path, {"agentcheck.yaml": """
+        version: 1
+        agents:
+          bot: {kind: python, entrypoint: bot:run}
+        gates:
+          - name: g
+            select: {segments: [agent_version=bot@1, "versoin=2"]}
+            min_pass_rate: 1
+    """, "bot.py": "def run(task): return 'x'\n"})
+    done = cli("validate", cwd=tmp_path)
+    assert done.code == 2
+    assert "agentcheck.yaml:6 at gates[0].select.segments: 'versoin=2' is not dimension=value" in done.err

@@ -120,3 +120,15 @@ def test_implicit_gate_counts_scenarios_by_their_criterion_when_trials_repeat():
     assert not strict.passed and strict.checks[0].measured == 1
     (lenient,) = evaluate_gates([], metrics, required={"a": 0.75})
     assert lenient.passed
+
+
+def test_gates_select_segments():
+    from agentcheck.project import Selection
+
+    metrics = runs("old", P, index=0, version="1.0") + runs("new", F, index=1, version="2.0")
+    spec = GateSpec(name="v2", select=Selection(segments=("agent_version=bot@2.0",)), thresholds={"min_pass_rate": 1})
+    (result,) = evaluate_gates([spec], metrics)
+    assert result.selected == 1 and not result.passed
+    spec.select = Selection(segments=("agent_version=bot@1.0", "tag=nope"))
+    (result,) = evaluate_gates([spec], metrics)
+    assert result.selected == 1 and result.passed

@@ -12,6 +12,7 @@ reported against the one form the user evidently meant instead of once per form.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union
 
@@ -24,12 +25,14 @@ from pydantic import (
     Strict,
     Tag,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from agentcheck.collect.errors import PATTERN_MESSAGES, TAG_PREFIX
 from agentcheck.project import GATE_METRICS
+from agentcheck.reliability import SEGMENT_DIMENSIONS, SEGMENT_PATTERN
 from agentcheck.scenario import CHECK_GROUPS
 
 KNOWN_AGENT_KINDS: tuple[str, ...] = ("python",)
@@ -188,6 +191,21 @@ class SelectionModel(_Model):
     tags: list[Str] = Field(default_factory=list, description="Scenarios having any of these tags.")
     agents: list[Str] = Field(default_factory=list, description="Runs of these agents.")
     scenarios: list[Str] = Field(default_factory=list, description="Scenario ids matching any of these glob patterns.")
+    segments: list[Annotated[str, Strict()]] = Field(
+        default_factory=list,
+        description="Runs in any of these segments, as dimension=value: "
+        + ", ".join(f"{d}=..." for d in SEGMENT_DIMENSIONS) + " (e.g. agent_version=bot@2.1).",
+        json_schema_extra={"items": {"pattern": SEGMENT_PATTERN}},
+    )
+
+    @field_validator("segments")
+    @classmethod
+    def _segment_shape(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.match(SEGMENT_PATTERN, item):
+                raise _fail("segment", f"'{item}' is not dimension=value with a dimension of "
+                            f"{', '.join(SEGMENT_DIMENSIONS)} (e.g. agent_version=bot@2.1)")
+        return value
 
 
 Rate = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]

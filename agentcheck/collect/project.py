@@ -167,6 +167,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
                 tags=tuple(gate.select.tags),
                 agents=tuple(gate.select.agents),
                 scenarios=tuple(gate.select.scenarios),
+                segments=tuple(gate.select.segments),
             ),
             thresholds=gate.thresholds(),
             source=source("gates", index),

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from agentcheck.judge.release_gates import SCENARIO_METRICS, ScenarioCache, measure_release
 from agentcheck.project import GateSpec, Selection
+from agentcheck.release.dimensions import in_segments
 from agentcheck.release.trials import aggregate
 from agentcheck.verdict import GateCheck, GateResult, Outcome, RunMetrics
 
@@ -23,6 +24,8 @@ def selects(selection: Selection, metrics: RunMetrics) -> bool:
     if selection.tags and not set(selection.tags) & set(metrics.tags):
         return False
     if selection.agents and metrics.agent not in selection.agents:
+        return False
+    if selection.segments and not in_segments(metrics, selection.segments):
         return False
     return not selection.scenarios or any(fnmatch.fnmatchcase(metrics.scenario_id, p) for p in selection.scenarios)
 

@@ -2,27 +2,20 @@
 
 Dimensions are functions from a run to the values it belongs to (a run has several tags, so it sits
 in several `tag` segments). `model_route` comes from the trace's first model call (its route, else its
-model); `tool_version` is a hook with no source yet. Register more in DIMENSIONS; a dimension no run
-has a value for adds no rows.
+model); `tool_version` is a hook with no source yet. The dimensions are in release/dimensions.py; a
+dimension no run has a value for adds no rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from agentcheck.judge.gates import mean, p95
+from agentcheck.release.dimensions import DIMENSIONS
 from agentcheck.release.trials import aggregate, suite_pass_k
 from agentcheck.reliability import ScenarioStats, SegmentRow
 from agentcheck.verdict import Outcome, RunMetrics
-
-DIMENSIONS: dict[str, Callable[[RunMetrics], Iterable[str]]] = {
-    "tag": lambda m: m.tags,
-    "agent": lambda m: (m.agent,),
-    "agent_version": lambda m: (f"{m.agent}@{m.agent_version}",) if m.agent_version else (),
-    "model_route": lambda m: (m.model_route,) if m.model_route else (),
-    "tool_version": lambda m: (),
-}
 
 
 def p50(values: Sequence[float]) -> float:
