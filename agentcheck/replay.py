@@ -27,13 +27,21 @@ from agentcheck.verdict import RunSummary, ScenarioResult
 class _Replay(_Session):
     """A session whose results come from saved files instead of agent runs."""
 
-    def __init__(self, prepared: Prepared, options: RunOptions, source: Callable[[], Iterator[ScenarioResult]]):
+    def __init__(self, prepared: Prepared, options: RunOptions, source: Callable[[], Iterator[ScenarioResult]],
+                 documents: list[ResultsFile]):
         super().__init__(prepared, options)
         self.source = source
         self.dropped = 0
+        self.saved_trials: dict[str, int] = {}
+        for document in documents:  # the plan counts the runs the saved files hold
+            rows = document.header.get("scenarios")
+            for row in rows if isinstance(rows, list) else []:
+                if isinstance(row, dict) and "scenario_id" in row:
+                    runs = int(row.get("trials") or 0) + int(row.get("skipped") or 0)
+                    self.saved_trials[str(row["scenario_id"])] = max(runs, 1)
 
     def trials_of(self, scenario: Scenario) -> int:
-        return 1  # the plan of a replay cannot know; the results say how many trials there were
+        return self.saved_trials.get(scenario.id, 1)
 
     async def run_all(self) -> None:
         for result in self.source():
@@ -83,7 +91,7 @@ def rejudge(options: RunOptions, path: Path) -> RunSummary:
             else:  # never ran (an error before the agent started, or skipped then): nothing to re-judge
                 yield _placed(result_from_data(data), scenario)
 
-    session = _Replay(prepared, options, source)
+    session = _Replay(prepared, options, source, [document])
     return run_prepared(prepared, options, session)
 
 
@@ -112,7 +120,7 @@ def merge(options: RunOptions, paths: list[Path]) -> RunSummary:
             seen.add(key)
             yield _placed(result, by_id.get(result.scenario_id))
 
-    return run_prepared(prepared, options, _Replay(prepared, options, source))
+    return run_prepared(prepared, options, _Replay(prepared, options, source, documents))
 
 
 def _overlap(document: ResultsFile, scenario_id: str) -> BadInput:

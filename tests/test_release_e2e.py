@@ -182,8 +182,9 @@ def test_shards_partition_the_suite_and_merge_equals_a_single_run(project: Path)
                  "--json", "reports/merged.json", "--junit", "reports/merged.xml", "--md", "reports/merged.md",
                  cwd=project)
     assert merged.code == single.code
-    assert comparable(results(project / "reports" / "merged.json")) == comparable(
-        results(project / "reports" / "single.json"))
+    merged_data = results(project / "reports" / "merged.json")
+    assert comparable(merged_data) == comparable(results(project / "reports" / "single.json"))
+    assert merged_data["run"]["planned"] == 24
     assert "### Gates" in (project / "reports" / "merged.md").read_text()
     overlap = cli("merge", "reports/shard1.json", "reports/shard1.json", cwd=project)
     assert overlap.code == 2 and "also in an earlier shard file" in overlap.err
