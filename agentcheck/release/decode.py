@@ -26,8 +26,16 @@ _TOTALS = ("steps", "tool_calls", "model_calls", "input_tokens", "output_tokens"
            "wall_time_ms", "virtual_wait_ms")
 
 
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
 def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
-    names = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    """The fields of `data` that `cls` has (a later version's extra fields are dropped)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = frozenset(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    if data.keys() <= names:
+        return dict(data)  # the usual case, and the fast one
     return {k: v for k, v in data.items() if k in names}
 
 
@@ -36,8 +44,9 @@ def event_from_data(data: Mapping[str, Any]) -> Event:
         return ModelCallEvent(**_known(ModelCallEvent, data))
     fields = _known(ToolCallEvent, data)
     fields["status"] = ToolStatus(fields.get("status", "ok"))
-    error = data.get("error")
-    fields["error"] = ErrorInfo(**_known(ErrorInfo, error)) if isinstance(error, Mapping) else None
+    error = fields.get("error")
+    if error is not None:
+        fields["error"] = ErrorInfo(**_known(ErrorInfo, error)) if isinstance(error, Mapping) else None
     return ToolCallEvent(**fields)
 
 
