@@ -87,7 +87,12 @@ def rejudge(
         from agentcheck.replay import rejudge as rejudge_results
 
         options = _replay_options(config, json_path, junit_path, md_path, baseline, keyword, tag)
-        return rejudge_results(options, results).exit_code  # type: ignore[arg-type]
+
+        def dropped(count: int) -> None:
+            typer.echo(f"agentcheck: {count} saved result{'s' if count != 1 else ''} left out: "
+                       "scenario not in the current suite or selection", err=True)
+
+        return rejudge_results(options, results, dropped).exit_code  # type: ignore[arg-type]
 
     raise typer.Exit(_guard(body))
 

@@ -67,9 +67,9 @@ def _placed(result: ScenarioResult, scenario: Scenario | None) -> ScenarioResult
     return result
 
 
-def rejudge(options: RunOptions, path: Path) -> RunSummary:
+def rejudge(options: RunOptions, path: Path, on_dropped: Callable[[int], None] | None = None) -> RunSummary:
     """Judge the traces saved in `path` against the current scenarios; results of scenarios no longer
-    in the selection are left out (counted in the returned session's `dropped`)."""
+    in the selection are left out, and `on_dropped` is told how many."""
     from agentcheck.judge.judge import judge, skipped_result
 
     prepared, (document,) = _prepared(options, [path], "results")
@@ -92,7 +92,10 @@ def rejudge(options: RunOptions, path: Path) -> RunSummary:
                 yield _placed(result_from_data(data), scenario)
 
     session = _Replay(prepared, options, source, [document])
-    return run_prepared(prepared, options, session)
+    summary = run_prepared(prepared, options, session)
+    if on_dropped is not None and session.dropped:
+        on_dropped(session.dropped)
+    return summary
 
 
 def merge(options: RunOptions, paths: list[Path]) -> RunSummary:

@@ -152,6 +152,8 @@ def test_rejudge_applies_current_expectations_without_running_the_agent(project:
     assert from_stream.code == 1 and len(results(project / "reports" / "from-stream.json")["results"]) == 4
     write(project, {"scenarios/s.yaml": scenarios()})
     assert cli("rejudge", "reports/results.json", cwd=project).code == 0
+    narrowed = cli("rejudge", "reports/results.json", "-k", "steady-a", cwd=project)
+    assert narrowed.code == 0 and "3 saved results left out" in narrowed.err
 
 
 def comparable(data: dict) -> dict:
