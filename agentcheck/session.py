@@ -147,8 +147,8 @@ def _file_reporters(project: Project, options: RunOptions, log: ResultLog) -> li
         reporters.append(JUnitReporter(junit_path, log, strict=strict, project_root=project.root))
     from agentcheck.report.markdown import release_reporters
 
-    reporters += release_reporters(project, log, options.md_path if options.md_path is None or options.md_path
-                                   is False else _absolute(options.md_path, options.cwd))
+    md = options.md_path
+    reporters += release_reporters(project, log, _absolute(md, options.cwd) if isinstance(md, Path) else md)
     return reporters
 
 
