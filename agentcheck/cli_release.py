@@ -112,7 +112,13 @@ def merge(
         from agentcheck.replay import merge as merge_results
 
         options = _replay_options(config, json_path, junit_path, md_path, baseline)
-        return merge_results(options, shards).exit_code  # type: ignore[arg-type]
+
+        def missing(ids: list[str]) -> None:
+            shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
+            typer.echo(f"agentcheck: warning: {len(ids)} scenario{'s' if len(ids) != 1 else ''} of the suite "
+                       f"in no shard file ({shown}): was a shard job missing?", err=True)
+
+        return merge_results(options, shards, missing).exit_code  # type: ignore[arg-type]
 
     raise typer.Exit(_guard(body))
 

@@ -98,11 +98,13 @@ def rejudge(options: RunOptions, path: Path, on_dropped: Callable[[int], None] |
     return summary
 
 
-def merge(options: RunOptions, paths: list[Path]) -> RunSummary:
-    """One report from the results files of several shards; refuses shards that overlap."""
+def merge(options: RunOptions, paths: list[Path], on_missing: Callable[[list[str]], None] | None = None) -> RunSummary:
+    """One report from the results files of several shards; refuses shards that overlap. `on_missing`
+    is told the selected scenarios no shard file holds (a shard job that failed or was not passed)."""
     prepared, documents = _prepared(options, paths, "shard")
     _refuse_overlap(documents)
     by_id = {s.id: s for s in prepared.scenarios}
+    merged_ids: set[str] = set()
 
     def keyed(document: ResultsFile) -> Iterator[tuple[tuple[int, int], int, dict[str, Any]]]:
         for data in document.results():
@@ -115,15 +117,22 @@ def merge(options: RunOptions, paths: list[Path]) -> RunSummary:
         so the merged stream is written, and read back by the reporters, sequentially."""
         owner = {id(d): d for d in documents}
         seen: set[tuple[str, int]] = set()
+        merged_ids.clear()
         for _, doc_id, data in heapq.merge(*(keyed(d) for d in documents), key=lambda item: item[0]):
             result = result_from_data(data)
             key = (result.scenario_id, result.trial)
             if key in seen:
                 raise _overlap(owner[doc_id], result.scenario_id)
             seen.add(key)
+            merged_ids.add(result.scenario_id)
             yield _placed(result, by_id.get(result.scenario_id))
 
-    return run_prepared(prepared, options, _Replay(prepared, options, source, documents))
+    summary = run_prepared(prepared, options, _Replay(prepared, options, source, documents))
+    if on_missing is not None:
+        missing = [s.id for s in prepared.scenarios if s.id not in merged_ids]
+        if missing:
+            on_missing(missing)
+    return summary
 
 
 def _overlap(document: ResultsFile, scenario_id: str) -> BadInput:

@@ -188,6 +188,9 @@ def test_shards_partition_the_suite_and_merge_equals_a_single_run(project: Path)
     assert comparable(merged_data) == comparable(results(project / "reports" / "single.json"))
     assert merged_data["run"]["planned"] == 24
     assert "### Gates" in (project / "reports" / "merged.md").read_text()
+    partial = cli("merge", "reports/shard1.json", "reports/shard2.json", cwd=project)
+    assert "in no shard file" in partial.err and "was a shard job missing?" in partial.err
+    assert "in no shard file" not in merged.err
     overlap = cli("merge", "reports/shard1.json", "reports/shard1.json", cwd=project)
     assert overlap.code == 2 and "also in an earlier shard file" in overlap.err
 
