@@ -6,7 +6,7 @@ Thin shells over agentcheck.release and agentcheck.replay, registered on the mai
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,7 +50,9 @@ def compare(
         from agentcheck.report.markdown import write_comparison
         from agentcheck.report.release_console import _console, print_comparison
 
-        comparison = compare_files(base, new, _rules(config))
+        project = _project(config)
+        comparison = compare_files(base, new, project.regressions if project else None,
+                                   project.handoff_tools if project else frozenset())
         print_comparison(_console(None), comparison, all_changes=all_changes)
         write_comparison(comparison, md_path)
         return ExitCode.GATES_FAILED if comparison.regressions else ExitCode.OK
@@ -58,8 +60,8 @@ def compare(
     raise typer.Exit(_guard(body))
 
 
-def _rules(config: Path | None) -> object:
-    """The project's regression rules when a project file is found; the defaults otherwise."""
+def _project(config: Path | None) -> Any:
+    """The project when a project file is found (for its regression rules and hand-off tools)."""
     from agentcheck.collect import find_config, load_project
     from agentcheck.problems import BadInput
 
@@ -67,7 +69,7 @@ def _rules(config: Path | None) -> object:
         path = config or find_config(Path.cwd())
     except BadInput:
         return None
-    return load_project(path, cwd=Path.cwd()).regressions
+    return load_project(path, cwd=Path.cwd())
 
 
 @app.command()

@@ -33,6 +33,8 @@ class ToolSpec:
     writes: bool = False
     risk: RiskTier = RiskTier.LOW
     source: SourceRef | None = None
+    handoff: bool = False
+    """Calling it hands the conversation to a human; runs that do count in the hand-off rate."""
 
 
 @dataclass(slots=True)
@@ -121,5 +123,9 @@ class Project:
     gates: list[GateSpec] = field(default_factory=list)
     reports: ReportSettings | None = None
     regressions: RegressionRules = field(default_factory=RegressionRules)
+
+    @property
+    def handoff_tools(self) -> frozenset[str]:
+        return frozenset(name for name, tool in self.tools.items() if tool.handoff)
     extensions: dict[str, Any] = field(default_factory=dict)
     """Raw sections owned by later layers (policy, pricing), kept as written."""

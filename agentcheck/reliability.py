@@ -96,6 +96,8 @@ class SegmentRow:
     tool_error_rate: float | None
     """Tool calls answered with an error, refused or invalid, over all tool calls."""
     policy_violations: int
+    handoff_rate: float | None = None
+    """Runs that called a tool marked `handoff: true`, over all runs."""
 
 
 @dataclass(slots=True)

@@ -54,7 +54,8 @@ def _prepared(options: RunOptions, paths: list[Path], role: str) -> tuple[Prepar
     if options.baseline is not None:
         from agentcheck.release.compare import load_side
 
-        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline))
+        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
+                             handoff_tools=project.handoff_tools)
     documents = [ResultsFile(_absolute(p, options.cwd), role=role) for p in paths]
     return Prepared(project, scenarios, None, baseline), documents
 

@@ -112,7 +112,8 @@ def prepare(options: RunOptions) -> Prepared:
     if options.baseline is not None:
         from agentcheck.release.compare import load_side
 
-        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline))
+        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
+                             handoff_tools=project.handoff_tools)
     return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s), baseline)
 
 
@@ -192,7 +193,7 @@ class _Session:
         return max(1, self.options.concurrency or self.prepared.project.defaults.concurrency)
 
     def deliver(self, result: ScenarioResult) -> None:
-        self.metrics.append(RunMetrics.of(result))
+        self.metrics.append(RunMetrics.of(result, self.prepared.project.handoff_tools))
         for reporter in self.reporters:
             reporter.result(result)
 

@@ -89,9 +89,11 @@ class RunMetrics:
     shape: tuple[str, ...] = ()
     """The tool names called, in order (the trace's shape, compared against a baseline)."""
     message: str = ""
+    handoff: bool = False
+    """The run called a tool marked `handoff: true` (it handed the conversation to a human)."""
 
     @classmethod
-    def of(cls, result: ScenarioResult) -> RunMetrics:
+    def of(cls, result: ScenarioResult, handoff_tools: frozenset[str] = frozenset()) -> RunMetrics:
         totals = result.trace.totals if result.trace else None
         calls = result.trace.tool_calls() if result.trace else []
         routes = [m.route or m.model for m in result.trace.model_calls()] if result.trace else []
@@ -114,6 +116,7 @@ class RunMetrics:
             policy_violations=sum(c.status is ToolStatus.REFUSED for c in calls),
             shape=tuple(c.tool for c in calls),
             message=result.message,
+            handoff=any(c.tool in handoff_tools for c in calls),
         )
 
 

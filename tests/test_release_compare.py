@@ -96,7 +96,7 @@ def test_thresholds_and_rules_decide_what_counts():
 
 def test_segments_group_by_tag_agent_and_version():
     metrics = (runs("a", P, F, index=0, tags=("refunds", "critical"), tool_errors=1, refused=1)
-               + runs("b", P, P, index=1, tags=("refunds",), agent="other", version=None, latency=3.0))
+               + runs("b", P, P, index=1, tags=("refunds",), agent="other", version=None, latency=3.0, handoff=True))
     rows = {(r.dimension, r.value): r for r in segment_table(metrics)}
     assert set(rows) == {("tag", "critical"), ("tag", "refunds"), ("agent", "bot"), ("agent", "other"),
                          ("agent_version", "bot@1.0")}
@@ -105,7 +105,7 @@ def test_segments_group_by_tag_agent_and_version():
     assert refunds.pass_rate == pytest.approx(0.75)
     assert refunds.pass_hat_k == pytest.approx((0 + 1) / 2)
     assert refunds.tool_error_rate == pytest.approx(2 / 4) and refunds.policy_violations == 2
-    assert refunds.p50_latency_s == 1.0 and refunds.p95_latency_s == 3.0
+    assert refunds.p50_latency_s == 1.0 and refunds.p95_latency_s == 3.0 and refunds.handoff_rate == 0.5
     assert rows[("tag", "critical")].runs == 2 and rows[("agent", "other")].pass_rate == 1.0
 
 

@@ -166,6 +166,7 @@ class ToolModel(_Model):
     )
     writes: Bool = Field(False, description="Whether the tool has side effects (changes data).")
     risk: Literal["low", "medium", "high"] = Field("low", description="Risk tier, used by policies.")
+    handoff: Bool = Field(False, description="Calling it hands the conversation to a human (the hand-off rate).")
 
 
 class DefaultsModel(_Model):

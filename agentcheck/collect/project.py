@@ -136,6 +136,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
             writes=spec.writes,
             risk=RiskTier(spec.risk),
             source=source("tools", name),
+            handoff=spec.handoff,
         )
         for name, spec in model.tools.items()
     }

@@ -40,10 +40,12 @@ def side_of_metrics(label: str, run_id: str, metrics: Sequence[RunMetrics], requ
     return Side(label, run_id, stats, segment_table(metrics, stats))
 
 
-def load_side(path: Path, *, role: str, label: str | None = None) -> Side:
+def load_side(
+    path: Path, *, role: str, label: str | None = None, handoff_tools: frozenset[str] = frozenset()
+) -> Side:
     """Read a results file into a Side, keeping only a few numbers per result (flat memory)."""
     document = ResultsFile(path, role=role)
-    metrics = [metrics_from_data(r) for r in document.results()]
+    metrics = [metrics_from_data(r, handoff_tools) for r in document.results()]
     return side_of_metrics(label or str(path), document.run_id, metrics, document.required_rates())
 
 
@@ -164,6 +166,8 @@ def compare(base: Side, new: Side, rules: RegressionRules) -> Comparison:
     )
 
 
-def compare_files(base_path: Path, new_path: Path, rules: RegressionRules | None = None) -> Comparison:
-    return compare(load_side(base_path, role="baseline"), load_side(new_path, role="results"),
-                   rules or RegressionRules())
+def compare_files(
+    base_path: Path, new_path: Path, rules: RegressionRules | None = None, handoff_tools: frozenset[str] = frozenset()
+) -> Comparison:
+    return compare(load_side(base_path, role="baseline", handoff_tools=handoff_tools),
+                   load_side(new_path, role="results", handoff_tools=handoff_tools), rules or RegressionRules())

@@ -87,7 +87,7 @@ def result_from_data(data: Mapping[str, Any]) -> ScenarioResult:
     )
 
 
-def metrics_from_data(data: Mapping[str, Any]) -> RunMetrics:
+def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = frozenset()) -> RunMetrics:
     """The RunMetrics of a saved result, read straight from its JSON (no Trace built: compare and the
     benchmark read 10 000 results this way)."""
     trace = data.get("trace") if isinstance(data.get("trace"), Mapping) else {}
@@ -113,4 +113,5 @@ def metrics_from_data(data: Mapping[str, Any]) -> RunMetrics:
         policy_violations=sum(c.get("status") == "refused" for c in calls),
         shape=tuple(str(c.get("tool")) for c in calls),
         message=str(data.get("message", "")),
+        handoff=any(c.get("tool") in handoff_tools for c in calls),
     )

@@ -69,4 +69,5 @@ def _row(dimension: str, value: str, runs: list[RunMetrics], by_id: dict[str, Sc
         p95_latency_s=p95(latencies),
         tool_error_rate=sum(m.tool_errors for m in runs) / calls if calls else None,
         policy_violations=sum(m.policy_violations for m in runs),
+        handoff_rate=sum(m.handoff for m in runs) / len(runs),
     )

@@ -122,9 +122,9 @@ def segments_section(release: ReleaseReport) -> str:
     rows = [[r.dimension, f"`{md_escape(r.value)}`", str(r.scenarios), str(r.runs), fmt(r.pass_rate, "rate"),
              f"{fmt(r.pass_hat_k, 'rate')} (k={r.k})", str(r.errors), str(r.flaky), fmt(r.mean_cost_usd, "usd"),
              fmt(r.mean_tokens), fmt(r.p50_latency_s), fmt(r.p95_latency_s), fmt(r.tool_error_rate, "rate"),
-             str(r.policy_violations)] for r in release.segments]
+             str(r.policy_violations), fmt(r.handoff_rate, "rate")] for r in release.segments]
     header = ["dimension", "value", "scenarios", "runs", "pass rate", "pass^k", "errors", "flaky", "mean cost",
-              "mean tokens", "p50 s", "p95 s", "tool errors", "policy violations"]
+              "mean tokens", "p50 s", "p95 s", "tool errors", "policy violations", "hand-offs"]
     return "### Segments\n\n" + _table(header, rows)
 
 

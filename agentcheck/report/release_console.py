@@ -51,13 +51,13 @@ def print_segments(console: Console, release: ReleaseReport) -> None:
         return
     table = Table(title="Segments", title_justify="left", show_edge=False, pad_edge=False)
     for column in ("segment", "scen.", "runs", "pass", "pass^k", "err", "flaky", "cost", "tokens", "p50 s", "p95 s",
-                   "tool err", "policy"):
+                   "tool err", "policy", "handoff"):
         table.add_column(column)
     for r in release.segments:
         table.add_row(f"{r.dimension}={r.value}", str(r.scenarios), str(r.runs), fmt(r.pass_rate, "rate"),
                       f"{fmt(r.pass_hat_k, 'rate')} k={r.k}", str(r.errors), str(r.flaky), fmt(r.mean_cost_usd, "usd"),
                       fmt(r.mean_tokens), fmt(r.p50_latency_s), fmt(r.p95_latency_s), fmt(r.tool_error_rate, "rate"),
-                      str(r.policy_violations))
+                      str(r.policy_violations), fmt(r.handoff_rate, "rate"))
     console.print()
     console.print(table)
 
