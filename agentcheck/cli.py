@@ -125,11 +125,26 @@ def run(
         typer.Option("--drill", help="Also run each scenario under a drill: throttle, timeout, outage, stale, "
                      "injection (repeatable; see docs/drills.md)."),
     ] = None,
+    trials: Annotated[
+        int | None, typer.Option("--trials", "-n", min=1, max=1000, help="Run each scenario N times (pass^k, flaky).")
+    ] = None,
+    shard: Annotated[
+        str | None, typer.Option("--shard", help="Run only shard i of n (i/n, stable by scenario id).")
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="Compare with this results file (regressions, max_regressions).")
+    ] = None,
+    md_path: Annotated[
+        Path | None, typer.Option("--md", help="Write the Markdown summary here (also $GITHUB_STEP_SUMMARY when set).")
+    ] = None,
+    no_md: Annotated[bool, typer.Option("--no-md", help="Write no Markdown summary, not even on GitHub.")] = False,
 ) -> None:
     """Run scenarios, judge their traces, apply the release gates; exit 0 when every gate passes."""
 
     def body() -> int:
+        from agentcheck.release.shard import parse_shard
         from agentcheck.report.console import ConsoleReporter
+        from agentcheck.report.release_console import ReleaseConsoleReporter
         from agentcheck.session import RunOptions
         from agentcheck.session import run as run_suite
 
@@ -145,8 +160,12 @@ def run(
             json_path=False if no_json else json_path,
             junit_path=False if no_junit else junit_path,
             junit_strict=junit_strict,
-            reporters=[ConsoleReporter(verbose=verbose)],
+            reporters=[ConsoleReporter(verbose=verbose), ReleaseConsoleReporter(verbose=verbose)],
             drills=list(drill or []),
+            trials=trials,
+            shard=parse_shard(shard) if shard is not None else None,
+            baseline=baseline,
+            md_path=False if no_md else md_path,
         )
         summary = run_suite(options)
         if summary.security:
@@ -293,6 +312,9 @@ def policy_report(config: ConfigOpt = None) -> None:
         return report_command(config, Path.cwd())
 
     raise typer.Exit(_guard(body))
+
+
+from agentcheck import cli_release  # noqa: E402,F401  (registers compare, rejudge, merge, baseline)
 
 
 def main() -> None:

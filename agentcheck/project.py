@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentcheck.reliability import RegressionRules
 from agentcheck.scenario import Budget, SourceRef
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ class ToolSpec:
     """How long a call may take before it fails with ToolTimeout (simulated latency counts)."""
     idempotency_key: str | None = None
     """The argument carrying an idempotency key: a retry with the same key is applied once."""
+    handoff: bool = False
+    """Calling it hands the conversation to a human; runs that do count in the hand-off rate."""
 
 
 @dataclass(slots=True)
@@ -70,6 +73,10 @@ GATE_METRICS: dict[str, str] = {
     "max_mean_tool_calls": "mean tool calls",
     "max_attack_success_rate": "targeted attack success rate (injection drills)",
     "max_policy_violations": "policy violations (calls the policy blocked)",
+    "min_pass_hat_k": "pass^k (all k trials pass), mean over scenarios",
+    "min_pass_at_k": "pass@k (one of k trials passes), mean over scenarios",
+    "max_flaky": "flaky scenarios",
+    "max_regressions": "regressions against the baseline",
 }
 """Every threshold a gate may set, with the name reports print for its measured value."""
 
@@ -82,6 +89,8 @@ class Selection:
     agents: tuple[str, ...] = ()
     scenarios: tuple[str, ...] = ()
     """Glob patterns over scenario ids."""
+    segments: tuple[str, ...] = ()
+    """`dimension=value` (agent_version=bot@2.1, model_route=fast...); see reliability.SEGMENT_DIMENSIONS."""
 
     def matches(self, scenario_id: str, agent: str, tags: tuple[str, ...]) -> bool:
         if self.tags and set(self.tags).isdisjoint(tags):
@@ -97,6 +106,8 @@ class GateSpec:
     select: Selection = field(default_factory=Selection)
     thresholds: dict[str, float] = field(default_factory=dict)
     source: SourceRef | None = None
+    k: int | None = None
+    """The k of `min_pass_hat_k` / `min_pass_at_k`."""
 
 
 @dataclass(slots=True)
@@ -123,6 +134,8 @@ class Defaults:
     paths: tuple[str, ...] = ("scenarios",)
     exclude_tags: tuple[str, ...] = ()
     """Scenarios with any of these tags are left out unless a --tag names the tag."""
+    trials: int = 1
+    """Times each scenario runs when neither --trials nor the scenario's `trials:` says."""
 
 
 @dataclass(slots=True)
@@ -136,6 +149,11 @@ class Project:
     gates: list[GateSpec] = field(default_factory=list)
     reports: ReportSettings | None = None
     redact: RedactSettings = field(default_factory=RedactSettings)
+    regressions: RegressionRules = field(default_factory=RegressionRules)
+
+    @property
+    def handoff_tools(self) -> frozenset[str]:
+        return frozenset(name for name, tool in self.tools.items() if tool.handoff)
     extensions: dict[str, Any] = field(default_factory=dict)
     """Raw sections owned by later layers (policy, pricing), kept as written."""
     policy: Policy | None = None

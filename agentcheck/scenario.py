@@ -235,3 +235,7 @@ class Scenario:
     """The drill this copy of a scenario runs under (`<id> [drill: throttle]`); None: the original."""
     policy: ScenarioPolicy | None = None
     """The scenario's approver, kill switch and policy assertions (docs/policy.md)."""
+    trials: int | None = None
+    """Times to run it; None: --trials, else `defaults.trials` (docs/release-decisions.md)."""
+    min_pass_rate: float = 1.0
+    """Share of its trials that must pass for the scenario to pass (1.0: every trial)."""

@@ -45,6 +45,14 @@ class RunOptions:
     reporters: list[Reporter] = field(default_factory=list)
     drills: list[str] = field(default_factory=list)
     """Drill kinds to run every selected scenario under as well (`--drill`)."""
+    trials: int | None = None
+    """Runs per scenario, overriding `trials:` in scenarios and config (docs/release-decisions.md)."""
+    shard: tuple[int, int] | None = None
+    """(i, n): run only the scenarios hashed to shard i of n."""
+    baseline: Path | None = None
+    """A results file to compare with; its regressions feed `max_regressions` and the reports."""
+    md_path: Path | Disabled | None = None
+    """Markdown summary; None: only to $GITHUB_STEP_SUMMARY when set."""
 
 
 @dataclass(slots=True)
@@ -52,6 +60,7 @@ class Prepared:
     project: Project
     scenarios: list[Scenario]
     setup: object  # agentcheck.runner.execute.RunSetup, imported lazily
+    baseline: object = None  # agentcheck.release.compare.Side, loaded before anything runs
 
 
 def load_suite(options: RunOptions) -> tuple[Project, list[Scenario]]:
@@ -72,8 +81,8 @@ def load_suite(options: RunOptions) -> tuple[Project, list[Scenario]]:
 
 
 def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
-    """Load the project and its scenarios, then apply the selection; raises BadInput, also when
-    nothing is selected (saying so when the project's excluded tags are why)."""
+    """Load the project and its scenarios, then apply the selection (and the shard); raises BadInput,
+    also when nothing is selected (saying so when the project's excluded tags are why)."""
     from agentcheck.collect import select
     from agentcheck.collect.select import nothing_selected
     from agentcheck.drills import expand
@@ -85,6 +94,10 @@ def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
         raise BadInput(
             [nothing_selected(scenarios, keywords=options.keywords, tags=options.tags, exclude_tags=excluded)]
         )
+    if options.shard is not None:  # an empty shard is fine: a small suite on a wide CI matrix
+        from agentcheck.release.shard import shard_of
+
+        chosen = [s for s in chosen if shard_of(s.id, options.shard[1]) == options.shard[0]]
     return project, expand(chosen, options.drills, project)
 
 
@@ -129,7 +142,17 @@ def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | 
 
 def prepare(options: RunOptions) -> Prepared:
     project, scenarios = load(options)
-    return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s))
+    baseline = None
+    if options.baseline is not None:
+        from agentcheck.release.compare import load_side
+
+        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
+                             handoff_tools=project.handoff_tools)
+    return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s), baseline)
+
+
+def _absolute(path: Path, cwd: Path) -> Path:
+    return path if path.is_absolute() else cwd / path
 
 
 def _new_run_id() -> str:
@@ -162,6 +185,10 @@ def _file_reporters(project: Project, options: RunOptions, log: ResultLog) -> li
 
         report_dir = settings.dir if settings else project.root / "reports"
         reporters.append(LeastPrivilegeReporter(report_dir / "least-privilege.md", project))
+    from agentcheck.report.markdown import release_reporters
+
+    md = options.md_path
+    reporters += release_reporters(project, log, _absolute(md, options.cwd) if isinstance(md, Path) else md)
     return reporters
 
 
@@ -196,7 +223,7 @@ class _Session:
             project_root=project.root.as_posix(),
             run_dir=self.run_dir.as_posix(),
             scenarios=[
-                PlannedScenario(s.index, s.id, s.source.file, s.source.line, s.agent, s.tags)
+                PlannedScenario(s.index, s.id, s.source.file, s.source.line, s.agent, s.tags, self.trials_of(s))
                 for s in self.prepared.scenarios
             ],
             concurrency=self.concurrency,
@@ -207,26 +234,33 @@ class _Session:
         return max(1, self.options.concurrency or self.prepared.project.defaults.concurrency)
 
     def deliver(self, result: ScenarioResult) -> None:
-        self.metrics.append(RunMetrics.of(result))
+        self.metrics.append(RunMetrics.of(result, self.prepared.project.handoff_tools))
         self.redactor.inplace(result)  # judged on real values; nothing unredacted leaves the process
         for reporter in self.reporters:
             reporter.result(result)
 
-    async def run_one(self, scenario: Scenario) -> ScenarioResult:
+    def trials_of(self, scenario: Scenario) -> int:
+        """--trials, else the scenario's `trials:`, else `defaults.trials`; a skipped scenario runs once."""
+        if scenario.skip is not None:
+            return 1
+        return self.options.trials or scenario.trials or self.prepared.project.defaults.trials
+
+    async def run_one(self, scenario: Scenario, trial: int = 1) -> ScenarioResult:
         from agentcheck.judge.judge import judge, skipped_result
         from agentcheck.runner.execute import execute
 
         if scenario.skip is not None:
             return skipped_result(scenario)
-        trace = await execute(scenario, self.prepared.setup)  # type: ignore[arg-type]
+        trace = await execute(scenario, self.prepared.setup, trial=trial)  # type: ignore[arg-type]
         return judge(scenario, trace)
 
     async def run_all(self) -> None:
         from agentcheck.runner.scheduler import run_bounded
 
+        jobs = [(s, t) for s in self.prepared.scenarios for t in range(1, self.trials_of(s) + 1)]
         self.not_started = await run_bounded(
-            self.prepared.scenarios,
-            self.run_one,
+            jobs,
+            lambda job: self.run_one(*job),
             concurrency=self.concurrency,
             on_result=self.deliver,
             stop_when=(lambda r: r.outcome in (Outcome.FAILED, Outcome.ERROR)) if self.options.fail_fast else None,
@@ -235,8 +269,19 @@ class _Session:
     def summary(self, interrupted: bool) -> RunSummary:
         from agentcheck.drills.metrics import security_summary
         from agentcheck.judge.gates import evaluate_gates
+        from agentcheck.release.report import build_release
 
-        gates = evaluate_gates(self.prepared.project.gates, self.metrics)
+        project = self.prepared.project
+        required = {s.id: s.min_pass_rate for s in self.prepared.scenarios}
+        release = build_release(
+            self.metrics,
+            required,
+            run_id=self.run_id,
+            baseline=self.prepared.baseline,  # type: ignore[arg-type]
+            rules=project.regressions,
+        )
+        regressions = release.comparison.regressions if release.comparison is not None else None
+        gates = evaluate_gates(project.gates, self.metrics, regressions=regressions, required=required)
         counts = {o.value: 0 for o in Outcome}
         for m in self.metrics:
             counts[m.outcome.value] += 1
@@ -255,6 +300,7 @@ class _Session:
             interrupted=interrupted,
             not_run=self.not_started,
             security=security_summary(self.metrics),
+            release=release,
         )
 
 
@@ -266,7 +312,9 @@ def run(options: RunOptions) -> RunSummary:
 def _output_problems(session: _Session) -> list[Problem]:
     """Report paths that cannot be written, found before any scenario runs (and any money is spent)."""
     outputs = {"results stream": session.log.path}
-    outputs.update({getattr(r, "kind", "report"): r.path for r in session.file_reporters if hasattr(r, "path")})
+    outputs.update(
+        {getattr(r, "kind", "report"): r.path for r in session.file_reporters if getattr(r, "path", None) is not None}
+    )
     problems: list[Problem] = []
     seen: dict[Path, str] = {}
     for kind, path in outputs.items():
@@ -304,9 +352,10 @@ def _output_problems(session: _Session) -> list[Problem]:
     return problems
 
 
-def run_prepared(prepared: Prepared, options: RunOptions) -> RunSummary:
-    """Run what `prepare` loaded (the run phase alone, for callers that load once)."""
-    session = _Session(prepared, options)
+def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | None = None) -> RunSummary:
+    """Run what `prepare` loaded (the run phase alone, for callers that load once). `session` lets
+    rejudge and merge (agentcheck.replay) feed saved results through the same reporters and gates."""
+    session = session or _Session(prepared, options)
     problems = _output_problems(session)
     if problems:
         raise BadInput(problems)

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentcheck.drillspec import INJECTION_TAG
-from agentcheck.trace import Trace
+from agentcheck.trace import ToolStatus, Trace
+
+if TYPE_CHECKING:
+    from agentcheck.reliability import ReleaseReport
 
 
 class Outcome(StrEnum):
@@ -83,10 +86,23 @@ class RunMetrics:
     """Injection drills: the user's task still done (every non-injection check held); None: not attacked."""
     policy_violations: int = 0
     """Calls the policy blocked in this run."""
+    trial: int = 1
+    file: str = ""
+    line: int | None = None
+    agent_version: str | None = None
+    model_route: str | None = None
+    tool_errors: int = 0
+    shape: tuple[str, ...] = ()
+    """The tool names called, in order (the trace's shape, compared against a baseline)."""
+    message: str = ""
+    handoff: bool = False
+    """The run called a tool marked `handoff: true` (it handed the conversation to a human)."""
 
     @classmethod
-    def of(cls, result: ScenarioResult) -> RunMetrics:
+    def of(cls, result: ScenarioResult, handoff_tools: frozenset[str] = frozenset()) -> RunMetrics:
         totals = result.trace.totals if result.trace else None
+        calls = result.trace.tool_calls() if result.trace else []
+        routes = [m.route or m.model for m in result.trace.model_calls()] if result.trace else []
         return cls(
             index=result.index,
             scenario_id=result.scenario_id,
@@ -100,6 +116,15 @@ class RunMetrics:
             attack_succeeded=attack_succeeded(result),
             utility_under_attack=utility_under_attack(result),
             policy_violations=policy_violations(result.trace),
+            trial=result.trial,
+            file=result.file,
+            line=result.line,
+            agent_version=result.trace.agent_version if result.trace else None,
+            model_route=routes[0] if routes else None,
+            tool_errors=sum(c.status not in (ToolStatus.OK, ToolStatus.STOPPED) for c in calls),
+            shape=tuple(c.tool for c in calls),
+            message=result.message,
+            handoff=any(c.tool in handoff_tools for c in calls),
         )
 
 
@@ -158,6 +183,7 @@ class PlannedScenario:
     line: int | None
     agent: str
     tags: tuple[str, ...]
+    trials: int = 1
 
 
 @dataclass(slots=True)
@@ -193,6 +219,8 @@ class RunSummary:
     """Report kind -> path written (json, junit, ...), filled as reporters finish."""
     security: dict[str, Any] | None = None
     """Injection drills, AgentDojo-style: utility, utility under attack, targeted attack success rate."""
+    release: ReleaseReport | None = None
+    """Per-scenario trial statistics, segments and the baseline comparison (docs/release-decisions.md)."""
 
     @property
     def total(self) -> int:

@@ -18,13 +18,16 @@ LAYERS = {
     "runner": 2,
     "agents": 2,
     "judge": 3,
+    "release": 3,
     "report": 4,
     "drills": 4,
     "session": 5,
+    "replay": 5,
     "scaffold": 5,
     "showcmd": 5,
     "policycmd": 5,
     "cli": 6,
+    "cli_release": 6,
     "__main__": 6,
 }
 """Everything not listed (types, matchers, problems, serialize) is layer 0: the shared vocabulary."""

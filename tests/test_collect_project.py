@@ -347,7 +347,7 @@ def test_all_problems_are_reported_at_once(tmp_path: Path):
 def test_gate_model_has_exactly_the_gate_metrics():
     from agentcheck.collect.models import GateModel
 
-    assert set(GateModel.model_fields) - {"name", "select"} == set(GATE_METRICS)
+    assert set(GateModel.model_fields) - {"name", "select", "k"} == set(GATE_METRICS)
 
 
 def test_budget_model_has_the_budget_fields_plus_aliases():
@@ -372,7 +372,7 @@ def test_duplicate_keys_are_reported_with_the_other_problems(tmp_path: Path):
         "agentcheck.yaml:3: duplicate key 'defaults' (first at line 2)"
         " (remove one of them; YAML would silently keep only the last)",
         "agentcheck.yaml:4: unknown key 'foo' (allowed keys: version, agents, tools, defaults, budget, gates,"
-        " reports, redact, policy, pricing)",
+        " reports, redact, policy, pricing, regressions)",
     ]
 
 

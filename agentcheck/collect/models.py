@@ -12,6 +12,7 @@ reported against the one form the user evidently meant instead of once per form.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union
 
@@ -32,6 +33,7 @@ from pydantic_core import PydanticCustomError
 from agentcheck.collect.errors import PATTERN_MESSAGES, TAG_PREFIX
 from agentcheck.collect.policy_models import PolicyModel, ScenarioPolicyModel
 from agentcheck.project import GATE_METRICS
+from agentcheck.reliability import SEGMENT_DIMENSIONS, SEGMENT_PATTERN
 from agentcheck.scenario import CHECK_GROUPS
 
 KNOWN_AGENT_KINDS: tuple[str, ...] = ("python",)
@@ -171,6 +173,7 @@ class ToolModel(_Model):
     idempotency_key: Str | None = Field(
         None, description="For write tools: the argument carrying an idempotency key (a retry with it is applied once)."
     )
+    handoff: Bool = Field(False, description="Calling it hands the conversation to a human (the hand-off rate).")
 
 
 class DefaultsModel(_Model):
@@ -185,6 +188,9 @@ class DefaultsModel(_Model):
     exclude_tags: list[Str] = Field(
         default_factory=list, description="Scenarios with any of these tags are left out unless --tag names it."
     )
+    trials: Annotated[int, Strict(), Field(ge=1, le=1000)] = Field(
+        1, description="Times each scenario runs (repeated trials; see docs/release-decisions.md)."
+    )
 
 
 class SelectionModel(_Model):
@@ -193,6 +199,21 @@ class SelectionModel(_Model):
     tags: list[Str] = Field(default_factory=list, description="Scenarios having any of these tags.")
     agents: list[Str] = Field(default_factory=list, description="Runs of these agents.")
     scenarios: list[Str] = Field(default_factory=list, description="Scenario ids matching any of these glob patterns.")
+    segments: list[Annotated[str, Strict()]] = Field(
+        default_factory=list,
+        description="Runs in any of these segments, as dimension=value: "
+        + ", ".join(f"{d}=..." for d in SEGMENT_DIMENSIONS) + " (e.g. agent_version=bot@2.1).",
+        json_schema_extra={"items": {"pattern": SEGMENT_PATTERN}},
+    )
+
+    @field_validator("segments")
+    @classmethod
+    def _segment_shape(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if not re.match(SEGMENT_PATTERN, item):
+                raise _fail("segment", f"'{item}' is not dimension=value with a dimension of "
+                            f"{', '.join(SEGMENT_DIMENSIONS)} (e.g. agent_version=bot@2.1)")
+        return value
 
 
 Rate = Annotated[float, Strict(), Field(ge=0, le=1, allow_inf_nan=False)]
@@ -222,11 +243,25 @@ class GateModel(_Model):
         None, description=f"Highest allowed {GATE_METRICS['max_attack_success_rate']}, 0..1."
     )
     max_policy_violations: Count | None = Field(None, description=f"Most {GATE_METRICS['max_policy_violations']}.")
+    min_pass_hat_k: Rate | None = Field(None, description=f"Lowest allowed {GATE_METRICS['min_pass_hat_k']}; needs k.")
+    min_pass_at_k: Rate | None = Field(None, description=f"Lowest allowed {GATE_METRICS['min_pass_at_k']}; needs k.")
+    max_flaky: Count | None = Field(None, description=f"Most allowed {GATE_METRICS['max_flaky']}.")
+    max_regressions: Count | None = Field(
+        None, description=f"Most allowed {GATE_METRICS['max_regressions']} (measured only with --baseline)."
+    )
+    k: Annotated[int, Strict(), Field(ge=1)] | None = Field(
+        None, description="The k of min_pass_hat_k / min_pass_at_k: how many trials must (all / one) pass."
+    )
 
     @model_validator(mode="after")
     def _has_threshold(self) -> GateModel:
         if not self.thresholds():
             raise _fail("gate_threshold", f"a gate needs at least one threshold: {', '.join(GATE_METRICS)}")
+        uses_k = self.min_pass_hat_k is not None or self.min_pass_at_k is not None
+        if uses_k and self.k is None:
+            raise _fail("gate_k", "min_pass_hat_k and min_pass_at_k need `k` (e.g. k: 4)")
+        if self.k is not None and not uses_k:
+            raise _fail("gate_k", "`k` is only used with min_pass_hat_k or min_pass_at_k")
         return self
 
     def thresholds(self) -> dict[str, float]:
@@ -277,6 +312,18 @@ class RedactModel(_Model):
         return patterns
 
 
+class RegressionsModel(_Model):
+    """What `--baseline` and `agentcheck compare` count as a regression (docs/release-decisions.md)."""
+
+    cost_increase: Amount = Field(0.2, description="Mean cost per scenario up by more than this fraction.")
+    tokens_increase: Amount = Field(0.2, description="Mean tokens per scenario up by more than this fraction.")
+    latency_increase: Amount = Field(0.5, description="Mean latency per scenario up by more than this fraction.")
+    latency_min_delta_s: Amount = Field(0.25, description="...and by at least this many seconds (ignores jitter).")
+    pass_rate_drop: Rate = Field(0.0, description="A scenario's pass rate down by more than this (absolute).")
+    tool_calls_changed: Bool = Field(False, description="Count a changed tool-call shape as a regression.")
+    newly_error: Bool = Field(False, description="Count a scenario that now errors (an outage) as a regression.")
+
+
 class ProjectModel(_Model):
     """agentcheck.yaml: the agents under test, the tool catalog, defaults, budgets, gates, reports."""
 
@@ -292,6 +339,9 @@ class ProjectModel(_Model):
     redact: RedactModel = Field(default_factory=RedactModel, description="Masking of secrets and PII in every output.")
     policy: PolicyModel | None = Field(None, description="Tool-use policy (docs/policy.md).")
     pricing: AnyValue = Field(None, description="Model prices used for cost (see the pricing docs).")
+    regressions: RegressionsModel = Field(
+        default_factory=lambda: RegressionsModel(), description="What counts as a regression against a baseline."
+    )
 
 
 # --- fixtures ---------------------------------------------------------------------------------------
@@ -529,6 +579,12 @@ class ScenarioModel(_Model):
     fixtures: Fixtures = Field(default_factory=dict, description="Mocked tools, by tool name.")
     expect: ExpectModel | None = Field(None, description="What must hold after the run.")
     timeout_s: Seconds | None = Field(None, description="Timeout of this scenario's run, in seconds.")
+    trials: Annotated[int, Strict(), Field(ge=1, le=1000)] | None = Field(
+        None, description="Times to run this scenario (default: --trials, else defaults.trials)."
+    )
+    min_pass_rate: Rate | None = Field(
+        None, description="Share of trials that must pass for the scenario to pass (default 1: every trial)."
+    )
     skip: SkipSpec | None = Field(None, description="A reason to skip this scenario (reported as skipped).")
     policy: ScenarioPolicyModel | None = Field(None, description="Approver, kill switch, policy assertions.")
     drills: DrillsModel | None = Field(None, description="Failure drills run with this scenario (see docs/drills.md).")

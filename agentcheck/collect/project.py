@@ -24,6 +24,7 @@ from agentcheck.project import (
     Selection,
     ToolSpec,
 )
+from agentcheck.reliability import RegressionRules
 from agentcheck.scenario import Budget, SourceRef
 
 if TYPE_CHECKING:
@@ -140,6 +141,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
             source=source("tools", name),
             timeout_s=spec.timeout_s,
             idempotency_key=spec.idempotency_key,
+            handoff=spec.handoff,
         )
         for name, spec in model.tools.items()
     }
@@ -162,6 +164,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
         concurrency=model.defaults.concurrency,
         paths=tuple(model.defaults.paths),
         exclude_tags=tuple(model.defaults.exclude_tags),
+        trials=model.defaults.trials,
     )
     gates = [
         GateSpec(
@@ -170,9 +173,11 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
                 tags=tuple(gate.select.tags),
                 agents=tuple(gate.select.agents),
                 scenarios=tuple(gate.select.scenarios),
+                segments=tuple(gate.select.segments),
             ),
             thresholds=gate.thresholds(),
             source=source("gates", index),
+            k=gate.k,
         )
         for index, gate in enumerate(model.gates)
     ]
@@ -186,6 +191,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
         gates=gates,
         reports=_reports(model, root),
         redact=RedactSettings(tuple(model.redact.patterns), tuple(model.redact.keys), model.redact.defaults),
+        regressions=RegressionRules(**model.regressions.model_dump()),
         extensions={name: getattr(model, name) for name in _extension_names() if name in model.model_fields_set},
         policy=policy,
     )

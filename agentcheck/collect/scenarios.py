@@ -290,6 +290,8 @@ class _Collector:
                 state=state,
                 drills=drills,
                 policy=policy,
+                trials=model.trials,
+                min_pass_rate=model.min_pass_rate if model.min_pass_rate is not None else 1.0,
             )
         )
 

@@ -10,10 +10,19 @@ Without any gate, the implicit gate is "every selected scenario passed".
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from agentcheck.project import GateSpec
+from agentcheck.judge.release_gates import SCENARIO_METRICS, ScenarioCache, measure_release
+from agentcheck.project import GateSpec, Selection
+from agentcheck.release.dimensions import in_segments
+from agentcheck.release.trials import aggregate
 from agentcheck.verdict import GateCheck, GateResult, Outcome, RunMetrics
+
+
+def selects(selection: Selection, metrics: RunMetrics) -> bool:
+    if selection.segments and not in_segments(metrics, selection.segments):
+        return False
+    return selection.matches(metrics.scenario_id, metrics.agent, metrics.tags)
 
 
 def p95(values: Sequence[float]) -> float:
@@ -51,12 +60,17 @@ def measure(metric: str, runs: Sequence[RunMetrics]) -> float | None:
     return mean(values) if stat == "mean" else p95(values)
 
 
-def evaluate_gate(gate: GateSpec, metrics: Sequence[RunMetrics]) -> GateResult:
-    runs = [
-        m for m in metrics if m.outcome is not Outcome.SKIPPED and gate.select.matches(m.scenario_id, m.agent, m.tags)
-    ]
+def evaluate_gate(gate: GateSpec, metrics: Sequence[RunMetrics], *, regressions: int | None = None) -> GateResult:
+    runs = [m for m in metrics if m.outcome is not Outcome.SKIPPED and selects(gate.select, m)]
     checks = []
+    notes: list[str] = []
+    stats = ScenarioCache(runs)
     for metric, threshold in gate.thresholds.items():
+        if metric in SCENARIO_METRICS:
+            measured, passed, note = measure_release(metric, gate, stats, regressions)
+            checks.append(GateCheck(metric=metric, threshold=threshold, measured=measured, passed=passed))
+            notes += [note] if note else []
+            continue
         measured = measure(metric, runs)
         if measured is None:
             passed = True
@@ -66,14 +80,19 @@ def evaluate_gate(gate: GateSpec, metrics: Sequence[RunMetrics]) -> GateResult:
             passed = measured <= threshold
         checks.append(GateCheck(metric=metric, threshold=threshold, measured=measured, passed=passed))
     passed = all(c.passed for c in checks)
-    message = "no runs selected" if not runs else ""
+    message = "; ".join(["no runs selected"] if not runs else notes)
     return GateResult(name=gate.name, selected=len(runs), passed=passed, checks=checks, message=message)
 
 
-def implicit_gate(metrics: Sequence[RunMetrics]) -> GateResult:
-    """Used when the project defines no gates: every selected scenario must pass."""
+def implicit_gate(metrics: Sequence[RunMetrics], required: Mapping[str, float] | None = None) -> GateResult:
+    """Used when the project defines no gates: every selected scenario must pass. With repeated
+    trials a scenario passes by its own criterion (`min_pass_rate`, default every trial), and `bad`
+    counts scenarios; with one trial each that is the number of failed or errored runs."""
     runs = [m for m in metrics if m.outcome is not Outcome.SKIPPED]
-    bad = sum(m.outcome is not Outcome.PASSED for m in runs)
+    if any(m.trial > 1 for m in runs):
+        bad = sum(s.outcome is not Outcome.PASSED for s in aggregate(runs, required))
+    else:
+        bad = sum(m.outcome is not Outcome.PASSED for m in runs)
     check = GateCheck(metric="max_failures", threshold=0, measured=float(bad), passed=bad == 0)
     return GateResult(
         name="all scenarios pass",
@@ -85,7 +104,13 @@ def implicit_gate(metrics: Sequence[RunMetrics]) -> GateResult:
     )
 
 
-def evaluate_gates(gates: Sequence[GateSpec], metrics: Sequence[RunMetrics]) -> list[GateResult]:
+def evaluate_gates(
+    gates: Sequence[GateSpec],
+    metrics: Sequence[RunMetrics],
+    *,
+    regressions: int | None = None,
+    required: Mapping[str, float] | None = None,
+) -> list[GateResult]:
     if not gates:
-        return [implicit_gate(metrics)]
-    return [evaluate_gate(gate, metrics) for gate in gates]
+        return [implicit_gate(metrics, required)]
+    return [evaluate_gate(gate, metrics, regressions=regressions) for gate in gates]

@@ -101,7 +101,7 @@ class ConsoleReporter:
     # -- live ---------------------------------------------------------------------------------------
 
     def start(self, plan: RunPlan) -> None:
-        self._planned = len(plan.scenarios)
+        self._planned = sum(s.trials for s in plan.scenarios)  # runs: every trial of every scenario
         if self.console.is_terminal and self.verbose >= 0:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 

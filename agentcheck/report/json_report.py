@@ -10,6 +10,7 @@ sees the previous document or the complete new one, never half of it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import tempfile
@@ -94,7 +95,9 @@ class JsonReporter:
             raise
 
     def write(self, summary: RunSummary) -> None:
-        summary_data = safe_data(summary)
+        release = summary.release  # written straight from the dataclasses: no 10 000-row copy as dicts
+        summary_data = safe_data(dataclasses.replace(summary, release=None))
+        summary_data.pop("release", None)
         gates = summary_data.pop("gates", None) or []
         for gate, gate_data in zip(summary.gates, gates, strict=False):
             for check, check_data in zip(gate.checks, gate_data.get("checks") or [], strict=False):
@@ -104,6 +107,9 @@ class JsonReporter:
             out.write(f'"run": {dumps(self._run_data(summary))},\n')
             out.write(f'"summary": {dumps(summary_data)},\n')
             out.write(f'"gates": {dumps(gates)},\n')
+            if release is not None:  # release decisions (docs/release-decisions.md)
+                for key in ("scenarios", "segments", "comparison"):
+                    out.write(f'"{key}": {dumps(getattr(release, key))},\n')
             out.write('"results": [')
             separator = "\n"
             for result in logged_results(self.log):
@@ -119,5 +125,5 @@ class JsonReporter:
             return {"run_id": summary.run_id, "started_at": summary.started_at}
         scenarios = plan.pop("scenarios", None)
         if isinstance(scenarios, list):
-            plan["planned"] = len(scenarios)
+            plan["planned"] = sum(s.get("trials", 1) for s in scenarios if isinstance(s, dict))
         return plan

@@ -29,6 +29,7 @@ from typing import IO, Any
 from xml.sax.saxutils import escape
 
 from agentcheck.report.json_report import atomic_writer, logged_results
+from agentcheck.report.junit_trials import extra_failures, grouped, trial_lines
 from agentcheck.report.show import (
     BODY_LIMIT,
     advisory_failures,
@@ -173,7 +174,8 @@ class JUnitReporter:
     def write(self, summary: RunSummary) -> None:
         suites: dict[str, _Suite] = {}  # first-seen order
         with tempfile.TemporaryFile(mode="w+b") as spool:
-            for result in logged_results(self.log):
+            stats = summary.release.stats_by_index() if summary.release else {}
+            for result in grouped(logged_results(self.log), stats):  # one testcase per scenario
                 rel = self.relative_file(result.get("file"))
                 suite = suites.get(rel)
                 if suite is None:
@@ -281,6 +283,9 @@ class JUnitReporter:
         outcome_element = self._outcome_element(result, rel)
         if outcome_element:
             parts.append(f"      {outcome_element}\n")
+        if not self.strict:
+            parts += [f"      {_element(tag, [('message', one_line(m)), ('type', t)])}\n"
+                      for tag, m, t in extra_failures(result)]
         system_out = self._system_out(result, rel)
         if system_out:
             parts.append(f"      <system-out>{xml_text(truncate_bytes(system_out, BODY_LIMIT))}</system-out>\n")
@@ -326,7 +331,7 @@ class JUnitReporter:
         return _element(tag, [("message", message), ("type", kind)], xml_text(text))
 
     def _system_out(self, result: Mapping[str, Any], rel: str) -> str:
-        lines: list[str] = []
+        lines: list[str] = trial_lines(result)
         if self.strict:  # junit-10.xsd has no testcase file/line: say where, and which trace to open
             lines.append(f"location: {location(result, rel)}")
             trace_id = dict(self._case_values(result))["trace_id"]

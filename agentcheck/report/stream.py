@@ -23,7 +23,7 @@ class ResultLog:
 
     def __init__(self, path: Path):
         self.path = path
-        self._offsets: list[tuple[int, int]] = []  # (index, byte offset) in finishing order
+        self._offsets: list[tuple[int, int, int]] = []  # (index, trial, byte offset) in finishing order
         self._file = None
 
     def start(self, plan: RunPlan) -> None:
@@ -33,7 +33,7 @@ class ResultLog:
 
     def result(self, result: ScenarioResult) -> None:
         assert self._file is not None, "start() first"
-        self._offsets.append((result.index, self._file.tell()))
+        self._offsets.append((result.index, result.trial, self._file.tell()))
         self._write({"type": "result", "result": result})
 
     def finish(self, summary: RunSummary) -> None:
@@ -53,7 +53,7 @@ class ResultLog:
         if self._file is not None:
             self._file.flush()
         with self.path.open("rb") as handle:
-            for _, offset in sorted(self._offsets):
+            for _, _, offset in sorted(self._offsets):
                 handle.seek(offset)
                 yield loads(handle.readline())["result"]
 

@@ -1,0 +1,117 @@
+"""Saved results back into domain objects: the one decoder rejudge, merge and compare share.
+
+The inverse of `agentcheck.serialize` for `ScenarioResult`, `CheckResult` and `Trace`. Readers ignore
+unknown fields (the results schema lets later versions add optional ones) and default missing ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from agentcheck.trace import (
+    ErrorInfo,
+    Event,
+    ModelCallEvent,
+    StopKind,
+    StopReason,
+    ToolCallEvent,
+    ToolStatus,
+    Totals,
+    Trace,
+)
+from agentcheck.verdict import CheckResult, Outcome, RunMetrics, ScenarioResult
+
+_TOTALS = ("steps", "tool_calls", "model_calls", "input_tokens", "output_tokens", "cost_usd",
+           "wall_time_ms", "virtual_wait_ms")
+
+
+_FIELDS: dict[type, frozenset[str]] = {}
+
+
+def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields of `data` that `cls` has (a later version's extra fields are dropped)."""
+    names = _FIELDS.get(cls)
+    if names is None:
+        names = _FIELDS[cls] = frozenset(cls.__dataclass_fields__)  # type: ignore[attr-defined]
+    if data.keys() <= names:
+        return dict(data)  # the usual case, and the fast one
+    return {k: v for k, v in data.items() if k in names}
+
+
+def event_from_data(data: Mapping[str, Any]) -> Event:
+    if data.get("kind") == "model_call":
+        return ModelCallEvent(**_known(ModelCallEvent, data))
+    fields = _known(ToolCallEvent, data)
+    fields["status"] = ToolStatus(fields.get("status", "ok"))
+    error = fields.get("error")
+    if error is not None:
+        fields["error"] = ErrorInfo(**_known(ErrorInfo, error)) if isinstance(error, Mapping) else None
+    return ToolCallEvent(**fields)
+
+
+def trace_from_data(data: Mapping[str, Any]) -> Trace:
+    stop = data.get("stop")
+    totals = data.get("totals") or {}
+    return Trace(
+        trace_id=str(data.get("trace_id", "")),
+        scenario_id=str(data.get("scenario_id", "")),
+        trial=int(data.get("trial") or 1),
+        agent=str(data.get("agent", "")),
+        agent_version=data.get("agent_version"),
+        started_at=str(data.get("started_at", "")),
+        events=[event_from_data(e) for e in data.get("events") or []],
+        output=data.get("output"),
+        totals=Totals(**{k: totals[k] for k in _TOTALS if k in totals}),
+        stop=StopReason(StopKind(stop["kind"]), str(stop.get("message", "")), str(stop.get("detail", "")))
+        if isinstance(stop, Mapping)
+        else None,
+    )
+
+
+def result_from_data(data: Mapping[str, Any]) -> ScenarioResult:
+    trace = data.get("trace")
+    return ScenarioResult(
+        index=int(data.get("index") or 0),
+        scenario_id=str(data.get("scenario_id", "")),
+        file=str(data.get("file", "")),
+        line=data.get("line"),
+        agent=str(data.get("agent", "")),
+        tags=tuple(data.get("tags") or ()),
+        outcome=Outcome(data.get("outcome", "error")),
+        message=str(data.get("message", "")),
+        checks=[CheckResult(**_known(CheckResult, c)) for c in data.get("checks") or []],
+        trace=trace_from_data(trace) if isinstance(trace, Mapping) else None,
+        trial=int(data.get("trial") or 1),
+        duration_ms=float(data.get("duration_ms") or 0.0),
+    )
+
+
+def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = frozenset()) -> RunMetrics:
+    """The RunMetrics of a saved result, read straight from its JSON (no Trace built: compare and the
+    benchmark read 10 000 results this way)."""
+    trace = data.get("trace") if isinstance(data.get("trace"), Mapping) else {}
+    totals = trace.get("totals") or {}
+    calls = [e for e in trace.get("events") or [] if e.get("kind", "tool_call") == "tool_call"]
+    routes = [e.get("route") or e.get("model") for e in trace.get("events") or [] if e.get("kind") == "model_call"]
+    return RunMetrics(
+        index=int(data.get("index") or 0),
+        scenario_id=str(data.get("scenario_id", "")),
+        agent=str(data.get("agent", "")),
+        tags=tuple(data.get("tags") or ()),
+        outcome=Outcome(data.get("outcome", "error")),
+        cost_usd=float(totals.get("cost_usd") or 0.0),
+        latency_s=float(totals.get("wall_time_ms") or 0.0) / 1000.0,
+        tokens=int(totals.get("input_tokens") or 0) + int(totals.get("output_tokens") or 0),
+        tool_calls=int(totals.get("tool_calls") or 0),
+        trial=int(data.get("trial") or 1),
+        file=str(data.get("file", "")),
+        line=data.get("line"),
+        agent_version=trace.get("agent_version"),
+        model_route=routes[0] if routes else None,
+        tool_errors=sum(c.get("status") not in ("ok", "stopped") for c in calls),
+        policy_violations=sum(c.get("status") == "refused" for c in calls),
+        shape=tuple(str(c.get("tool")) for c in calls),
+        message=str(data.get("message", "")),
+        handoff=any(c.get("tool") in handoff_tools for c in calls),
+    )

@@ -1,0 +1,148 @@
+"""Read a saved results document (results.json) without holding it in memory at once.
+
+agentcheck writes the document one top-level key per line and one result per line (see
+report/json_report.py), so it can be read back line by line: the header keys first, then results one
+at a time. A file in another layout (reformatted by a tool) is parsed whole instead. A run's JSON
+Lines stream (results.jsonl) is accepted too. Anything else, or a document of another schema
+version, is bad input with a clear message (exit 2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from agentcheck.problems import BadInput, Problem
+from agentcheck.reliability import RESULTS_SCHEMA
+from agentcheck.serialize import loads
+
+_RESULTS_LINE = b'"results": ['
+
+
+class ResultsFile:
+    """One results document: `header` (schema, run, summary, gates, scenarios...) and `results()`."""
+
+    def __init__(self, path: Path, *, role: str = "results"):
+        self.path = Path(path)
+        self.role = role
+        self.header: dict[str, Any] = {}
+        self._whole: list[Any] | None = None
+        self._results_offset = 0
+        self._read_header()
+
+    # -- header ------------------------------------------------------------------------------------
+
+    def _problem(self, message: str, hint: str | None = None) -> BadInput:
+        return BadInput([Problem(str(self.path), None, "", f"{self.role} file: {message}", hint)])
+
+    def _read_header(self) -> None:
+        try:
+            handle = self.path.open("rb")
+        except OSError as exc:
+            raise self._problem(f"cannot read it ({exc.strerror or exc})") from None
+        with handle:
+            first = handle.readline()
+            if first.startswith(b'{"type"'):
+                self._read_stream(handle, first)
+            elif first.startswith(b'{"schema": ') and (head := self._header_line(first[1:])) is not None:
+                self.header.update(head)
+                for line in handle:
+                    if line.rstrip() == _RESULTS_LINE:
+                        self._results_offset = handle.tell()
+                        break
+                    parsed = self._header_line(line)
+                    if parsed is None:
+                        self._read_whole()
+                        break
+                    self.header.update(parsed)
+                else:
+                    self._read_whole()
+            else:
+                self._read_whole()
+        self._check_schema()
+
+    @staticmethod
+    def _header_line(line: bytes) -> dict[str, Any] | None:
+        try:
+            value = loads(b"{" + line.rstrip().rstrip(b",") + b"}")
+        except ValueError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def _read_whole(self) -> None:
+        try:
+            data = loads(self.path.read_bytes())
+        except ValueError as exc:
+            raise self._problem(f"not JSON ({exc})", "pass a results.json written by `agentcheck run --json`") from None
+        if not isinstance(data, dict):
+            raise self._problem("not an agentcheck results document (expected a JSON object)")
+        results = data.pop("results", None)
+        self.header = data
+        self._whole = results if isinstance(results, list) else []
+
+    def _read_stream(self, handle: Any, first: bytes) -> None:
+        """A results.jsonl stream: the plan, results, the summary (see report/stream.py)."""
+        results: list[Any] = []
+        for raw in (first, *handle):
+            try:
+                record = loads(raw)
+            except ValueError:
+                break  # a run killed mid-write leaves at most one partial line, at the end
+            kind = record.get("type") if isinstance(record, dict) else None
+            if kind == "plan":
+                self.header["run"] = record.get("plan")
+            elif kind == "summary":
+                self.header["summary"] = record.get("summary")
+            elif kind == "result":
+                results.append(record.get("result"))
+        results.sort(key=lambda r: (r.get("index", 0), r.get("trial", 1)) if isinstance(r, dict) else (0, 0))
+        self.header["schema"] = RESULTS_SCHEMA  # the stream is this version's own format
+        self._whole = results
+
+    def _check_schema(self) -> None:
+        schema = self.header.get("schema")
+        if schema != RESULTS_SCHEMA:
+            what = f"a '{schema}' document" if isinstance(schema, str) else "not an agentcheck results document"
+            raise self._problem(
+                f"{what}; this agentcheck reads '{RESULTS_SCHEMA}'",
+                "re-create it with this version (`agentcheck run`, or `agentcheck rejudge` on the old file)"
+                if isinstance(schema, str)
+                else "pass a results.json written by `agentcheck run --json`",
+            )
+
+    # -- results -----------------------------------------------------------------------------------
+
+    @property
+    def run_id(self) -> str:
+        run = self.header.get("run")
+        return str(run.get("run_id", "")) if isinstance(run, dict) else ""
+
+    def results(self) -> Iterator[dict[str, Any]]:
+        """Every result, in file order (index, then trial), one at a time."""
+        if self._whole is not None:
+            yield from (r for r in self._whole if isinstance(r, dict))
+            return
+        with self.path.open("rb") as handle:
+            handle.seek(self._results_offset)
+            for line in handle:
+                stripped = line.strip().rstrip(b",")
+                if not stripped or stripped == b"]}":
+                    continue
+                try:
+                    record = loads(stripped)
+                except ValueError:
+                    raise self._problem("a result line is not JSON (a cut-off or edited file?)") from None
+                if isinstance(record, dict):
+                    yield record
+
+    def required_rates(self) -> dict[str, float]:
+        """Scenario id -> its criterion (min_pass_rate), from the document's `scenarios` section."""
+        rows = self.header.get("scenarios")
+        if not isinstance(rows, list):
+            return {}
+        return {
+            str(r["scenario_id"]): float(r.get("required_pass_rate", 1.0))
+            for r in rows
+            if isinstance(r, dict) and "scenario_id" in r
+        }

@@ -1,0 +1,121 @@
+"""Fold the runs of each scenario (its trials) into one `ScenarioStats`: counts, pass rate, pass^k,
+pass@k, the flaky flag and the scenario's own verdict.
+
+The error rule: an `error` trial counts as not passed (in the pass rate and in pass^k), and is
+counted apart in `errors`. A scenario that misses its criterion only because of error trials (no
+trial failed) gets the outcome `error`, not `failed`: an outage is never reported as an agent fault,
+and never as a pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from agentcheck.reliability import ScenarioStats, pass_at_k, pass_hat_k
+from agentcheck.verdict import Outcome, RunMetrics
+
+MAX_K_LISTED = 10
+"""pass^k and pass@k are listed for k = 1..min(trials, this)."""
+
+
+@dataclass(slots=True)
+class _Acc:
+    first: RunMetrics
+    outcomes: list[Outcome] = field(default_factory=list)
+    cost: float = 0.0
+    tokens: float = 0.0
+    latency: float = 0.0
+    shapes: set[tuple[str, ...]] = field(default_factory=set)
+    message: str = ""
+
+    def add(self, m: RunMetrics) -> None:
+        self.outcomes.append(m.outcome)
+        if m.outcome is Outcome.SKIPPED:
+            return
+        self.cost += m.cost_usd
+        self.tokens += m.tokens
+        self.latency += m.latency_s
+        self.shapes.add(m.shape)
+        if not self.message and m.outcome is not Outcome.PASSED:
+            self.message = m.message
+
+
+def scenario_outcome(passed: int, failed: int, errors: int, skipped: int, required: float) -> Outcome:
+    """The scenario's verdict over its trials (see the module docstring for the error rule)."""
+    judged = passed + failed + errors
+    if judged == 0:
+        return Outcome.SKIPPED if skipped else Outcome.ERROR
+    if passed / judged >= required - 1e-12:
+        return Outcome.PASSED
+    return Outcome.FAILED if failed else Outcome.ERROR
+
+
+def stats_of(acc: _Acc, required: float) -> ScenarioStats:
+    m = acc.first
+    passed = sum(o is Outcome.PASSED for o in acc.outcomes)
+    failed = sum(o is Outcome.FAILED for o in acc.outcomes)
+    errors = sum(o is Outcome.ERROR for o in acc.outcomes)
+    skipped = sum(o is Outcome.SKIPPED for o in acc.outcomes)
+    n = passed + failed + errors
+    ks = range(1, min(n, MAX_K_LISTED) + 1)
+    return ScenarioStats(
+        index=m.index,
+        scenario_id=m.scenario_id,
+        agent=m.agent,
+        agent_version=m.agent_version,
+        tags=m.tags,
+        file=m.file,
+        line=m.line,
+        trials=n,
+        passed=passed,
+        failed=failed,
+        errors=errors,
+        skipped=skipped,
+        required_pass_rate=required,
+        outcome=scenario_outcome(passed, failed, errors, skipped, required),
+        flaky=passed > 0 and failed > 0,
+        pass_rate=passed / n if n else None,
+        pass_hat_k={k: pass_hat_k(n, passed, k) for k in ks},
+        pass_at_k={k: pass_at_k(n, passed, k) for k in ks},
+        mean_cost_usd=acc.cost / n if n else 0.0,
+        mean_tokens=acc.tokens / n if n else 0.0,
+        mean_latency_s=acc.latency / n if n else 0.0,
+        shapes=sorted(list(s) for s in acc.shapes),
+        message=acc.message,
+    )
+
+
+def aggregate(metrics: Iterable[RunMetrics], required: Mapping[str, float] | None = None) -> list[ScenarioStats]:
+    """One ScenarioStats per scenario (keyed by scenario id), in collection (index) order.
+
+    `required` maps scenario ids to their criterion (`min_pass_rate`); missing ids need every trial.
+    """
+    accs: dict[str, _Acc] = {}
+    for m in metrics:
+        acc = accs.get(m.scenario_id)
+        if acc is None:
+            acc = accs[m.scenario_id] = _Acc(m)
+        acc.add(m)
+    required = required or {}
+    stats = [stats_of(acc, required.get(sid, 1.0)) for sid, acc in accs.items()]
+    stats.sort(key=lambda s: s.index)
+    return stats
+
+
+def mean_defined(values: Iterable[float | None]) -> tuple[float | None, int]:
+    """(mean of the defined values, how many were undefined); mean is None when none is defined."""
+    total, count, undefined = 0.0, 0, 0
+    for value in values:
+        if value is None:
+            undefined += 1
+        else:
+            total += value
+            count += 1
+    return (total / count if count else None), undefined
+
+
+def suite_pass_k(stats: Iterable[ScenarioStats], k: int, *, at: bool = False) -> tuple[float | None, int]:
+    """Mean pass^k (or pass@k) over scenarios with judged trials, and how many have fewer than k trials."""
+    estimator = pass_at_k if at else pass_hat_k
+    return mean_defined(estimator(s.trials, s.passed, k) for s in stats if s.trials)

@@ -1,0 +1,172 @@
+"""Benchmark: `compare` and `merge` on large results files, time and peak memory.
+
+    python benchmarks/bench_compare.py            # N = 1 000 and 10 000 scenarios per file
+    python benchmarks/bench_compare.py 10000      # chosen sizes
+
+For each N it writes, in agentcheck's own results layout, a baseline and a new results file of N
+scenarios each (every result with a trace of one model call and two tool calls, as a small agent
+makes), and two shard files of N scenarios each from a 2N-scenario project. Then, each in its own
+process so peak RSS is that step's own:
+
+- compare: `compare_files(base, new)` (read both, per-scenario stats, segments, every change);
+- merge: `replay.merge` of the two shards (2N results) into one report (JSON, JUnit, Markdown, gates).
+  `seconds` is merge's own work (read, decode, combine, stream, stats, segments, gates, the JSON
+  document); the project load (2N scenarios from YAML), and the JUnit and Markdown writers (the same
+  code and cost as after a run), are printed apart, with the total.
+
+Targets (issue 5): under 2 s each for N = 10 000, with flat memory (peak RSS should not grow with the
+size of the traces; it grows only by a few hundred bytes per scenario for the numbers kept).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import orjson
+
+CONFIG = """version: 1
+agents:
+  bench: {kind: python, entrypoint: bench_agent:run, version: "1.0"}
+tools:
+  lookup_order:
+    parameters: {type: object}
+  issue_refund:
+    parameters: {type: object}
+gates:
+  - {name: all pass, min_pass_rate: 0.9, max_flaky: 100000}
+"""
+
+SCENARIO = "  - {{id: s{i}, tags: [t{tag}], input: order O{i}}}\n"
+
+
+def result(i: int, outcome: str, cost: float, notes: int = 200) -> dict:
+    trace_id = f"{i:032x}"
+    calls = [
+        {"step": 1, "call_id": "c1", "tool": "lookup_order", "args": {"order_id": f"O{i}"}, "status": "ok",
+         "result": {"order_id": f"O{i}", "amount": 42.0, "state": "damaged", "notes": "x" * notes},
+         "error": None, "latency_ms": 12.0, "at_ms": 3.0, "policy": None, "violation": None, "kind": "tool_call"},
+        {"step": 3, "call_id": "c2", "tool": "issue_refund", "args": {"order_id": f"O{i}", "amount": 42.0},
+         "status": "ok", "result": {"refund_id": f"R{i}"}, "error": None, "latency_ms": 20.0, "at_ms": 40.0,
+         "policy": None, "violation": None, "kind": "tool_call"},
+    ]
+    model = {"step": 2, "model": "gpt-x", "input_tokens": 900, "output_tokens": 120, "cost_usd": cost,
+             "latency_ms": 400.0, "at_ms": 15.0, "route": "primary", "source": "agent", "kind": "model_call"}
+    return {
+        "index": i, "scenario_id": f"s{i}", "file": "scenarios/s.yaml", "line": i + 2, "agent": "bench",
+        "tags": [f"t{i % 10}"], "outcome": outcome, "message": "" if outcome == "passed" else "output.contains: no",
+        "checks": [{"check": "output.contains", "passed": outcome == "passed", "message": "m", "explanation": "",
+                    "advisory": False, "step": None, "tool": None, "expected": "x", "actual": "y"}],
+        "trace": {"trace_id": trace_id, "scenario_id": f"s{i}", "trial": 1, "agent": "bench",
+                  "agent_version": "1.0", "started_at": "2026-01-01T00:00:00Z", "events": [calls[0], model, calls[1]],
+                  "output": f"refunded O{i}", "totals": {"steps": 3, "tool_calls": 2, "model_calls": 1,
+                                                           "input_tokens": 900, "output_tokens": 120,
+                                                           "cost_usd": cost, "wall_time_ms": 450.0,
+                                                           "virtual_wait_ms": 0.0}, "stop": None},
+        "trial": 1, "duration_ms": 450.0,
+    }
+
+
+def write_results(path: Path, indices: range, *, worse: bool = False, notes: int = 200) -> None:
+    """A results document in agentcheck's layout (one header key per line, one result per line)."""
+    with path.open("wb") as out:
+        out.write(b'{"schema": "agentcheck.results/1",\n"run": {"run_id": "bench", "started_at": "t"},\n')
+        out.write(b'"summary": {},\n"gates": [],\n"results": [\n')
+        for n, i in enumerate(indices):
+            outcome = "failed" if worse and i % 50 == 0 else "passed"
+            cost = 0.0013 if worse and i % 20 == 0 else 0.001
+            out.write((b",\n" if n else b"") + orjson.dumps(result(i, outcome, cost, notes)))
+        out.write(b"\n]}\n")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child(kind: str, root: Path) -> None:
+    from agentcheck.release.compare import compare_files
+
+    base_mb = peak_mb()
+    if kind == "compare":
+        t0 = time.perf_counter()
+        comparison = compare_files(root / "base.json", root / "new.json")
+        elapsed = time.perf_counter() - t0
+        extra = {"changes": len(comparison.changes), "regressions": comparison.regressions}
+    else:
+        import agentcheck.session as session
+        from agentcheck.replay import merge
+        from agentcheck.session import RunOptions, load
+
+        phases: dict[str, float] = {}
+        finish_all = session._finish_all
+
+        def timed_finish(reporters: list, summary: object) -> None:
+            """The session's own _finish_all, one reporter at a time, timed."""
+            for reporter in reporters:
+                t = time.perf_counter()
+                finish_all([reporter], summary)  # type: ignore[arg-type]
+                phases[type(reporter).__name__] = round(time.perf_counter() - t, 3)
+
+        session._finish_all = timed_finish  # type: ignore[assignment]
+        options = RunOptions(cwd=root, json_path=root / "merged.json", junit_path=root / "merged.xml",
+                             md_path=root / "merged.md")
+        t0 = time.perf_counter()
+        load(options)
+        loaded = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        summary = merge(options, [root / "shard1.json", root / "shard2.json"])
+        total = time.perf_counter() - t1 - loaded  # merge loads the project again: counted once, apart
+        reports = phases.get("JUnitReporter", 0) + phases.get("MarkdownReporter", 0)
+        elapsed = total - reports
+        extra = {"load_s": round(loaded, 3), "junit_s": phases.get("JUnitReporter"),
+                 "markdown_s": phases.get("MarkdownReporter"), "json_s": phases.get("JsonReporter"),
+                 "total_s": round(total, 3), "runs": summary.total}
+    print(json.dumps({"seconds": round(elapsed, 3), "peak_mb": round(peak_mb(), 1),
+                      "start_mb": round(base_mb, 1), **extra}))
+
+
+def main(sizes: list[int]) -> None:
+    print(f"{'N':>7} {'step':>8} {'seconds':>8} {'peak MB':>8} {'file MB':>8}  detail")
+    for n in sizes:
+        measure(n, 200, ("compare", "merge"))
+    # the same N with traces 40x larger: peak memory must not follow the size of the traces
+    measure(max(sizes), 8000, ("compare",))
+
+
+def measure(n: int, notes: int, kinds: tuple[str, ...]) -> None:
+    import subprocess
+
+    root = Path(tempfile.mkdtemp(prefix=f"bench-compare-{n}-"))
+    try:
+        write_results(root / "base.json", range(n), notes=notes)
+        write_results(root / "new.json", range(n), worse=True, notes=notes)
+        write_results(root / "shard1.json", range(0, 2 * n, 2))
+        write_results(root / "shard2.json", range(1, 2 * n, 2), worse=True)
+        (root / "agentcheck.yaml").write_text(CONFIG)
+        (root / "bench_agent.py").write_text("def run(task):\n    return 'ok'\n")
+        (root / "scenarios").mkdir()
+        with (root / "scenarios" / "s.yaml").open("w") as out:
+            out.write("scenarios:\n")
+            for i in range(2 * n):
+                out.write(SCENARIO.format(i=i, tag=i % 10))
+        size_mb = (root / "base.json").stat().st_size / 2**20
+        for kind in kinds:
+            done = subprocess.run([sys.executable, __file__, "--child", kind, str(root)], capture_output=True,
+                                  text=True, check=True)
+            data = json.loads(done.stdout.strip().splitlines()[-1])
+            seconds, peak = data.pop("seconds"), data.pop("peak_mb")
+            print(f"{n:>7} {kind:>8} {seconds:>8.2f} {peak:>8.1f} {size_mb:>8.1f}  {data}")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2], Path(sys.argv[3]))
+    else:
+        main([int(a) for a in sys.argv[1:]] or [1000, 10000])

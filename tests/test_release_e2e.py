@@ -1,0 +1,220 @@
+"""The release commands end to end, through the real `agentcheck` CLI on temporary projects:
+trials, JUnit per scenario, baselines and compare, rejudge, shard + merge, GitHub outputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import jsonschema
+import pytest
+import xmlschema
+from e2e_helpers import agentcheck_exe, cli, write
+
+from agentcheck.report.json_report import SCHEMA, SCHEMA_PATH
+
+XSD = Path(__file__).parent / "data" / "junit-10.xsd"
+
+CONFIG = """
+version: 1
+agents:
+  bot: {kind: python, entrypoint: bot:run, version: "2.1"}
+tools:
+  lookup:
+    parameters: {type: object, properties: {id: {type: string}}, required: [id]}
+defaults: {timeout_s: 5}
+"""
+
+# Fails every even trial of `flaky-*` scenarios; MODE=worse makes `steady-b` fail too.
+BOT = """
+import os
+
+def run(task, tools, context):
+    tools.lookup(id="1")
+    if task.text.startswith("flaky") and context.trial % 2 == 0:
+        return "bad"
+    if task.text == "steady-b" and os.environ.get("MODE") == "worse":
+        return "bad"
+    return "fine"
+"""
+
+FIXTURES = "fixtures: {lookup: {default: {returns: {ok: true}}}}"
+
+
+def scenarios(count: int = 6, extra: str = "") -> str:
+    lines = ["scenarios:"]
+    for i in range(count):
+        name = f"flaky-{chr(97 + i)}" if i < 2 else f"steady-{chr(97 + i - 2)}"
+        lines.append(f"  - {{id: {name}, tags: [{'flaky' if i < 2 else 'steady'}], input: {name}, {FIXTURES}, "
+                     f"expect: {{output: {{contains: fine}}}}{extra}}}")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    return write(tmp_path, {"agentcheck.yaml": CONFIG, "bot.py": BOT, "scenarios/s.yaml": scenarios()})
+
+
+def results(path: Path) -> dict:
+    data = json.loads(path.read_text())
+    jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
+    assert data["schema"] == SCHEMA
+    return data
+
+
+def test_trials_give_pass_k_flaky_flags_and_one_junit_testcase_per_scenario(project: Path):
+    done = cli("run", "--trials", "4", "--junit-strict", cwd=project)
+    assert done.code == 1, done.out + done.err  # implicit gate: the flaky scenarios fail their criterion
+    data = results(project / "reports" / "results.json")
+    assert len(data["results"]) == 24 and data["run"]["planned"] == 24
+    assert [(r["scenario_id"], r["trial"]) for r in data["results"][:4]] == [("flaky-a", t) for t in (1, 2, 3, 4)]
+    rows = {s["scenario_id"]: s for s in data["scenarios"]}
+    flaky = rows["flaky-a"]
+    assert (flaky["passed"], flaky["failed"], flaky["trials"], flaky["flaky"], flaky["outcome"]) == (
+        2, 2, 4, True, "failed")
+    assert flaky["pass_hat_k"]["2"] == pytest.approx(1 / 6) and flaky["pass_at_k"]["2"] == pytest.approx(5 / 6)
+    assert rows["steady-a"]["flaky"] is False and rows["steady-a"]["pass_hat_k"]["4"] == 1
+    assert {(s["dimension"], s["value"]) for s in data["segments"]} >= {("tag", "flaky"), ("agent_version", "bot@2.1")}
+    assert len({r["trace"]["trace_id"] for r in data["results"]}) == 24
+    assert "Trials" in done.out and "Segments" in done.out and "flaky" in done.out
+    junit = project / "reports" / "junit.xml"
+    xmlschema.XMLSchema10(str(XSD)).validate(str(junit))
+    text = junit.read_text()
+    assert text.count("<testcase ") == 6 + 1  # one per scenario, plus the implicit gate
+    assert "trials: 2/4 passed" in text and "trial 2: failed" in text
+
+
+def test_scenario_criterion_and_configured_trials_with_flaky_failure_in_rich_junit(project: Path):
+    write(project, {
+        "agentcheck.yaml": CONFIG.replace("defaults: {timeout_s: 5}", "defaults: {timeout_s: 5, trials: 2}")
+        + "gates:\n  - {name: reliable, min_pass_hat_k: 0.5, k: 2}\n  - {name: steady, max_flaky: 0}\n",
+        "scenarios/s.yaml": scenarios(3, extra=", min_pass_rate: 0.5"),
+    })
+    done = cli("run", cwd=project)
+    data = results(project / "reports" / "results.json")
+    assert len(data["results"]) == 6
+    assert {s["scenario_id"]: s["outcome"] for s in data["scenarios"]}["flaky-a"] == "passed"
+    gates = {g["name"]: g for g in data["gates"]}
+    assert gates["reliable"]["checks"][0]["measured"] == pytest.approx(1 / 3) and not gates["reliable"]["passed"]
+    assert gates["steady"]["checks"][0]["measured"] == 2
+    assert done.code == 1
+    text = (project / "reports" / "junit.xml").read_text()
+    assert "<flakyFailure " in text and "<failure" not in text.split('name="agentcheck gates"')[0]
+
+
+def test_baseline_save_then_run_against_it_and_compare(project: Path):
+    write(project, {"agentcheck.yaml": CONFIG + "gates:\n  - {name: no regressions, max_regressions: 0}\n"})
+    assert cli("run", "-k", "steady-*", cwd=project).code == 0
+    saved = cli("baseline", "save", cwd=project)
+    assert saved.code == 0 and "baseline saved: reports/baseline.json" in saved.out
+    worse = cli("run", "-k", "steady-*", "--baseline", "reports/baseline.json", "--json", "reports/new.json",
+                cwd=project, env={"MODE": "worse"})
+    assert worse.code == 1
+    out = " ".join(worse.out.split())
+    assert "1 regression," in out and "✗ newly_failing steady-b: passed → failed" in out
+    data = results(project / "reports" / "new.json")
+    assert data["comparison"]["regressions"] == 1
+    assert data["gates"][0]["checks"][0]["measured"] == 1
+    done = cli("compare", "reports/baseline.json", "reports/new.json", "--md", "reports/compare.md", cwd=project)
+    assert done.code == 1 and "newly_failing" in done.out
+    assert "| newly_failing | scenario | `steady-b` |" in (project / "reports" / "compare.md").read_text()
+    assert cli("compare", "reports/baseline.json", "reports/baseline.json", cwd=project).code == 0
+
+
+def test_bad_baselines_exit_2_before_anything_runs(project: Path):
+    (project / "old.json").write_text('{"schema": "agentcheck.results/0", "results": []}\n')
+    done = cli("run", "--baseline", "old.json", cwd=project)
+    assert done.code == 2 and "'agentcheck.results/0' document" in done.err and "Traceback" not in done.err
+    assert not (project / "reports" / "results.json").exists()
+    other = {"schema": SCHEMA, "run": {"run_id": "x"}, "summary": {}, "gates": [],
+             "results": [{"index": 0, "scenario_id": "elsewhere", "outcome": "passed", "trial": 1, "trace": None}]}
+    (project / "other.json").write_text(json.dumps(other))
+    done = cli("run", "--baseline", "other.json", cwd=project)
+    assert done.code == 2 and "from another suite" in done.err
+    assert cli("compare", "other.json", "missing.json", cwd=project).code == 2
+    assert cli("run", "--shard", "3/2", cwd=project).code == 2
+
+
+def test_rejudge_applies_current_expectations_without_running_the_agent(project: Path):
+    assert cli("run", "-k", "steady-*", cwd=project).code == 0
+    stream = Path(results(project / "reports" / "results.json")["summary"]["results_file"])
+    (project / "bot.py").write_text("raise SystemExit('the agent must not be imported by rejudge')\n")
+    stricter = scenarios().replace("contains: fine", "contains: excellent")
+    write(project, {"scenarios/s.yaml": stricter})
+    done = cli("rejudge", "reports/results.json", "--json", "reports/rejudged.json", cwd=project)
+    assert done.code == 1, done.err
+    data = results(project / "reports" / "rejudged.json")
+    assert {r["outcome"] for r in data["results"]} == {"failed"} and len(data["results"]) == 4
+    assert "excellent" in data["results"][0]["message"]
+    from_stream = cli("rejudge", str(stream), "--json", "reports/from-stream.json", cwd=project)
+    assert from_stream.code == 1 and len(results(project / "reports" / "from-stream.json")["results"]) == 4
+    write(project, {"scenarios/s.yaml": scenarios()})
+    assert cli("rejudge", "reports/results.json", cwd=project).code == 0
+    narrowed = cli("rejudge", "reports/results.json", "-k", "steady-a", cwd=project)
+    assert narrowed.code == 0 and "3 saved results left out" in narrowed.err
+
+
+def comparable(data: dict) -> dict:
+    """What must not depend on sharding: outcomes, checks, counts, gate verdicts, scenario rows."""
+    return {
+        "results": [(r["index"], r["scenario_id"], r["trial"], r["outcome"], r["message"],
+                     [(c["check"], c["passed"]) for c in r["checks"]]) for r in data["results"]],
+        "counts": data["summary"]["counts"],
+        "gates": [(g["name"], g["passed"], [(c["metric"], c["measured"]) for c in g["checks"]]) for g in data["gates"]],
+        "scenarios": [(s["scenario_id"], s["passed"], s["trials"], s["outcome"], s["flaky"])
+                      for s in data["scenarios"]],
+    }
+
+
+def test_shards_partition_the_suite_and_merge_equals_a_single_run(project: Path):
+    write(project, {
+        "agentcheck.yaml": CONFIG + "gates:\n  - {name: suite, min_pass_rate: 0.5, max_flaky: 5}\n",
+        "scenarios/s.yaml": scenarios(12),
+    })
+    single = cli("run", "--trials", "2", "--json", "reports/single.json", cwd=project)
+    seen: list[str] = []
+    for i in (1, 2, 3):
+        done = cli("run", "--trials", "2", "--shard", f"{i}/3", "--json", f"reports/shard{i}.json", cwd=project)
+        assert done.code in (0, 1)
+        seen += [s["scenario_id"] for s in results(project / "reports" / f"shard{i}.json")["scenarios"]]
+    assert sorted(seen) == sorted(s["scenario_id"] for s in results(project / "reports" / "single.json")["scenarios"])
+    merged = cli("merge", "reports/shard1.json", "reports/shard2.json", "reports/shard3.json",
+                 "--json", "reports/merged.json", "--junit", "reports/merged.xml", "--md", "reports/merged.md",
+                 cwd=project)
+    assert merged.code == single.code
+    merged_data = results(project / "reports" / "merged.json")
+    assert comparable(merged_data) == comparable(results(project / "reports" / "single.json"))
+    assert merged_data["run"]["planned"] == 24
+    assert "### Gates" in (project / "reports" / "merged.md").read_text()
+    partial = cli("merge", "reports/shard1.json", "reports/shard2.json", cwd=project)
+    assert "in no shard file" in partial.err and "was a shard job missing?" in partial.err
+    assert "in no shard file" not in merged.err
+    overlap = cli("merge", "reports/shard1.json", "reports/shard1.json", cwd=project)
+    assert overlap.code == 2 and "also in an earlier shard file" in overlap.err
+
+
+def test_github_step_summary_and_annotations(project: Path):
+    summary = project / "step-summary.md"
+    summary.write_text("earlier step\n")
+    outputs = project / "outputs.txt"
+    github = {"GITHUB_ACTIONS": "true", "GITHUB_STEP_SUMMARY": str(summary), "GITHUB_WORKSPACE": str(project),
+              "GITHUB_OUTPUT": str(outputs)}
+    done = github_cli(project, github, "run", "-k", "flaky-a", "--trials", "2")
+    assert done.returncode == 1
+    assert outputs.read_text() == "gate=fail\nflaky=1\nregressions=\nexit_code=1\n"
+    text = summary.read_text()
+    assert text.startswith("earlier step\n## agentcheck: ❌ release gates failed")
+    assert "### Failures" in text and "<details>" in text
+    assert "::error file=scenarios/s.yaml,line=2,title=agentcheck failed%3A flaky-a::" in done.stdout
+    assert "::error title=agentcheck gate failed%3A all scenarios pass::" in done.stdout
+    quiet = github_cli(project, {"GITHUB_STEP_SUMMARY": str(summary)}, "run", "-k", "steady-a", "--no-md")
+    assert quiet.returncode == 0 and summary.read_text() == text and "::error" not in quiet.stdout
+
+
+def github_cli(cwd: Path, github: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`cli` drops GITHUB_STEP_SUMMARY so other tests never write into a real job summary; this sets it."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    env.update({"NO_COLOR": "1", "COLUMNS": "140", **github})
+    return subprocess.run([agentcheck_exe(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
