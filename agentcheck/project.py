@@ -10,6 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from agentcheck.modelspec import CassetteSettings, ModelPrice, ModelSettings
 from agentcheck.scenario import Budget, SourceRef
 
 
@@ -48,6 +49,8 @@ class AgentSpec:
     timeout_s: float | None = None
     description: str = ""
     source: SourceRef | None = None
+    model: ModelSettings | None = None
+    """How the agent reaches its model (kind openai, or any agent using the model proxy)."""
 
 
 GATE_METRICS: dict[str, str] = {
@@ -110,4 +113,7 @@ class Project:
     gates: list[GateSpec] = field(default_factory=list)
     reports: ReportSettings | None = None
     extensions: dict[str, Any] = field(default_factory=dict)
-    """Raw sections owned by later layers (policy, pricing), kept as written."""
+    """Raw sections owned by later layers (policy), kept as written."""
+    pricing: dict[str, ModelPrice] = field(default_factory=dict)
+    """Model prices: the shipped default table overlaid with the project's `pricing:`."""
+    cassettes: CassetteSettings = field(default_factory=CassetteSettings)

@@ -168,6 +168,8 @@ class Expectations:
     output: OutputExpectations | None = None
     budget: Budget = field(default_factory=Budget)
     advisory: frozenset[str] = frozenset()
+    model_route: str | None = None
+    """`default` or `escalate`: the model route the run must take (None: not judged)."""
 
 
 @dataclass(slots=True)

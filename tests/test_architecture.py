@@ -16,6 +16,7 @@ LAYERS = {
     "collect": 1,
     "runner": 2,
     "agents": 2,
+    "llm": 2,
     "judge": 3,
     "report": 4,
     "session": 5,

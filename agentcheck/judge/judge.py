@@ -9,13 +9,15 @@ from __future__ import annotations
 
 from agentcheck.judge.budgets import judge_budget
 from agentcheck.judge.output import judge_output
+from agentcheck.judge.routes import judge_model_route
 from agentcheck.judge.trajectory import judge_tools
 from agentcheck.scenario import Scenario
 from agentcheck.trace import StopKind, ToolCallEvent, Trace
 from agentcheck.verdict import CheckResult, Outcome, ScenarioResult
 
 UNJUDGEABLE = frozenset(
-    {StopKind.TIMEOUT, StopKind.CRASHED, StopKind.NO_FIXTURE, StopKind.BAD_OUTPUT, StopKind.CANCELLED}
+    {StopKind.TIMEOUT, StopKind.CRASHED, StopKind.NO_FIXTURE, StopKind.BAD_OUTPUT, StopKind.CANCELLED,
+     StopKind.MODEL_ERROR}
 )
 
 
@@ -82,6 +84,7 @@ def judge(scenario: Scenario, trace: Trace) -> ScenarioResult:
     if expect.output is not None and stop is None:
         checks.extend(judge_output(expect.output, trace.output))
     checks.extend(judge_budget(expect.budget, trace))
+    checks.extend(judge_model_route(expect.model_route, trace))
     for check in checks:
         if _group(check.check) in expect.advisory:
             check.advisory = True

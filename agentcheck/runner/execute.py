@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from agentcheck.agents.base import Agent, RunContext, ToolBox
+from agentcheck.llm.binding import bind_models
 from agentcheck.project import AgentSpec
 from agentcheck.runner.clock import VirtualClock
 from agentcheck.runner.fixtures import FixtureBook
@@ -37,6 +38,8 @@ class RunSetup:
     default_timeout_s: float
     policy: PolicyHook | None = None
     model_base_url: str | None = None
+    model_hub: Any = None
+    """The session's model proxy (agentcheck.llm.proxy.ModelHub) when any agent uses models."""
 
 
 def new_trace_id() -> str:
@@ -92,6 +95,7 @@ async def execute(scenario: Scenario, setup: RunSetup, *, trial: int = 1) -> Tra
         record_model_call=recorder.record_model_call,
         model_base_url=setup.model_base_url,
     )
+    release_models = bind_models(setup.model_hub, scenario, spec, context, recorder)
     timeout = _timeout_for(scenario, spec, setup)
     agent = setup.agents[scenario.agent]
     try:
@@ -118,4 +122,5 @@ async def execute(scenario: Scenario, setup: RunSetup, *, trial: int = 1) -> Tra
                 recorder.halt(StopKind.BAD_OUTPUT, problem)
     finally:
         recorder.close()
+        release_models()
     return trace
