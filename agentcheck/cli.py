@@ -109,10 +109,23 @@ def run(
         ),
     ] = None,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="Show passing checks too.")] = 0,
+    record: Annotated[
+        str | None,
+        typer.Option(
+            "--record",
+            help="Model cassettes: --record re-records every one used; --record=missing records only misses.",
+        ),
+    ] = None,
 ) -> None:
     """Run scenarios, judge their traces, apply the release gates; exit 0 when every gate passes."""
 
     def body() -> int:
+        from agentcheck.modelspec import RECORD_MODES
+        from agentcheck.problems import BadInput, Problem
+
+        if record is not None and record not in RECORD_MODES:
+            raise BadInput([Problem(None, None, "--record", f"unknown record mode '{record}'",
+                                    "use --record (all) or --record=missing")])
         from agentcheck.report.console import ConsoleReporter
         from agentcheck.session import RunOptions
         from agentcheck.session import run as run_suite
@@ -130,6 +143,7 @@ def run(
             junit_path=False if no_junit else junit_path,
             junit_strict=junit_strict,
             reporters=[ConsoleReporter(verbose=verbose)],
+            record=record or "none",
         )
         return run_suite(options).exit_code
 
@@ -244,4 +258,6 @@ def show(
 
 
 def main() -> None:
+    # A bare `--record` means "re-record everything"; typer options always take a value.
+    sys.argv = [("--record=all" if arg == "--record" else arg) for arg in sys.argv]
     app()

@@ -41,6 +41,8 @@ class RunOptions:
     junit_path: Path | Disabled | None = None
     junit_strict: bool | None = None
     reporters: list[Reporter] = field(default_factory=list)
+    record: str = "none"
+    """Model cassettes: `none` replays (default), `all` re-records, `missing` records only misses."""
 
 
 @dataclass(slots=True)
@@ -64,7 +66,9 @@ def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
     return project, chosen
 
 
-def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | None = None) -> object:
+def build_setup(
+    project: Project, scenarios: list[Scenario], timeout_s: float | None = None, record: str | None = None
+) -> object:
     """Build every agent the scenarios use, reporting all that fail to load as bad input."""
     from agentcheck.agents.base import Agent, AgentLoadError, build_agent
     from agentcheck.runner.execute import RunSetup
@@ -80,13 +84,19 @@ def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | 
             src = spec.source
             problems.append(Problem(src.file if src else None, src.line if src else None,
                                     f"agents.{name}.entrypoint", exc.message, exc.hint))
+    from agentcheck.collect.modelconf import unpriced_problems
+
+    problems += unpriced_problems(project, scenarios)
     if problems:
         raise BadInput(problems)
+    from agentcheck.llm.hub import start_hub
+
     return RunSetup(
         catalog=ToolCatalog(project.tools),
         agents=agents,
         agent_specs=project.agents,
         default_timeout_s=timeout_s or project.defaults.timeout_s,
+        model_hub=start_hub(project, scenarios, record) if record is not None else None,
     )
 
 
@@ -95,7 +105,7 @@ def prepare(options: RunOptions) -> Prepared:
     if not scenarios:
         hint = "check -k/--tag, or the scenario paths" if options.keywords or options.tags else None
         raise BadInput([Problem(None, None, "", "no scenarios selected", hint)])
-    return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s))
+    return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s, options.record))
 
 
 def _new_run_id() -> str:
@@ -231,6 +241,9 @@ def run_prepared(prepared: Prepared, options: RunOptions) -> RunSummary:
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        hub = getattr(prepared.setup, "model_hub", None)
+        if hub is not None:
+            hub.close()
         summary = session.summary(interrupted)
         _finish_all(session.reporters, summary)
     return summary

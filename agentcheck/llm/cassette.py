@@ -26,8 +26,8 @@ VOLATILE_FIELDS = frozenset(
 
 DEFAULT_SECRET_PATTERNS: tuple[str, ...] = (
     r"sk-[A-Za-z0-9_\-]{8,}",
-    r"(?i)bearer\s+[A-Za-z0-9._\-]+",
-    r"(?i)api[_-]?key[\"'=: ]+[A-Za-z0-9._\-]{8,}",
+    r"(?i:bearer)\s+[A-Za-z0-9._\-]+",
+    r"(?i:api[_-]?key)[\"'=: ]+[A-Za-z0-9._\-]{8,}",
 )
 REDACTED = "<redacted>"
 FORMAT_VERSION = 1
@@ -108,11 +108,13 @@ class Scrubber:
 
     def __init__(self, patterns: Iterable[str], secrets: Iterable[str] = ()):
         literal = [re.escape(s) for s in secrets if s and len(s) >= 4]
-        self._regex = re.compile("|".join(f"(?:{p})" for p in (*literal, *DEFAULT_SECRET_PATTERNS, *patterns)))
+        self._regexes = [re.compile(p) for p in (*literal, *DEFAULT_SECRET_PATTERNS, *patterns)]
 
     def scrub(self, value: Any) -> Any:
         if isinstance(value, str):
-            return self._regex.sub(REDACTED, value)
+            for regex in self._regexes:
+                value = regex.sub(REDACTED, value)
+            return value
         if isinstance(value, dict):
             return {self.scrub(k): self.scrub(v) for k, v in value.items()}
         if isinstance(value, list):

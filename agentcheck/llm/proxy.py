@@ -236,6 +236,18 @@ class _Handler(BaseHTTPRequestHandler):
                                                      for m in models]})
 
     def do_POST(self) -> None:
+        try:
+            self._post()
+        except Exception as exc:  # a proxy fault ends the run as an error, never hangs the agent
+            match = _PATH.match(self.path)
+            hub: ModelHub = self.server.hub  # type: ignore[attr-defined]
+            binding = hub.runs.get(match["run"]) if match else None
+            reason = f"model proxy fault: {type(exc).__name__}: {exc}"
+            if binding is not None:
+                binding.recorder.halt(StopKind.MODEL_ERROR, reason)
+            self._send(500, error_body(reason))
+
+    def _post(self) -> None:
         hub: ModelHub = self.server.hub  # type: ignore[attr-defined]
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
