@@ -106,7 +106,7 @@ def test_a_model_path_that_never_answers_ends_the_run_as_error(tmp_path: Path):
 
     with LoopbackModelServer(always_500) as server:
         project(tmp_path, server.base_url, ONE_SCENARIO)
-        summary, results = run_project(tmp_path)
+        _summary, results = run_project(tmp_path)
         attempts = len(server.requests)
     result = results["s1"]
     assert attempts == 4  # one try and three retries

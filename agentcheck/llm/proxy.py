@@ -10,6 +10,7 @@ a non-retryable error so the agent's client ends instead of retrying.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -173,13 +174,11 @@ class ModelHub:
         latency_ms: float = 0.0,
     ) -> Answer:
         """No answer on the model path: record the failed call, end the run as an error."""
-        try:
+        with contextlib.suppress(RunStopped):
             binding.recorder.record_model_call(
                 str(body.get("model", "")), latency_ms=latency_ms, route=headers.get(ROUTE_HEADER),
                 source="proxy", retries=retries, error=reason,
             )
-        except RunStopped:
-            pass
         binding.recorder.halt(StopKind.MODEL_ERROR, reason)
         return Answer(400, error_body(reason), latency_ms, retries=retries or [])
 
@@ -221,7 +220,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "agentcheck-proxy"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: Any) -> None:
         """Quiet: the trace is the log."""
 
     def do_GET(self) -> None:
