@@ -30,6 +30,11 @@ ORDER_ID = re.compile(r"\b([A-Z]\d{2,})\b")
 REFUND_LIMIT = 100.0
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256  # many clients connect at once in the benchmark
+    daemon_threads = True
+
+
 class LoopbackModelServer:
     """An HTTP server on 127.0.0.1 answering POSTs with `answer`, after `delay_s` of real time.
 
@@ -44,6 +49,7 @@ class LoopbackModelServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -66,7 +72,7 @@ class LoopbackModelServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd = _Server(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.base_url = f"http://127.0.0.1:{self.port}/v1"

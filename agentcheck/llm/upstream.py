@@ -8,6 +8,7 @@ Each failed attempt is described for the trace; when retries run out the caller 
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -49,10 +50,20 @@ class Upstream:
     """A pooled HTTP client shared by every run of a session (one per process is enough)."""
 
     def __init__(self) -> None:
-        self._client = httpx.Client(limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+        self._client_: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def _client(self) -> httpx.Client:
+        """Built on first use: a replay-only run never pays for the TLS setup."""
+        with self._lock:
+            if self._client_ is None:
+                self._client_ = httpx.Client(limits=httpx.Limits(max_connections=256, max_keepalive_connections=64))
+            return self._client_
 
     def close(self) -> None:
-        self._client.close()
+        if self._client_ is not None:
+            self._client_.close()
 
     def post(
         self,
