@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agentcheck.session import RunOptions, prepare, run_prepared  # noqa: E402
-from examples.standin_model import LoopbackModelServer, chat_response  # noqa: E402
+from agentcheck.session import RunOptions, prepare, run_prepared
+from examples.standin_model import LoopbackModelServer, chat_response
 
 TURNS = 3
 
