@@ -132,3 +132,44 @@ expect:
     assert [c.source for c in result.trace.model_calls()] == ["proxy"] * 3
     assert [e.kind for e in result.trace.events] == ["model_call", "tool_call", "model_call", "tool_call",
                                                       "model_call"]
+
+
+RESPONSES_AGENT = '''
+from openai import OpenAI
+
+
+def run(task, tools, context):
+    client = OpenAI(base_url=context.model_base_url, api_key="unused")
+    order = tools.call("lookup", id="A1")
+    response = client.responses.create(model="gpt-4o-mini", input=f"Summarise: {order}")
+    return response.output_text
+'''
+
+
+def responses_answer(path, body, headers):
+    assert path == "/v1/responses"
+    return 200, {
+        "id": "resp_1", "object": "response", "created_at": 1, "model": body["model"], "status": "completed",
+        "output": [{"id": "msg_1", "type": "message", "role": "assistant", "status": "completed",
+                    "content": [{"type": "output_text", "text": "A1 costs 10.", "annotations": []}]}],
+        "parallel_tool_calls": True, "tool_choice": "auto", "tools": [],
+        "usage": {"input_tokens": 50, "output_tokens": 5, "total_tokens": 55,
+                  "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}},
+    }, {}
+
+
+def test_the_responses_api_is_recorded_and_replayed_too(tmp_path: Path):
+    with LoopbackModelServer(responses_answer) as server:
+        python_project(tmp_path, "responses_bot", RESPONSES_AGENT, server.base_url, """
+id: s1
+input: "A1?"
+expect: {output: {equals: "A1 costs 10."}}
+""")
+        _, recorded = run_project(tmp_path, record="all")
+    assert recorded["s1"].outcome is Outcome.PASSED, recorded["s1"].message
+    _, replayed = run_project(tmp_path)
+    result = replayed["s1"]
+    assert result.outcome is Outcome.PASSED, result.message
+    call = result.trace.model_calls()[0]
+    assert (call.source, call.input_tokens, call.output_tokens) == ("cassette", 50, 5)
+    assert call.cost_usd == 0.0000105  # 50 x 0.15 + 5 x 0.60, per million

@@ -269,6 +269,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, error_body("the request body is not JSON", "invalid_request_error"))
             return
         headers = {k.lower(): v for k, v in self.headers.items()}
+        if body.get("stream") and match["path"] != "/chat/completions":
+            reason = f"streaming is served for /chat/completions only, not {match['path']}; ask without stream"
+            self._send(400, error_body(reason, "invalid_request_error"))
+            return
         stop = binding.recorder.stopped
         if stop is not None:
             self._send(400, error_body(f"the run was stopped: {stop.message}", "agentcheck_run_stopped"))
