@@ -60,7 +60,7 @@ def test_retry_after_in_seconds_or_as_a_date_else_doubling_back_off():
 def test_the_default_run_of_the_example_replays_cassettes_offline(tmp_path: Path):
     from tests.e2e_helpers import copy_example
 
-    root = copy_example(tmp_path / "example")
+    root = copy_example(tmp_path)
     done = cli("run", "scenarios/refunds-llm.yaml", cwd=root, env={"OPENAI_API_KEY": ""})
     assert done.code == 0, done.out + done.err
     assert "5 passed, 0 failed, 0 error" in done.out
