@@ -15,6 +15,7 @@ Target (issue 4): within 1.2x of the ideal at concurrency 32.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 import tempfile
 import time
@@ -56,6 +57,28 @@ def answer(path: str, body: dict, headers: dict) -> tuple[int, dict, dict]:
     return 200, chat_response(body["model"], "done", turn=turn), {}
 
 
+def serve(port: int, latency: float) -> None:
+    """The model server's own process: as a remote model would, it does not share our GIL."""
+    import threading
+
+    LoopbackModelServer(answer, delay_s=latency, port=port)
+    print("ready", flush=True)
+    threading.Event().wait()
+
+
+def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = f"import benchmarks.bench_models as b; b.serve({port}, {latency})"
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    return proc, f"http://127.0.0.1:{port}/v1"
+
+
 def run_once(root: Path, concurrency: int) -> tuple[float, int]:
     options = RunOptions(cwd=root, concurrency=concurrency, json_path=False, junit_path=False)
     prepared = prepare(options)
@@ -70,9 +93,18 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder, LoopbackModelServer(answer, delay_s=args.latency) as server:
+    server, base_url = start_server(args.latency)
+    try:
+        measure(args, base_url)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def measure(args: argparse.Namespace, base_url: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        (root / "agentcheck.yaml").write_text(CONFIG.format(base_url=server.base_url))
+        (root / "agentcheck.yaml").write_text(CONFIG.format(base_url=base_url))
         (root / "scenarios").mkdir()
         body = "".join(SCENARIO.format(i=i) for i in range(args.scenarios))
         (root / "scenarios" / "bench.yaml").write_text("agent: bench\nscenarios:\n" + body)
@@ -81,14 +113,13 @@ def main() -> None:
         print(f"{args.scenarios} scenarios x {TURNS} model turns, {args.latency * 1000:.0f} ms per turn "
               f"(total model latency {total:.1f} s)")
         print(f"{'concurrency':>11}  {'wall s':>7}  {'ideal s':>7}  {'ratio':>5}  {'rounds s':>8}  {'ratio':>5}"
-              "  passed  requests")
+              "  passed")
         for concurrency in args.concurrency:
-            before = len(server.requests)
             wall, passed = run_once(root, concurrency)
             ideal = total / concurrency
             rounds = -(-args.scenarios // concurrency) * TURNS * args.latency
             print(f"{concurrency:>11}  {wall:>7.2f}  {ideal:>7.2f}  {wall / ideal:>5.2f}  {rounds:>8.2f}  "
-                  f"{wall / rounds:>5.2f}  {passed:>6}  {len(server.requests) - before:>8}")
+                  f"{wall / rounds:>5.2f}  {passed:>6}")
 
 
 if __name__ == "__main__":

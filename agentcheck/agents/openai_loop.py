@@ -15,6 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +29,14 @@ from agentcheck.project import AgentSpec
 from agentcheck.scenario import AgentInput
 
 INVALID_CALL_ERRORS = frozenset({"UnknownTool", "InvalidArguments"})
+
+
+_WORKERS = ThreadPoolExecutor(max_workers=256, thread_name_prefix="agentcheck-model")
+"""Threads that wait on model calls (I/O), so a high concurrency is not capped at a few cores' worth."""
+
+
+async def _in_worker(call: Callable[[], Any]) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(_WORKERS, call)
 
 
 class ModelLoopError(Exception):
@@ -38,23 +50,25 @@ class OpenAIAgent:
         self.spec = spec
         self.settings: ModelSettings = spec.model
         self.handoff_tools = frozenset(spec.options.get("handoff_tools", ()))
-        self._clients: dict[int, Any] = {}
+        self._base: Any = None
+        self._lock = threading.Lock()
 
     def _client(self, base_url: str) -> Any:
-        """One pooled AsyncOpenAI per event loop; each run gets a copy bound to its own base URL."""
-        import httpx
-        from openai import AsyncOpenAI
+        """One pooled sync OpenAI client for the adapter; each run gets a copy bound to its own base URL.
 
-        loop_id = id(asyncio.get_running_loop())
-        base = self._clients.get(loop_id)
-        if base is None:
-            # Plain HTTP to the loopback proxy: no TLS context to build (costly), no proxy variables.
-            http = httpx.AsyncClient(verify=False, trust_env=False, timeout=600.0,
-                                     limits=httpx.Limits(max_connections=1000, max_keepalive_connections=256))
-            # The proxy does the retrying (on the virtual clock), so the client must not.
-            base = AsyncOpenAI(api_key=PLACEHOLDER_KEY, base_url=base_url, max_retries=0, http_client=http)
-            self._clients = {loop_id: base}
-        return base.with_options(base_url=base_url)
+        Sync, called on worker threads: httpx's sync pool stays fast with dozens of concurrent
+        requests, where its async pool spends more time sorting connections than waiting on them."""
+        with self._lock:
+            if self._base is None:
+                import httpx
+                from openai import OpenAI
+
+                # Plain HTTP to the loopback proxy: no TLS context to build (costly), no proxy variables.
+                http = httpx.Client(verify=False, trust_env=False, timeout=600.0,
+                                    limits=httpx.Limits(max_connections=1000, max_keepalive_connections=256))
+                # The proxy does the retrying (on the virtual clock), so the client must not.
+                self._base = OpenAI(api_key=PLACEHOLDER_KEY, base_url=base_url, max_retries=0, http_client=http)
+            return self._base.with_options(base_url=base_url)
 
     async def run(self, task: AgentInput, tools: ToolBox, context: RunContext) -> Any:
         if context.model_base_url is None:
@@ -80,7 +94,7 @@ class OpenAIAgent:
             if functions:
                 request["tools"] = functions
             headers = {ROUTE_HEADER: route} if routes else {}
-            response = await client.chat.completions.create(**request, extra_headers=headers)
+            response = await _in_worker(partial(client.chat.completions.create, **request, extra_headers=headers))
             message = response.choices[0].message
             calls = list(message.tool_calls or [])
             turn: dict[str, Any] = {"role": "assistant", "content": message.content}
