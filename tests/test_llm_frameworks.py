@@ -173,3 +173,21 @@ expect: {output: {equals: "A1 costs 10."}}
     call = result.trace.model_calls()[0]
     assert (call.source, call.input_tokens, call.output_tokens) == ("cassette", 50, 5)
     assert call.cost_usd == 0.0000105  # 50 x 0.15 + 5 x 0.60, per million
+
+
+def test_an_unpriced_model_met_at_run_time_under_a_cost_budget_is_an_error(tmp_path: Path):
+    agent = (
+        "from openai import OpenAI\n"
+        "def run(task, tools, context):\n"
+        "    client = OpenAI(base_url=context.model_base_url, api_key='unused')\n"
+        "    reply = client.chat.completions.create(model='acme-7b', messages=[{'role': 'user', 'content': 'hi'}])\n"
+        "    return reply.choices[0].message.content\n"
+    )
+    with LoopbackModelServer(scripted_server([chat_response("acme-7b", "hi")])) as server:
+        python_project(tmp_path, "unpriced_bot", agent, server.base_url,
+                       'id: s1\ninput: "hi"\nexpect: {budget: {max_cost_usd: 0.5}}\n')
+        _, results = run_project(tmp_path)
+    result = results["s1"]
+    assert result.outcome is Outcome.ERROR
+    assert result.message == ("model_error: model 'acme-7b' has no price, but a cost budget or cost gate is set;"
+                              " add it under `pricing:` in agentcheck.yaml")

@@ -23,4 +23,5 @@ def start_hub(project: Project, scenarios: list[Scenario], record: str = "none")
         cassette_dir=project.root / project.cassettes.dir,
         secret_patterns=project.cassettes.secret_patterns,
         record=record,
+        require_prices=any({"max_mean_cost_usd", "max_p95_cost_usd"} & set(g.thresholds) for g in project.gates),
     )

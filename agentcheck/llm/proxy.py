@@ -70,12 +70,15 @@ class ModelHub:
         cassette_dir: Path,
         secret_patterns: tuple[str, ...] = (),
         record: str = "none",
+        require_prices: bool = False,
     ):
         self.pricing = pricing
         self.cassette_dir = cassette_dir
         self.record = record
         self.secret_patterns = secret_patterns
         self.runs: dict[str, RunBinding] = {}
+        self._scrubbers: dict[str, Scrubber] = {}
+        self.require_prices = require_prices
         self.upstream = Upstream()
         self.server = _Server(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
@@ -123,8 +126,12 @@ class ModelHub:
         self.upstream.close()
 
     def _scrubber(self, settings: ModelSettings | None) -> Scrubber:
-        key = os.environ.get(settings.api_key_env, "") if settings else ""
-        return Scrubber(self.secret_patterns, [key])
+        """One scrubber per key variable (built once: every request's key passes through it)."""
+        env = settings.api_key_env if settings else ""
+        scrubber = self._scrubbers.get(env)
+        if scrubber is None:
+            scrubber = self._scrubbers[env] = Scrubber(self.secret_patterns, [os.environ.get(env, "") if env else ""])
+        return scrubber
 
     # --- answering ----------------------------------------------------------------------------------
 
@@ -188,6 +195,11 @@ class ModelHub:
         usage = usage_of(body, response)
         model = str(body.get("model") or response.get("model") or "")
         price = find_price(model, self.pricing) or find_price(str(response.get("model", "")), self.pricing)
+        if price is None and (self.require_prices or binding.recorder.budget.max_cost_usd is not None):
+            reason = (f"model '{model}' has no price, but a cost budget or cost gate is set;"
+                      " add it under `pricing:` in agentcheck.yaml")
+            self._give_up(binding, body, headers, reason)
+            raise RunStopped(reason)
         cost = price.cost(usage.input_tokens, usage.output_tokens, usage.cached_tokens) if price else 0.0
         binding.recorder.record_model_call(
             model,
