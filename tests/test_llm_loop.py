@@ -196,3 +196,21 @@ model_script:
     _, results = run_project(tmp_path)
     assert results["s1"].outcome is Outcome.ERROR
     assert results["s1"].message == "model_error: the scripted model has no turn 2 (the script has 1 turns)"
+
+
+def test_a_model_request_that_times_out_is_retried(tmp_path: Path):
+    slow_once = [True]
+
+    def answer(path, body, headers):
+        if slow_once.pop() if slow_once else False:
+            import time
+
+            time.sleep(0.5)  # past the 0.2 s request timeout: the proxy gives up on it and retries
+        return 200, chat_response(body["model"], "done"), {}
+
+    with LoopbackModelServer(answer) as server:
+        project(tmp_path, server.base_url, ONE_SCENARIO, agent="request_timeout_s: 0.2\nmax_retries: 1")
+        _, results = run_project(tmp_path)
+    result = results["s1"]
+    assert result.outcome is Outcome.PASSED, result.message
+    assert result.trace.model_calls()[0].retries == ["timeout after 0.2s; retried after 0.5s"]

@@ -55,7 +55,8 @@ def model_settings(spec: AgentModel, root: Path) -> ModelSettings | None:
         request_options=options,
         max_steps=spec.max_steps or defaults.max_steps,
         routes=routes,
-        timeout_s=spec.timeout_s or defaults.timeout_s,
+        timeout_s=spec.request_timeout_s or defaults.timeout_s,
+        max_retries=spec.max_retries if spec.max_retries is not None else defaults.max_retries,
     )
 
 

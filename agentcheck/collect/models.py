@@ -211,6 +211,10 @@ class AgentModel(_Model):
         None, description="For kind openai: most model turns before the loop gives up (default 10)."
     )
     routes: RoutesModel | None = Field(None, description="Default and escalation models with rules.")
+    request_timeout_s: Seconds | None = Field(None, description="Timeout of one model request (default 60 s).")
+    max_retries: Count | None = Field(
+        None, description="Retries of a model request after a timeout, 429 or 5xx (default 3)."
+    )
     model_proxy: Bool = Field(False, description="Start the model proxy for this agent (kind python).")
 
 
