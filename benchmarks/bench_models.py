@@ -79,12 +79,13 @@ def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
     return proc, f"http://127.0.0.1:{port}/v1"
 
 
-def run_once(root: Path, concurrency: int) -> tuple[float, int]:
+def run_once(root: Path, concurrency: int) -> tuple[float, float, int]:
+    """Wall seconds and CPU seconds (this process: harness, proxy, agents) of the run phase."""
     options = RunOptions(cwd=root, concurrency=concurrency, json_path=False, junit_path=False)
     prepared = prepare(options)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     summary = run_prepared(prepared, options)
-    return time.perf_counter() - started, summary.counts["passed"]
+    return time.perf_counter() - started, time.process_time() - cpu, summary.counts["passed"]
 
 
 def main() -> None:
@@ -113,13 +114,13 @@ def measure(args: argparse.Namespace, base_url: str) -> None:
         print(f"{args.scenarios} scenarios x {TURNS} model turns, {args.latency * 1000:.0f} ms per turn "
               f"(total model latency {total:.1f} s)")
         print(f"{'concurrency':>11}  {'wall s':>7}  {'ideal s':>7}  {'ratio':>5}  {'rounds s':>8}  {'ratio':>5}"
-              "  passed")
+              "  passed  cpu ms/request")
         for concurrency in args.concurrency:
-            wall, passed = run_once(root, concurrency)
+            wall, cpu, passed = run_once(root, concurrency)
             ideal = total / concurrency
             rounds = -(-args.scenarios // concurrency) * TURNS * args.latency
             print(f"{concurrency:>11}  {wall:>7.2f}  {ideal:>7.2f}  {wall / ideal:>5.2f}  {rounds:>8.2f}  "
-                  f"{wall / rounds:>5.2f}  {passed:>6}")
+                  f"{wall / rounds:>5.2f}  {passed:>6}  {cpu * 1000 / (args.scenarios * TURNS):>14.1f}")
 
 
 if __name__ == "__main__":
