@@ -52,9 +52,12 @@ class OpenAIAgent:
         self.handoff_tools = frozenset(spec.options.get("handoff_tools", ()))
         self._base: Any = None
         self._lock = threading.Lock()
+        # Import the client and build its pool now, while loading: done during the run, it would
+        # block the event loop for a second and hold up every other scenario's clock.
+        self._client("http://127.0.0.1/").chat.completions  # noqa: B018 - touching it imports it
 
     def _client(self, base_url: str) -> Any:
-        """One pooled sync OpenAI client for the adapter; each run gets a copy bound to its own base URL.
+        """One pooled sync OpenAI client per adapter; each run gets a copy bound to its own base URL.
 
         Sync, called on worker threads: httpx's sync pool stays fast with dozens of concurrent
         requests, where its async pool spends more time sorting connections than waiting on them."""
