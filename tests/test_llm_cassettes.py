@@ -140,3 +140,13 @@ def test_a_cost_budget_with_an_unpriced_model_refuses_to_start(tmp_path: Path):
     assert done.code == 2, done.out + done.err
     assert "model 'acme-llm-7' has no price, but a cost budget or cost gate is set" in done.err
     assert "Traceback" not in done.err
+
+
+def test_an_unreadable_cassette_is_an_error_of_its_scenario_not_a_crash(tmp_path: Path):
+    record(tmp_path)
+    cassette = tmp_path / "cassettes" / "s1" / "trial-1.json"
+    cassette.write_text(cassette.read_text()[:200])
+    _, results = run_project(tmp_path)
+    assert results["s1"].outcome is Outcome.ERROR
+    assert "cassettes/s1/trial-1.json cannot be read (JSONDecodeError" in results["s1"].message
+    assert "agentcheck run --record" in results["s1"].message

@@ -214,3 +214,18 @@ def test_a_model_request_that_times_out_is_retried(tmp_path: Path):
     result = results["s1"]
     assert result.outcome is Outcome.PASSED, result.message
     assert result.trace.model_calls()[0].retries == ["timeout after 0.2s; retried after 0.5s"]
+
+
+def test_a_hand_off_tool_call_ends_the_loop(tmp_path: Path):
+    project(tmp_path, "http://127.0.0.1:9/v1", """
+id: s1
+input: "Refund A1"
+model_script:
+  - tool_calls: [{refund: {id: A1}}]
+  - content: "never asked for"
+expect: {tools: {mode: strict, calls: [{refund: {id: A1}}]}, output: {equals: "Handed off to a human (refund)."}}
+""" + FIXTURES, agent="options: {handoff_tools: [refund]}")
+    _, results = run_project(tmp_path)
+    result = results["s1"]
+    assert result.outcome is Outcome.PASSED, result.message
+    assert len(result.trace.model_calls()) == 1

@@ -146,16 +146,22 @@ class Cassette:
     interactions: list[Interaction] = field(default_factory=list)
     dirty: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
+    broken: str | None = None
+    """Why the file could not be read (hand-edited into invalid JSON, say); every request then misses."""
 
     @classmethod
     def load(cls, path: Path, scenario_id: str, trial: int) -> Cassette:
         cassette = cls(path, scenario_id, trial)
         if path.is_file():
-            data = orjson.loads(path.read_bytes())
-            cassette.interactions = [
-                Interaction(i["request"], int(i.get("status", 200)), i.get("response"), float(i.get("latency_ms", 0)))
-                for i in data.get("interactions", [])
-            ]
+            try:
+                data = orjson.loads(path.read_bytes())
+                cassette.interactions = [
+                    Interaction(i["request"], int(i.get("status", 200)), i.get("response"),
+                                float(i.get("latency_ms", 0)))
+                    for i in data.get("interactions", [])
+                ]
+            except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+                cassette.broken = f"{type(exc).__name__}: {exc}"
         return cassette
 
     @property
@@ -174,6 +180,8 @@ class Cassette:
     def _miss_message(self, key: dict[str, Any]) -> str:
         where = f"{self.path.as_posix()}"
         fix = "re-record with `agentcheck run --record=missing` (or --record to redo the whole cassette)"
+        if self.broken is not None:
+            return f"cassette miss: {where} cannot be read ({self.broken}); re-record it with `agentcheck run --record`"
         if not self.interactions:
             return f"cassette miss: {where} holds no recordings; {fix}"
         nearest = min(self.interactions, key=lambda i: (i.used, _distance(i.request, key)))
