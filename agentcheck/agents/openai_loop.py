@@ -66,9 +66,13 @@ class OpenAIAgent:
                 import httpx
                 from openai import OpenAI
 
-                # Plain HTTP to the loopback proxy: no TLS context to build (costly), no proxy variables.
-                http = httpx.Client(verify=False, trust_env=False, timeout=600.0,
-                                    limits=httpx.Limits(max_connections=1000, max_keepalive_connections=256))
+                from agentcheck.llm.transport import InProcessTransport
+
+                # Plain HTTP to the loopback proxy: no TLS context to build (costly), no proxy variables;
+                # requests for this process's own proxy skip the socket altogether.
+                limits = httpx.Limits(max_connections=1000, max_keepalive_connections=256)
+                network = httpx.HTTPTransport(verify=False, trust_env=False, limits=limits)
+                http = httpx.Client(transport=InProcessTransport(network), timeout=600.0)
                 # The proxy does the retrying (on the virtual clock), so the client must not.
                 self._base = OpenAI(api_key=PLACEHOLDER_KEY, base_url=base_url, max_retries=0, http_client=http)
             return self._base.with_options(base_url=base_url)

@@ -60,6 +60,27 @@ class Answer:
     retries: list[str] = field(default_factory=list)
 
 
+@dataclass(slots=True)
+class Reply:
+    status: int
+    content_type: str
+    data: bytes
+
+    @classmethod
+    def json(cls, status: int, body: Any) -> Reply:
+        return cls(status, "application/json", orjson.dumps(body))
+
+    def headers(self) -> dict[str, str]:
+        headers = {"content-type": self.content_type, "content-length": str(len(self.data))}
+        if self.status >= 400:
+            headers["x-should-retry"] = "false"  # the openai client must not retry what the proxy refused
+        return headers
+
+
+HUBS: dict[int, ModelHub] = {}
+"""Live proxies by port, so an in-process client can reach one without a socket (llm/transport.py)."""
+
+
 class ModelHub:
     """The session's proxy server and the runs bound to it."""
 
@@ -84,6 +105,7 @@ class ModelHub:
         self.server.daemon_threads = True
         self.server.hub = self  # type: ignore[attr-defined]
         self.port = self.server.server_address[1]
+        HUBS[self.port] = self
         self._thread = threading.Thread(target=self.server.serve_forever, name="agentcheck-model-proxy", daemon=True)
         self._thread.start()
 
@@ -121,6 +143,7 @@ class ModelHub:
             binding.cassette.save(self._scrubber(binding.settings))
 
     def close(self) -> None:
+        HUBS.pop(self.port, None)
         self.server.shutdown()
         self.server.server_close()
         self.upstream.close()
@@ -134,6 +157,48 @@ class ModelHub:
         return scrubber
 
     # --- answering ----------------------------------------------------------------------------------
+
+    def handle(self, method: str, url_path: str, headers: dict[str, str], raw: bytes) -> Reply:
+        """One HTTP request to the proxy, whichever way it arrived (socket or in-process transport)."""
+        match = _PATH.match(url_path)
+        binding = self.runs.get(match["run"]) if match else None
+        if binding is None or match is None:
+            return Reply.json(404, error_body(f"no run is bound to {url_path} (did the run end?)", "not_found"))
+        path = match["path"]
+        if method == "GET":
+            if path != "/models":
+                return Reply.json(404, error_body(f"no such path: {url_path}", "not_found"))
+            models = binding.settings.models() if binding.settings else ()
+            return Reply.json(200, {"object": "list", "data": [
+                {"id": m, "object": "model", "owned_by": "agentcheck"} for m in models]})
+        try:
+            return self._post(binding, path, headers, raw)
+        except Exception as exc:  # a proxy fault ends the run as an error, never hangs the agent
+            reason = f"model proxy fault: {type(exc).__name__}: {exc}"
+            binding.recorder.halt(StopKind.MODEL_ERROR, reason)
+            return Reply.json(500, error_body(reason))
+
+    def _post(self, binding: RunBinding, path: str, headers: dict[str, str], raw: bytes) -> Reply:
+        try:
+            body = orjson.loads(raw or b"{}")
+        except orjson.JSONDecodeError:
+            return Reply.json(400, error_body("the request body is not JSON", "invalid_request_error"))
+        if body.get("stream") and path != "/chat/completions":
+            reason = f"streaming is served for /chat/completions only, not {path}; ask without stream"
+            return Reply.json(400, error_body(reason, "invalid_request_error"))
+        stop = binding.recorder.stopped
+        if stop is not None:
+            return Reply.json(400, error_body(f"the run was stopped: {stop.message}", "agentcheck_run_stopped"))
+        answer = self.answer(binding, path, body, headers)
+        if answer.status == 200:
+            try:
+                self.account(binding, body, headers, answer)
+            except RunStopped as exc:
+                return Reply.json(400, error_body(f"the run was stopped: {exc.reason}", "agentcheck_run_stopped"))
+            if body.get("stream"):
+                include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+                return Reply(200, "text/event-stream", b"".join(sse_chunks(answer.body, include_usage)))
+        return Reply.json(answer.status, answer.body)
 
     def answer(self, binding: RunBinding, path: str, body: dict[str, Any], headers: dict[str, str]) -> Answer:
         if binding.script is not None and path == "/chat/completions":
@@ -246,78 +311,17 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the trace is the log."""
 
     def do_GET(self) -> None:
-        match = _PATH.match(self.path)
-        hub: ModelHub = self.server.hub  # type: ignore[attr-defined]
-        binding = hub.runs.get(match["run"]) if match else None
-        if binding is None or match is None or match["path"] != "/models":
-            self._send(404, error_body(f"no such path: {self.path}", "not_found"))
-            return
-        models = binding.settings.models() if binding.settings else ()
-        self._send(200, {"object": "list", "data": [{"id": m, "object": "model", "owned_by": "agentcheck"}
-                                                     for m in models]})
+        self._reply(self.server.hub.handle("GET", self.path, {}, b""))  # type: ignore[attr-defined]
 
     def do_POST(self) -> None:
-        try:
-            self._post()
-        except Exception as exc:  # a proxy fault ends the run as an error, never hangs the agent
-            match = _PATH.match(self.path)
-            hub: ModelHub = self.server.hub  # type: ignore[attr-defined]
-            binding = hub.runs.get(match["run"]) if match else None
-            reason = f"model proxy fault: {type(exc).__name__}: {exc}"
-            if binding is not None:
-                binding.recorder.halt(StopKind.MODEL_ERROR, reason)
-            self._send(500, error_body(reason))
-
-    def _post(self) -> None:
-        hub: ModelHub = self.server.hub  # type: ignore[attr-defined]
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
-        match = _PATH.match(self.path)
-        binding = hub.runs.get(match["run"]) if match else None
-        if binding is None or match is None:
-            self._send(404, error_body(f"no run is bound to {self.path} (did the run end?)", "not_found"))
-            return
-        try:
-            body = orjson.loads(raw or b"{}")
-        except orjson.JSONDecodeError:
-            self._send(400, error_body("the request body is not JSON", "invalid_request_error"))
-            return
         headers = {k.lower(): v for k, v in self.headers.items()}
-        if body.get("stream") and match["path"] != "/chat/completions":
-            reason = f"streaming is served for /chat/completions only, not {match['path']}; ask without stream"
-            self._send(400, error_body(reason, "invalid_request_error"))
-            return
-        stop = binding.recorder.stopped
-        if stop is not None:
-            self._send(400, error_body(f"the run was stopped: {stop.message}", "agentcheck_run_stopped"))
-            return
-        answer = hub.answer(binding, match["path"], body, headers)
-        if answer.status == 200:
-            try:
-                hub.account(binding, body, headers, answer)
-            except RunStopped as exc:
-                self._send(400, error_body(f"the run was stopped: {exc.reason}", "agentcheck_run_stopped"))
-                return
-        if answer.status == 200 and body.get("stream"):
-            include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-            self._send_stream(sse_chunks(answer.body, include_usage))
-            return
-        self._send(answer.status, answer.body)
+        self._reply(self.server.hub.handle("POST", self.path, headers, raw))  # type: ignore[attr-defined]
 
-    def _send(self, status: int, body: Any) -> None:
-        data = orjson.dumps(body)
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        if status >= 400:
-            self.send_header("x-should-retry", "false")
+    def _reply(self, reply: Reply) -> None:
+        self.send_response(reply.status)
+        for name, value in reply.headers().items():
+            self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(data)
-
-    def _send_stream(self, chunks: list[bytes]) -> None:
-        data = b"".join(chunks)
-        self.send_response(200)
-        self.send_header("content-type", "text/event-stream")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        self.wfile.write(reply.data)
