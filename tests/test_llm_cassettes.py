@@ -150,3 +150,16 @@ def test_an_unreadable_cassette_is_an_error_of_its_scenario_not_a_crash(tmp_path
     assert results["s1"].outcome is Outcome.ERROR
     assert "cassettes/s1/trial-1.json cannot be read (JSONDecodeError" in results["s1"].message
     assert "agentcheck run --record" in results["s1"].message
+
+
+def test_the_cli_records_with_a_bare_record_flag_and_refuses_unknown_modes(tmp_path: Path):
+    with LoopbackModelServer(scripted_server([refund_turn] * 4)) as server:
+        project(tmp_path, server.base_url, SCENARIO)
+        done = cli("run", "--record", cwd=tmp_path)
+        assert done.code == 0, done.out + done.err
+        assert len(server.requests) == 2
+    assert (tmp_path / "cassettes" / "s1" / "trial-1.json").is_file()
+    assert cli("run", cwd=tmp_path).code == 0  # replayed, the server is gone
+    bad = cli("run", "--record=sometimes", cwd=tmp_path)
+    assert bad.code == 2
+    assert "unknown record mode 'sometimes'" in bad.err

@@ -117,17 +117,21 @@ def test_a_model_path_that_never_answers_ends_the_run_as_error(tmp_path: Path):
     assert call.error is not None and len(call.retries) == 4
 
 
-def test_a_non_retryable_upstream_error_is_an_error_with_its_message(tmp_path: Path):
+def test_a_non_retryable_upstream_error_is_an_error_with_its_message_minus_the_key(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("TEST_MODEL_KEY", "k3y-value-never-shown")
+
     def unauthorised(path, body, headers):
-        return 401, {"error": {"message": "Incorrect API key provided"}}, {}
+        return 401, {"error": {"message": "Incorrect API key provided: k3y-value-never-shown"}}, {}
 
     with LoopbackModelServer(unauthorised) as server:
         project(tmp_path, server.base_url, ONE_SCENARIO)
         _, results = run_project(tmp_path)
         attempts = len(server.requests)
     assert attempts == 1
-    assert results["s1"].outcome is Outcome.ERROR
-    assert "HTTP 401: Incorrect API key provided" in results["s1"].message
+    result = results["s1"]
+    assert result.outcome is Outcome.ERROR
+    assert result.message.endswith("HTTP 401: Incorrect API key provided: <redacted>")
+    assert "k3y-value" not in repr(result.trace)
 
 
 ROUTES = """

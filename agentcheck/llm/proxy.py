@@ -247,7 +247,10 @@ class ModelHub:
         retries: list[str] | None = None,
         latency_ms: float = 0.0,
     ) -> Answer:
-        """No answer on the model path: record the failed call, end the run as an error."""
+        """No answer on the model path: record the failed call, end the run as an error.
+
+        The reason is scrubbed: a provider's error text may quote the key it refused."""
+        reason = self._scrubber(binding.settings).scrub(reason)
         with contextlib.suppress(RunStopped):
             binding.recorder.record_model_call(
                 str(body.get("model", "")), latency_ms=latency_ms, route=headers.get(ROUTE_HEADER),
