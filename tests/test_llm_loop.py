@@ -233,3 +233,22 @@ expect: {tools: {mode: strict, calls: [{refund: {id: A1}}]}, output: {equals: "H
     result = results["s1"]
     assert result.outcome is Outcome.PASSED, result.message
     assert len(result.trace.model_calls()) == 1
+
+
+def test_a_model_call_budget_stops_the_loop_as_a_budget_failure(tmp_path: Path):
+    project(tmp_path, "http://127.0.0.1:9/v1", """
+id: s1
+input: "Refund A1"
+model_script:
+  - tool_calls: [{lookup: {id: A1}}]
+  - tool_calls: [{lookup: {id: A1}}]
+  - tool_calls: [{lookup: {id: A1}}]
+  - content: "done"
+expect: {budget: {max_model_calls: 2}}
+""" + FIXTURES)
+    _, results = run_project(tmp_path)
+    result = results["s1"]
+    assert result.outcome is Outcome.FAILED
+    assert result.message.startswith("budget.max_model_calls")
+    assert result.trace.stop.message == "budget exceeded: max_model_calls 2 reached (call 3 refused)"
+    assert len(result.trace.model_calls()) == 2
