@@ -138,11 +138,24 @@ def run(
         Path | None, typer.Option("--md", help="Write the Markdown summary here (also $GITHUB_STEP_SUMMARY when set).")
     ] = None,
     no_md: Annotated[bool, typer.Option("--no-md", help="Write no Markdown summary, not even on GitHub.")] = False,
+    record: Annotated[
+        str | None,
+        typer.Option(
+            "--record",
+            help="Model cassettes: --record re-records every one used; --record=missing records only misses.",
+        ),
+    ] = None,
 ) -> None:
     """Run scenarios, judge their traces, apply the release gates; exit 0 when every gate passes."""
 
     def body() -> int:
+        from agentcheck.modelspec import RECORD_MODES
+        from agentcheck.problems import BadInput, Problem
         from agentcheck.release.shard import parse_shard
+
+        if record is not None and record not in RECORD_MODES:
+            raise BadInput([Problem(None, None, "--record", f"unknown record mode '{record}'",
+                                    "use --record (all) or --record=missing")])
         from agentcheck.report.console import ConsoleReporter
         from agentcheck.report.release_console import ReleaseConsoleReporter
         from agentcheck.session import RunOptions
@@ -166,6 +179,7 @@ def run(
             shard=parse_shard(shard) if shard is not None else None,
             baseline=baseline,
             md_path=False if no_md else md_path,
+            record=record or "none",
         )
         summary = run_suite(options)
         if summary.security:
@@ -323,4 +337,6 @@ def main() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="replace")
+    # A bare `--record` means "re-record everything"; typer options always take a value.
+    sys.argv = [("--record=all" if arg == "--record" else arg) for arg in sys.argv]
     app()

@@ -11,6 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentcheck.modelspec import CassetteSettings, ModelPrice, ModelSettings
 from agentcheck.reliability import RegressionRules
 from agentcheck.scenario import Budget, SourceRef
 
@@ -59,6 +60,8 @@ class AgentSpec:
     timeout_s: float | None = None
     description: str = ""
     source: SourceRef | None = None
+    model: ModelSettings | None = None
+    """How the agent reaches its model (kind openai, or any agent using the model proxy)."""
 
 
 GATE_METRICS: dict[str, str] = {
@@ -155,6 +158,9 @@ class Project:
     def handoff_tools(self) -> frozenset[str]:
         return frozenset(name for name, tool in self.tools.items() if tool.handoff)
     extensions: dict[str, Any] = field(default_factory=dict)
-    """Raw sections owned by later layers (policy, pricing), kept as written."""
+    """Raw sections owned by later layers, kept as written."""
     policy: Policy | None = None
     """The compiled tool-use policy (docs/policy.md); None: no policy, every call is allowed."""
+    pricing: dict[str, ModelPrice] = field(default_factory=dict)
+    """Model prices: the shipped default table overlaid with the project's `pricing:`."""
+    cassettes: CassetteSettings = field(default_factory=CassetteSettings)

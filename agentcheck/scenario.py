@@ -206,6 +206,8 @@ class Expectations:
     resilience: ResilienceExpectations | None = None
     state: dict[str, TableExpectation] | None = None
     injection: InjectionExpectations | None = None
+    model_route: str | None = None
+    """`default` or `escalate`: the model route the run must take (None: not judged)."""
 
 
 @dataclass(slots=True)

@@ -53,6 +53,8 @@ class RunOptions:
     """A results file to compare with; its regressions feed `max_regressions` and the reports."""
     md_path: Path | Disabled | None = None
     """Markdown summary; None: only to $GITHUB_STEP_SUMMARY when set."""
+    record: str = "none"
+    """Model cassettes: `none` replays (default), `all` re-records, `missing` records only misses."""
 
 
 @dataclass(slots=True)
@@ -101,7 +103,9 @@ def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
     return project, expand(chosen, options.drills, project)
 
 
-def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | None = None) -> object:
+def build_setup(
+    project: Project, scenarios: list[Scenario], timeout_s: float | None = None, record: str | None = None
+) -> object:
     """Build every agent the scenarios use, reporting all that fail to load as bad input."""
     from agentcheck.agents.base import Agent, AgentLoadError, build_agent
     from agentcheck.runner.execute import RunSetup
@@ -124,6 +128,9 @@ def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | 
                     exc.hint,
                 )
             )
+    from agentcheck.collect.modelconf import unpriced_problems
+
+    problems += unpriced_problems(project, scenarios)
     if problems:
         raise BadInput(problems)
     policy_for = None
@@ -131,12 +138,15 @@ def build_setup(project: Project, scenarios: list[Scenario], timeout_s: float | 
         from agentcheck.policy.engine import policy_factory
 
         policy_for = policy_factory(project.policy, {name: spec.version for name, spec in project.agents.items()})
+    from agentcheck.llm.hub import start_hub
+
     return RunSetup(
         catalog=ToolCatalog(project.tools),
         agents=agents,
         agent_specs=project.agents,
         default_timeout_s=timeout_s or project.defaults.timeout_s,
         policy_for=policy_for,  # type: ignore[arg-type]  # RunPolicy.decide returns the same shape
+        model_hub=start_hub(project, scenarios, record) if record is not None else None,
     )
 
 
@@ -148,7 +158,7 @@ def prepare(options: RunOptions) -> Prepared:
 
         baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
                              handoff_tools=project.handoff_tools)
-    return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s), baseline)
+    return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s, options.record), baseline)
 
 
 def _absolute(path: Path, cwd: Path) -> Path:
@@ -369,6 +379,9 @@ def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | No
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        hub = getattr(prepared.setup, "model_hub", None)
+        if hub is not None:
+            hub.close()
         summary = session.summary(interrupted)
         _finish_all(session.reporters, summary)
         reset_redactor(token)

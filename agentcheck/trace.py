@@ -74,6 +74,10 @@ class ModelCallEvent:
     route: str | None = None
     source: str = "agent"
     """Who reported the call: `agent` (self-reported), `proxy`, `scripted`, `cassette`."""
+    retries: list[str] = field(default_factory=list)
+    """Failed attempts before this one (timeout, 429, 5xx), each described; waits are virtual."""
+    error: str | None = None
+    """Why the call got no answer (retries exhausted, cassette miss); None when it was answered."""
     kind: str = "model_call"
 
 
@@ -89,6 +93,8 @@ class StopKind(StrEnum):
     NO_FIXTURE = "no_fixture"
     BAD_OUTPUT = "bad_output"
     CANCELLED = "cancelled"
+    MODEL_ERROR = "model_error"
+    """The model path gave no answer: retries exhausted, a cassette miss, a script run out."""
 
 
 @dataclass(slots=True)

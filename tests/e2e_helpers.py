@@ -42,7 +42,7 @@ def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float
 
 def copy_example(dest: Path) -> Path:
     """The repository's example project, copied so tests never write into the checkout."""
-    for name in ("agentcheck.yaml", "scenarios", "fixtures", "examples", "schemas"):
+    for name in ("agentcheck.yaml", "scenarios", "fixtures", "examples", "schemas", "cassettes"):
         src = REPO / name
         if src.is_dir():
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__"))

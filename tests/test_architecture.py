@@ -17,6 +17,7 @@ LAYERS = {
     "collect": 1,
     "runner": 2,
     "agents": 2,
+    "llm": 2,
     "judge": 3,
     "release": 3,
     "report": 4,

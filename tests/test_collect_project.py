@@ -372,7 +372,7 @@ def test_duplicate_keys_are_reported_with_the_other_problems(tmp_path: Path):
         "agentcheck.yaml:3: duplicate key 'defaults' (first at line 2)"
         " (remove one of them; YAML would silently keep only the last)",
         "agentcheck.yaml:4: unknown key 'foo' (allowed keys: version, agents, tools, defaults, budget, gates,"
-        " reports, redact, policy, pricing, regressions)",
+        " reports, redact, policy, pricing, cassettes, regressions)",
     ]
 
 

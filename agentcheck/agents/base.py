@@ -110,6 +110,7 @@ class Agent(Protocol):
 
 ADAPTERS: dict[str, str] = {
     "python": "agentcheck.agents.python:PythonAgent",
+    "openai": "agentcheck.agents.openai_loop:OpenAIAgent",
 }
 """Agent kind -> adapter class, imported only when a project uses that kind."""
 

@@ -36,13 +36,13 @@ from agentcheck.project import GATE_METRICS
 from agentcheck.reliability import SEGMENT_DIMENSIONS, SEGMENT_PATTERN
 from agentcheck.scenario import CHECK_GROUPS
 
-KNOWN_AGENT_KINDS: tuple[str, ...] = ("python",)
+KNOWN_AGENT_KINDS: tuple[str, ...] = ("python", "openai")
 """Agent adapters this version can run; a str field checked against this list, so kinds can grow."""
 
-PROJECT_EXTENSIONS: tuple[str, ...] = ("pricing",)
+PROJECT_EXTENSIONS: tuple[str, ...] = ()
 """Project sections owned by later layers: accepted as written and kept in Project.extensions."""
 
-SCENARIO_EXTENSIONS: tuple[str, ...] = ()
+SCENARIO_EXTENSIONS: tuple[str, ...] = ("model_script",)
 """Scenario sections owned by later layers: accepted as written and kept in Scenario.extensions."""
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
@@ -131,6 +131,53 @@ class BudgetModel(_Model):
         return caps
 
 
+# --- models: routes, prices, recordings, scripted turns (docs/models.md) -----------------------------
+
+
+class RoutesModel(_Model):
+    """A default model and an escalation model taken once a rule fires."""
+
+    default: Text = Field(description="The model used until a rule fires.")
+    escalate: Text | None = Field(None, description="The model used for the rest of the run once a rule fired.")
+    rules: list[Literal["after_tool_error", "after_invalid_tool_call"]] = Field(
+        default_factory=list, description="When to escalate: after a tool error, after an invalid tool call."
+    )
+
+
+class PriceModel(_Model):
+    """A model's price in US dollars per million tokens."""
+
+    input: Amount = Field(description="Per million input (prompt) tokens.")
+    output: Amount = Field(description="Per million output (completion) tokens.")
+    cached_input: Amount | None = Field(None, description="Per million cached input tokens; input price when unset.")
+
+
+class CassettesModel(_Model):
+    """Where model recordings live and what never reaches them."""
+
+    dir: Text = Field("cassettes", description="Folder of cassettes, relative to the project root.")
+    secret_patterns: list[Text] = Field(
+        default_factory=list, description="Regular expressions replaced by <redacted> before a cassette is saved."
+    )
+
+
+class ScriptTurnModel(_Model):
+    """One scripted model turn: tool calls, final text, or both."""
+
+    model_config = ConfigDict(json_schema_extra={"anyOf": [{"required": ["content"]}, {"required": ["tool_calls"]}]})
+
+    content: Str | None = Field(None, description="The text the model answers.")
+    tool_calls: list[ShortCall] = Field(default_factory=list, description="Calls as {tool_name: arguments}.")
+    input_tokens: Count | None = Field(None, description="Reported prompt tokens (counted when left out).")
+    output_tokens: Count | None = Field(None, description="Reported completion tokens (counted when left out).")
+
+    @model_validator(mode="after")
+    def _says_something(self) -> ScriptTurnModel:
+        if self.content is None and not self.tool_calls:
+            raise _fail("script_turn", "a scripted turn needs `content`, `tool_calls`, or both")
+        return self
+
+
 # --- the project file -------------------------------------------------------------------------------
 
 
@@ -155,6 +202,24 @@ class AgentModel(_Model):
     )
     timeout_s: Seconds | None = Field(None, description="Per-run timeout for this agent, in seconds.")
     description: Str | None = Field(None, description="What the agent does, for reports.")
+    model: Text | None = Field(None, description="For kind openai: the model name (or give routes.default).")
+    base_url: Text | None = Field(None, description="OpenAI-compatible endpoint the model proxy forwards to.")
+    api_key_env: Text | None = Field(None, description="Environment variable holding the upstream API key.")
+    system_prompt: Str | None = Field(None, description="For kind openai: the system prompt.")
+    system_prompt_file: Text | None = Field(None, description="For kind openai: a file holding the system prompt.")
+    temperature: Amount | None = Field(None, description="For kind openai: sampling temperature.")
+    request_options: dict[str, AnyValue] = Field(
+        default_factory=dict, description="Other request fields sent as written (top_p, seed, max_completion_tokens)."
+    )
+    max_steps: Annotated[int, Strict(), Field(ge=1)] | None = Field(
+        None, description="For kind openai: most model turns before the loop gives up (default 10)."
+    )
+    routes: RoutesModel | None = Field(None, description="Default and escalation models with rules.")
+    request_timeout_s: Seconds | None = Field(None, description="Timeout of one model request (default 60 s).")
+    max_retries: Count | None = Field(
+        None, description="Retries of a model request after a timeout, 429 or 5xx (default 3)."
+    )
+    model_proxy: Bool = Field(False, description="Start the model proxy for this agent (kind python).")
 
 
 class ToolModel(_Model):
@@ -338,7 +403,10 @@ class ProjectModel(_Model):
     reports: ReportsModel = Field(default_factory=ReportsModel, description="Report outputs.")
     redact: RedactModel = Field(default_factory=RedactModel, description="Masking of secrets and PII in every output.")
     policy: PolicyModel | None = Field(None, description="Tool-use policy (docs/policy.md).")
-    pricing: AnyValue = Field(None, description="Model prices used for cost (see the pricing docs).")
+    pricing: dict[str, PriceModel] = Field(
+        default_factory=dict, description="Model prices (USD per million tokens) over the shipped default table."
+    )
+    cassettes: CassettesModel = Field(default_factory=CassettesModel, description="Model recordings.")
     regressions: RegressionsModel = Field(
         default_factory=lambda: RegressionsModel(), description="What counts as a regression against a baseline."
     )
@@ -558,6 +626,9 @@ class ExpectModel(_Model):
     no_duplicate_writes: Bool | None = Field(None, description="No write applied twice with the same arguments.")
     respect_retry_after: Bool | None = Field(None, description="Retries after a throttle wait the Retry-After.")
     state: dict[str, TableExpectModel] | None = Field(None, description="End state of the in-memory tables.")
+    model_route: Literal["default", "escalate"] | None = Field(
+        None, description="The model route the run must take: default (never escalated) or escalate."
+    )
 
 
 def _skip_shape(value: Any) -> str | None:
@@ -589,6 +660,9 @@ class ScenarioModel(_Model):
     policy: ScenarioPolicyModel | None = Field(None, description="Approver, kill switch, policy assertions.")
     drills: DrillsModel | None = Field(None, description="Failure drills run with this scenario (see docs/drills.md).")
     seed: Annotated[int, Strict()] | None = Field(None, description="Seed of fixture chances and latency draws.")
+    model_script: list[ScriptTurnModel] | None = Field(
+        None, description="Scripted model turns served by the model proxy instead of a real model."
+    )
     state: dict[str, StateTableModel] = Field(
         default_factory=dict, description="In-memory tables for stateful fixtures, by table name."
     )

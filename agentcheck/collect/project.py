@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentcheck.collect.modelconf import cassette_settings, model_problems, model_settings, price_table
 from agentcheck.collect.yamlsource import KeyPath, YamlDoc, load_yaml_file, render_path
 from agentcheck.problems import BadInput, Problem, did_you_mean, display_path
 from agentcheck.project import (
@@ -125,6 +126,8 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
         model = salvaged
     problems += _check(model, doc, display)
     policy = _policy(model, doc, display, problems)
+    model_problems(model, root, lambda path, message, hint: problems.append(
+        Problem(display, doc.line(path), render_path(path), message, hint)))
     if problems:
         raise BadInput(in_reading_order(problems))
 
@@ -156,6 +159,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
             timeout_s=spec.timeout_s,
             description=spec.description or "",
             source=source("agents", name),
+            model=model_settings(spec, root),
         )
         for name, spec in model.agents.items()
     }
@@ -194,6 +198,8 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
         regressions=RegressionRules(**model.regressions.model_dump()),
         extensions={name: getattr(model, name) for name in _extension_names() if name in model.model_fields_set},
         policy=policy,
+        pricing=price_table(model),
+        cassettes=cassette_settings(model),
     )
 
 

@@ -357,6 +357,7 @@ class _Collector:
             output=_output(model.output, ctx, (*base, "output")) if model.output is not None else None,
             budget=to_budget(model.budget).merged_over(self.project.budget),
             advisory=frozenset(model.advisory),
+            model_route=model.model_route,
         )
         return with_drill_expectations(expect, model, ctx, base, self.project.tools)
 

@@ -11,13 +11,15 @@ from agentcheck.judge.budgets import judge_budget
 from agentcheck.judge.drillchecks import handoff_excuses, judge_drill_checks
 from agentcheck.judge.output import judge_output
 from agentcheck.judge.policy import judge_policy
+from agentcheck.judge.routes import judge_model_route
 from agentcheck.judge.trajectory import judge_tools
 from agentcheck.scenario import Scenario
 from agentcheck.trace import StopKind, ToolCallEvent, ToolStatus, Trace
 from agentcheck.verdict import CheckResult, Outcome, ScenarioResult
 
 UNJUDGEABLE = frozenset(
-    {StopKind.TIMEOUT, StopKind.CRASHED, StopKind.NO_FIXTURE, StopKind.BAD_OUTPUT, StopKind.CANCELLED}
+    {StopKind.TIMEOUT, StopKind.CRASHED, StopKind.NO_FIXTURE, StopKind.BAD_OUTPUT, StopKind.CANCELLED,
+     StopKind.MODEL_ERROR}
 )
 
 
@@ -81,6 +83,7 @@ def judge(scenario: Scenario, trace: Trace) -> ScenarioResult:
     checks.extend(judge_drill_checks(scenario, trace))
     if scenario.policy is not None and scenario.policy.expect is not None:
         checks.extend(judge_policy(scenario.policy, trace))
+    checks.extend(judge_model_route(expect.model_route, trace))
     for check in checks:
         if _group(check.check) in expect.advisory:
             check.advisory = True

@@ -349,6 +349,9 @@ def _event_lines(event: Mapping[str, Any], max_chars: int) -> list[Text]:
     if event.get("kind") == "model_call":
         route = f"  route {as_text(event.get('route'))}" if event.get("route") else ""
         source = as_text(event.get("source"))
+        notes = [Text(f"      retry: {as_text(r)}", style="yellow") for r in event.get("retries") or ()]
+        if event.get("error"):
+            notes.append(Text(f"      no answer: {as_text(event.get('error'))}", style="red"))
         return [
             Text.assemble(
                 step,
@@ -357,7 +360,8 @@ def _event_lines(event: Mapping[str, Any], max_chars: int) -> list[Text]:
                 f"  {integer(event.get('input_tokens'))} in / {integer(event.get('output_tokens'))} out tokens"
                 f"  {fmt_cost(event.get('cost_usd'))}  {latency}{route}",
                 (f"  ({source})" if source and source != "agent" else "", "dim"),
-            )
+            ),
+            *notes,
         ]
     status = as_text(event.get("status")) or "?"
     args = clip(as_text(event.get("args")), max_chars)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from agentcheck.agents.base import Agent, RunContext, ToolBox
+from agentcheck.llm.binding import bind_models
 from agentcheck.project import AgentSpec
 from agentcheck.runner.clock import VirtualClock
 from agentcheck.runner.fixtures import FixtureBook, run_seed
@@ -40,6 +41,8 @@ class RunSetup:
     policy_for: Callable[[Scenario], PolicyHook] | None = None
     """Builds each run's own policy hook (approver, kill switch); used instead of `policy` when set."""
     model_base_url: str | None = None
+    model_hub: Any = None
+    """The session's model proxy (agentcheck.llm.proxy.ModelHub) when any agent uses models."""
 
 
 def new_trace_id() -> str:
@@ -114,6 +117,7 @@ async def execute(scenario: Scenario, setup: RunSetup, *, trial: int = 1) -> Tra
         record_model_call=recorder.record_model_call,
         model_base_url=setup.model_base_url,
     )
+    release_models = bind_models(setup.model_hub, scenario, spec, context, recorder)
     timeout = _timeout_for(scenario, spec, setup)
     agent = setup.agents[scenario.agent]
     try:
@@ -142,4 +146,5 @@ async def execute(scenario: Scenario, setup: RunSetup, *, trial: int = 1) -> Tra
         recorder.close()
         if scenario.state:
             trace.state = book.state.snapshot()
+        release_models()
     return trace

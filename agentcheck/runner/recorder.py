@@ -75,6 +75,8 @@ class RunRecorder:
         latency_ms: float = 0.0,
         route: str | None = None,
         source: str = "agent",
+        retries: list[str] | None = None,
+        error: str | None = None,
     ) -> ModelCallEvent:
         """Record a model call; raises RunStopped when it crossed a cap (the call already happened)."""
         if min(input_tokens, output_tokens, cost_usd, latency_ms) < 0:
@@ -102,6 +104,8 @@ class RunRecorder:
                 at_ms=round(now, 3),
                 route=route,
                 source=source,
+                retries=list(retries or ()),
+                error=error,
             )
             self.trace.events.append(event)
             over = exceeded_after_step(self.budget, totals, now_ms=now)
