@@ -103,6 +103,29 @@ def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
     return project, expand(chosen, options.drills, project)
 
 
+def _handler_problems(project: Project, scenarios: list[Scenario]) -> list[Problem]:
+    """Fixture handlers (`handler: module:function`) are imported now, so one that does not import
+    is bad input before anything runs, like an agent's entrypoint."""
+    from agentcheck.agents.base import AgentLoadError
+    from agentcheck.agents.python import load_callable
+
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for scenario in scenarios:
+        for tool, fixture in scenario.fixtures.items():
+            target = getattr(fixture, "handler", None)
+            if target is None or target in seen:
+                continue
+            seen.add(target)
+            try:
+                load_callable(target, project.root)
+            except AgentLoadError as exc:
+                src = fixture.source or scenario.source
+                message = exc.message.replace("entrypoint", "fixture handler", 1)
+                problems.append(Problem(src.file, src.line, f"fixtures.{tool}.handler", message, exc.hint))
+    return problems
+
+
 def build_setup(
     project: Project, scenarios: list[Scenario], timeout_s: float | None = None, record: str | None = None
 ) -> object:
@@ -128,6 +151,7 @@ def build_setup(
                     exc.hint,
                 )
             )
+    problems += _handler_problems(project, scenarios)
     from agentcheck.collect.modelconf import unpriced_problems
 
     problems += unpriced_problems(project, scenarios)

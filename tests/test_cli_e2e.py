@@ -276,3 +276,21 @@ def test_ci_log_lines_are_not_hard_wrapped(example):
     done = cli("run", "--tag", "demo-failure", "--no-junit", "--no-json", cwd=example, env={"COLUMNS": ""})
     line = next(line for line in done.out.splitlines() if line.startswith("FAILED demo-refund-over-policy ("))
     assert line.rstrip().endswith("(+1 more)")  # the whole one-line message, on one line
+
+
+def test_a_fixture_handler_that_does_not_import_is_bad_input(tmp_path):
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG,
+        "bot.py": "def run(task, tools):\n    return tools.lookup(id='1')\n",
+        "scenarios/a.yaml": """
+            id: a
+            input: hi
+            fixtures:
+              lookup: {handler: "no_such_module_here:answer"}
+        """,
+    })
+    done = cli("run", cwd=tmp_path)
+    assert done.code == 2, done.out + done.err
+    assert "scenarios/a.yaml:" in done.err and "fixtures.lookup.handler" in done.err
+    assert "fixture handler 'no_such_module_here:answer' does not import" in done.err
+    assert not (tmp_path / "reports" / "results.json").exists()
