@@ -34,3 +34,8 @@ def format_call(tool: str, args: Any, limit: int = 200) -> str:
     else:
         inner = format_value(args)
     return clip(f"{tool}({inner})", limit)
+
+
+def plural(count: int, word: str) -> str:
+    """`1 tool call`, `2 tool calls`: counts in messages read as English."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

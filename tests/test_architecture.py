@@ -105,3 +105,16 @@ def test_run_is_the_function_even_after_every_subpackage_loaded():
             importlib.import_module(module.removesuffix(".__init__"))
     for name in agentcheck.__all__:
         assert not isinstance(getattr(agentcheck, name), type(agentcheck)), name
+
+
+def test_every_module_imports_first_in_a_fresh_interpreter():
+    """Import order must not matter: modules that name each other (the scenario and drill models,
+    the project models) load whichever comes first."""
+    modules = sorted(
+        "agentcheck." + ".".join(p.relative_to(PACKAGE).with_suffix("").parts).removesuffix(".__init__")
+        for p in (PACKAGE / "collect").glob("*.py")
+    )
+    for module in modules:
+        code = f"import {module}; from agentcheck.collect.models import ScenarioModel as M; M.model_json_schema()"
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+        assert done.returncode == 0, (module, done.stderr[-500:])

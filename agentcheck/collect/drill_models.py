@@ -180,3 +180,13 @@ class DrillsModel(_Model):
 
     def by_kind(self) -> dict[str, DrillModel]:
         return {kind: getattr(self, kind) for kind in DRILL_KINDS if getattr(self, kind) is not None}
+
+
+def _link() -> None:
+    from agentcheck.collect import models
+
+    if "DrillsModel" not in vars(models):  # this module was imported first: finish the link now
+        models.link_drill_models()
+
+
+_link()

@@ -12,8 +12,9 @@ reported against the one form the user evidently meant instead of once per form.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -31,6 +32,16 @@ from pydantic_core import PydanticCustomError
 from agentcheck.collect.errors import PATTERN_MESSAGES, TAG_PREFIX
 from agentcheck.collect.policy_models import ScenarioPolicyModel
 from agentcheck.scenario import CHECK_GROUPS
+
+if TYPE_CHECKING:  # linked at the end of this module (link_drill_models): the two name each other
+    from agentcheck.collect.drill_models import (
+        DrillsModel,
+        FaultSpec,
+        LatencyModel,
+        StateOpModel,
+        StateTableModel,
+        TableExpectModel,
+    )
 
 KNOWN_AGENT_KINDS: tuple[str, ...] = ("python", "openai")
 """Agent adapters this version can run; a str field checked against this list, so kinds can grow."""
@@ -430,50 +441,52 @@ ScenarioFileSpec = either(
 )
 
 
-# --- drills (their own module; imported last so both sides can name each other) -------------------
+# --- drills (their own module; linked last so both sides can name each other) ---------------------
 
-from agentcheck.collect.drill_models import (  # noqa: E402
-    DrillsModel,
-    FaultSpec,
-    LatencyModel,
-    StateOpModel,
-    StateTableModel,
-    TableExpectModel,
+_DRILL_MODELS = ("DrillsModel", "FaultSpec", "LatencyModel", "StateOpModel", "StateTableModel", "TableExpectModel")
+
+
+def link_drill_models() -> None:
+    """Bring the drill models into this namespace and finish the models that name them. Called from
+    here, or from the end of drill_models when that module is the one imported first (it imports our
+    field types, so whichever loads second completes the link)."""
+    from agentcheck.collect import drill_models
+
+    globals().update({name: getattr(drill_models, name) for name in _DRILL_MODELS})
+    for model in (ResponseModel, RuleModel, FixtureMapModel, FixturesFileModel, ExpectModel, ScenarioModel,
+                  SuiteFileModel):
+        model.model_rebuild(force=True)
+
+
+if "agentcheck.collect.drill_models" not in sys.modules:
+    link_drill_models()
+
+
+# --- the project file (its own module; its names are served from here too, so callers keep one
+# import). Served lazily (PEP 562): project_models imports this module's field types, so importing
+# it from here at load time would be circular whichever module is imported first.
+
+_PROJECT_MODELS = frozenset(
+    {
+        "AgentModel",
+        "CassettesModel",
+        "DefaultsModel",
+        "GateModel",
+        "PriceModel",
+        "ProjectModel",
+        "RedactModel",
+        "RegressionsModel",
+        "ReportsModel",
+        "RoutesModel",
+        "SelectionModel",
+        "ToolModel",
+    }
 )
 
-for _model in (ResponseModel, RuleModel, FixtureMapModel, FixturesFileModel, ExpectModel, ScenarioModel,
-               SuiteFileModel):
-    _model.model_rebuild()
 
+def __getattr__(name: str) -> Any:
+    if name in _PROJECT_MODELS:
+        from agentcheck.collect import project_models
 
-# --- the project file (its own module, like the drills; re-exported so callers keep one import) ----
-
-from agentcheck.collect.project_models import (  # noqa: E402
-    AgentModel,
-    CassettesModel,
-    DefaultsModel,
-    GateModel,
-    PriceModel,
-    ProjectModel,
-    RedactModel,
-    RegressionsModel,
-    ReportsModel,
-    RoutesModel,
-    SelectionModel,
-    ToolModel,
-)
-
-__all__ = [
-    "AgentModel",
-    "CassettesModel",
-    "DefaultsModel",
-    "GateModel",
-    "PriceModel",
-    "ProjectModel",
-    "RedactModel",
-    "RegressionsModel",
-    "ReportsModel",
-    "RoutesModel",
-    "SelectionModel",
-    "ToolModel",
-]
+        return getattr(project_models, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

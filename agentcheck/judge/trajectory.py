@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from agentcheck.calls import format_call
+from agentcheck.calls import format_call, plural
 from agentcheck.judge.explain import format_constraint, format_expected_call
 from agentcheck.matchers import Matcher
 from agentcheck.problems import did_you_mean
@@ -37,10 +37,6 @@ def judge_tools(expect: ToolExpectations, calls: list[ToolCallEvent]) -> list[Ch
 
 def _fits(exp: CallExpectation, call: ToolCallEvent) -> bool:
     return exp.tool == call.tool and (exp.args is None or exp.args.matches(call.args))
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def max_matching(rows: int, cols: int, fits: Callable[[int, int], bool]) -> list[int | None]:
@@ -116,11 +112,11 @@ class _Judgement:
         if n > m:
             self.bad_exp = m
             return self._fail(
-                f"expected call {m + 1} {self._sig(m)} but the agent made only {_plural(m, 'call')}", m, []
+                f"expected call {m + 1} {self._sig(m)} but the agent made only {plural(m, 'call')}", m, []
             )
         if m > n:
-            return self._extra(n, f"expected {_plural(n, 'call')} in all")
-        return self._pass(f"{_plural(n, 'expected call')} matched in order, and no other calls")
+            return self._extra(n, f"expected {plural(n, 'call')} in all")
+        return self._pass(f"{plural(n, 'expected call')} matched in order, and no other calls")
 
     def _ordered(self) -> CheckResult:
         # Greedy leftmost placement is optimal for "is the expected list a subsequence?": if any
@@ -149,7 +145,7 @@ class _Judgement:
             self.pairs[i] = j
             pos = j + 1
         n, m = len(self.exp), len(self.calls)
-        return self._pass(f"{_plural(n, 'expected call')} matched in order ({_plural(m, 'call')} made)")
+        return self._pass(f"{plural(n, 'expected call')} matched in order ({plural(m, 'call')} made)")
 
     def _expected_side(self) -> list[int | None]:
         match = max_matching(len(self.exp), len(self.calls), lambda r, c: _fits(self.exp[r], self.calls[c]))
@@ -181,14 +177,14 @@ class _Judgement:
             match = max_matching(m, n, lambda r, c: _fits(self.exp[c], self.calls[r]))
             self.pairs = {c: r for r, c in enumerate(match) if c is not None}
             return self._extra(next(r for r, c in enumerate(match) if c is None), "not among the expected calls")
-        return self._pass(f"{_plural(n, 'expected call')} matched in any order")
+        return self._pass(f"{plural(n, 'expected call')} matched in any order")
 
     def _superset(self) -> CheckResult:
         failure = self._missing(self._expected_side())
         if failure is not None:
             return failure
         extra = len(self.calls) - len(self.exp)
-        return self._pass(f"{_plural(len(self.exp), 'expected call')} matched ({_plural(extra, 'other call')})")
+        return self._pass(f"{plural(len(self.exp), 'expected call')} matched ({plural(extra, 'other call')})")
 
     def _subset(self) -> CheckResult:
         n, m = len(self.exp), len(self.calls)
@@ -197,7 +193,7 @@ class _Judgement:
         j = next((r for r, c in enumerate(match) if c is None), None)
         if j is not None:
             return self._extra(j, "matches no expected call")
-        return self._pass(f"all {_plural(m, 'call')} were expected ({n - m} expected not made)")
+        return self._pass(f"all {plural(m, 'call')} were expected ({n - m} expected not made)")
 
     # --- results -----------------------------------------------------------------------------------
 
@@ -334,6 +330,6 @@ def _count(tool: str, matcher: Matcher, calls: list[ToolCallEvent]) -> CheckResu
     n = len(steps)
     want = format_constraint(matcher.describe())
     passed = bool(matcher.matches(n))
-    message = f"{tool} called {_plural(n, 'time')}" + ("" if passed else f", expected {want}")
+    message = f"{tool} called {plural(n, 'time')}" + ("" if passed else f", expected {want}")
     explanation = "" if passed else f"{tool} calls at steps: {', '.join(map(str, steps)) or 'none'}"
     return CheckResult("tools.count", passed, message, explanation, tool=tool, expected=matcher.describe(), actual=n)

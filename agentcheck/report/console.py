@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from agentcheck.calls import plural
 from agentcheck.report.show import (
     OUTCOME_STYLE,
     OUTCOMES,
@@ -120,7 +121,8 @@ class ConsoleReporter:
             self._progress.start()
         elif self.verbose >= 0:
             self.console.print(
-                f"agentcheck run {plan.run_id}: {self._planned} scenario runs, concurrency {plan.concurrency}",
+                f"agentcheck run {plan.run_id}: {plural(self._planned, 'scenario run')}, "
+                f"concurrency {plan.concurrency}",
                 markup=False,
                 highlight=False,
             )
@@ -177,7 +179,7 @@ class ConsoleReporter:
         """`PASSED id (0.01s, 2 tool calls)`, `FAILED id (...) — message`, `SKIPPED id — reason`."""
         from rich.text import Text
 
-        calls = f"{row.tool_calls} tool call" + ("" if row.tool_calls == 1 else "s")
+        calls = plural(row.tool_calls, "tool call")
         text = Text.assemble((row.outcome.upper(), OUTCOME_STYLE.get(row.outcome, "bold")), f" {row.name}")
         if row.outcome != "skipped":
             text.append(f" ({row.seconds:.2f}s, {calls})")
@@ -332,7 +334,7 @@ class ConsoleReporter:
         self.console.print(Text(f"{', '.join(parts)} in {number(summary.duration_s):.2f}s", style=style))
         not_run = integer(getattr(summary, "not_run", 0))
         if not_run:
-            self.console.print(Text(f"{not_run} scenario runs not started (--fail-fast stopped the run)",
+            self.console.print(Text(f"{plural(not_run, 'scenario run')} not started (--fail-fast stopped the run)",
                                     style="yellow"))
         if summary.interrupted:
             planned = f" of {self._planned}" if self._planned is not None else ""
