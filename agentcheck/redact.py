@@ -69,6 +69,7 @@ class Redactor:
         # Every built-in secret is at least 13 characters (a card number); shorter strings are skipped
         # unless the project's own patterns could match them.
         self._shortest = 13 if defaults and not patterns else 0
+        self._key_memo: dict[str, bool] = {}
 
     def text(self, value: str) -> str:
         if len(value) < self._shortest:
@@ -81,16 +82,39 @@ class Redactor:
 
     def data(self, value: Any) -> Any:
         """A redacted copy of JSON-like data (dicts, lists, strings); other values as they are."""
+        kind = type(value)
+        if kind in _PLAIN:  # exact scalar types: nothing to mask, nothing to copy
+            return value
+        if kind is str and len(value) < self._shortest:
+            return value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, dict):
-            return {
-                k: (MASK if isinstance(k, str) and _norm(k) in self._keys and v is not None else self.data(v))
-                for k, v in value.items()
-            }
+            memo, data, plain, shortest = self._key_memo, self.data, _PLAIN, self._shortest
+            out = {}
+            for k, v in value.items():
+                hit = memo.get(k) if type(k) is str else None
+                if hit is None:
+                    hit = isinstance(k, str) and self._sensitive(k)
+                if hit and v is not None:
+                    out[k] = MASK
+                elif type(v) in plain or (type(v) is str and len(v) < shortest):
+                    out[k] = v
+                else:
+                    out[k] = data(v)
+            return out
         if isinstance(value, (list, tuple)):
             return [self.data(v) for v in value]
         return value
+
+    def _sensitive(self, key: str) -> bool:
+        """Whether values under `key` are masked; remembered per key (reports reuse few keys)."""
+        hit = self._key_memo.get(key)
+        if hit is None:
+            hit = _norm(key) in self._keys
+            if len(self._key_memo) < _KEY_MEMO_SIZE:
+                self._key_memo[key] = hit
+        return hit
 
     def inplace(self, obj: Any) -> Any:
         """Redact a dataclass tree (a ScenarioResult with its trace) in place, and return it.
@@ -110,6 +134,11 @@ class Redactor:
             elif _is_dataclass_type(kind):
                 self.inplace(current)
         return obj
+
+
+_PLAIN: frozenset[type] = frozenset({int, float, bool, type(None)})
+_KEY_MEMO_SIZE = 4096
+"""Most keys whose sensitivity a Redactor remembers (keys are names, so few are distinct)."""
 
 
 @functools.cache

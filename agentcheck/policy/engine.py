@@ -24,6 +24,7 @@ from agentcheck.policy.spec import (
     STRICTNESS,
     TIER_DEFAULTS,
     Decision,
+    FlowRule,
     Policy,
     Principal,
     Rule,
@@ -93,6 +94,13 @@ class RunPolicy:
         """needed scope -> the principal's grants matching it; shared by the runs of one policy."""
         self._fields: dict[str, Fields] = shared.setdefault("fields", {})
         self._constant: dict[tuple[str, str | None, str], dict[str, Any]] = shared.setdefault("constant", {})
+        self._rules_for: dict[tuple[str, str], list[Rule]] = shared.setdefault("rules", {})
+        """(agent, tool) -> the rules that can apply, in policy order (the order decides ties)."""
+        self._flows_for: dict[str, list[FlowRule]] = shared.setdefault("flows", {})
+        """tool -> the flow rules naming it, in policy order."""
+        self._static_scopes: dict[tuple[str, str], list[str] | None] = shared.setdefault(("scopes", agent), {})
+        """(agent, tool) -> the needed scopes when they cannot change within a run (no argument
+        templates, every matching grant live forever, all granted), else None: checked each call."""
 
     # --- the decision --------------------------------------------------------------------------------
 
@@ -254,6 +262,13 @@ class RunPolicy:
     ) -> list[str]:
         kill = self.scenario.kill_switch if self.scenario else None
         revoked = kill.revoke if kill is not None and step >= kill.at_step else ()
+        if not revoked:
+            key = (principal.name, spec.name)
+            static = self._static_scopes.get(key, False)
+            if static is False:
+                static = self._static_scopes[key] = self._scopes_always_granted(principal, spec)
+            if static is not None:
+                return list(static)
         now_s = run.clock.now_ms() / 1000.0
         needed_all = []
         for template in spec.scopes:
@@ -302,10 +317,23 @@ class RunPolicy:
                 )
         return needed_all
 
+    def _scopes_always_granted(self, principal: Principal, spec: ToolPolicy) -> list[str] | None:
+        """`spec`'s scopes when every one is a fixed name with a matching grant that never expires:
+        then no argument, step or clock can change the outcome of the scope check (a revocation by
+        the kill switch is checked before this shortcut is taken)."""
+        if any("{" in scope for scope in spec.scopes):
+            return None
+        for needed in spec.scopes:
+            grants = [g for g in principal.scopes if scope_matches(g.scope, needed)]
+            if not grants or any(g.expires_after_steps is not None or g.expires_after_s is not None for g in grants):
+                return None
+        return list(spec.scopes)
+
     def _flows(self, tool: str, args: dict[str, Any], act: Callable[[], Activation]) -> None:
-        for flow in self.policy.flows:
-            if tool not in flow.tools:
-                continue
+        flows = self._flows_for.get(tool)
+        if flows is None:
+            flows = self._flows_for[tool] = [f for f in self.policy.flows if tool in f.tools]
+        for flow in flows:
             if flow.requires_prior is not None:
                 if args_key(args, flow.same_args) in self.history.prior_keys.get(flow.id, ()):
                     continue
@@ -362,9 +390,14 @@ class RunPolicy:
     def _rules(self, spec: ToolPolicy, act: Callable[[], Activation]) -> tuple[Rule | None, Decision, dict[str, Any]]:
         chosen: Rule | None = None
         values: dict[str, Any] = {}
-        for rule in self.policy.rules:
-            if (rule.tools and spec.name not in rule.tools) or (rule.agents and self.agent not in rule.agents):
-                continue
+        rules = self._rules_for.get((self.agent, spec.name))
+        if rules is None:
+            rules = self._rules_for[(self.agent, spec.name)] = [
+                r
+                for r in self.policy.rules
+                if not ((r.tools and spec.name not in r.tools) or (r.agents and self.agent not in r.agents))
+            ]
+        for rule in rules:
             if rule.when is not None:
                 activation = act()
                 try:

@@ -181,7 +181,17 @@ class Activation:
                 if names is None or not isinstance(value, dict):
                     parts.append((root, _freeze(value)))
                 else:
-                    parts.append((root, tuple(_freeze(value.get(n, _MISSING)) for n in names)))
+                    frozen = []
+                    for name in names:
+                        item = value.get(name, _MISSING)
+                        kind = type(item)  # the common scalars inline, as _freeze would give them
+                        if kind is float or kind is str or item is None:
+                            frozen.append(item)
+                        elif kind is int:
+                            frozen.append(float(item))
+                        else:
+                            frozen.append(_freeze(item))
+                    parts.append((root, tuple(frozen)))
         except TypeError:
             return None
         return tuple(parts)

@@ -14,11 +14,20 @@ from agentcheck.scenario import AgentInput
 from agentcheck.trace import ToolStatus
 
 
-def args_key(args: Any, names: tuple[str, ...]) -> str:
-    """The values of `names` in a call's arguments, as one hashable key (missing ones as None)."""
+def args_key(args: Any, names: tuple[str, ...]) -> Any:
+    """The values of `names` in a call's arguments, as one hashable key (missing ones as None).
+
+    Text values (the usual record ids) key as the tuple itself; anything else as its repr, which
+    keeps `1`, `1.0` and `True` apart and keys lists and mappings. The two forms never meet: a
+    tuple never equals a string, and no JSON value other than text has a repr starting with a quote,
+    so two calls share a key exactly when the reprs of their values would be equal."""
     if not isinstance(args, dict):
         return repr(tuple(None for _ in names))
-    return repr(tuple(args.get(n) for n in names))
+    values = tuple(args.get(n) for n in names)
+    for value in values:
+        if type(value) is not str:
+            return repr(values)
+    return values
 
 
 class RunHistory:
@@ -33,7 +42,7 @@ class RunHistory:
         """Tools that answered successfully, in first-answer order."""
         self.untrusted = False
         self.money_moved = 0.0
-        self.prior_keys: dict[str, set[str]] = {f.id: set() for f in policy.flows if f.requires_prior}
+        self.prior_keys: dict[str, set[Any]] = {f.id: set() for f in policy.flows if f.requires_prior}
         """flow id -> keys (same_args values) of earlier successful calls of its `requires_prior` tool."""
         self._prior_flows: dict[str, list[FlowRule]] = {}
         for flow in policy.flows:
