@@ -92,6 +92,7 @@ def child(kind: str, root: Path) -> None:
     from agentcheck.release.compare import compare_files
 
     base_mb = peak_mb()
+    cpu0 = time.process_time()
     if kind == "compare":
         t0 = time.perf_counter()
         comparison = compare_files(root / "base.json", root / "new.json")
@@ -126,6 +127,7 @@ def child(kind: str, root: Path) -> None:
         extra = {"load_s": round(loaded, 3), "junit_s": phases.get("JUnitReporter"),
                  "markdown_s": phases.get("MarkdownReporter"), "json_s": phases.get("JsonReporter"),
                  "total_s": round(total, 3), "runs": summary.total}
+    extra["cpu_s"] = round(time.process_time() - cpu0, 3)  # steadier than wall time on a busy machine
     print(json.dumps({"seconds": round(elapsed, 3), "peak_mb": round(peak_mb(), 1),
                       "start_mb": round(base_mb, 1), **extra}))
 
