@@ -20,6 +20,7 @@ moved into place. Memory holds counts and offsets, never the results.
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from collections.abc import Mapping
@@ -170,6 +171,7 @@ class JUnitReporter:
         return path.as_posix()
 
     @staticmethod
+    @functools.lru_cache(maxsize=1024)  # a handful of scenario files, 20 000 testcases
     def classname(relative_file: str) -> str:
         """`scenarios/refunds.yaml` -> `scenarios.refunds`."""
         posix = PurePosixPath(relative_file)
@@ -183,8 +185,14 @@ class JUnitReporter:
         suites: dict[str, _Suite] = {}  # first-seen order
         with tempfile.TemporaryFile(mode="w+b") as spool:
             stats = summary.release.stats_by_index() if summary.release else {}
+            places: dict[str, str] = {}  # scenario file -> its relative path (one per file, not per result)
             for result in grouped(logged_results(self.log), stats):  # one testcase per scenario
-                rel = self.relative_file(result.get("file"))
+                file = result.get("file")
+                rel = places.get(file) if isinstance(file, str) else None
+                if rel is None:
+                    rel = self.relative_file(file)
+                    if isinstance(file, str):
+                        places[file] = rel
                 suite = suites.get(rel)
                 if suite is None:
                     suite = suites[rel] = _Suite(rel)
