@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentcheck.serialize import dumps, loads
+from agentcheck.serialize import dumps, dumps_bytes, loads
 from agentcheck.verdict import RunPlan, RunSummary, ScenarioResult
 
 _RESULT_HEAD = b'{"type":"result","result":'
@@ -48,7 +48,7 @@ class ResultLog:
 
     def _write(self, record: dict[str, Any]) -> None:
         assert self._file is not None
-        self._file.write(dumps(record).encode("utf-8") + b"\n")
+        self._file.write(dumps_bytes(record) + b"\n")
         self._file.flush()
 
     def iter_results(self) -> Iterator[dict[str, Any]]:
