@@ -14,6 +14,8 @@ process so peak RSS is that step's own:
   document); the project load (2N scenarios from YAML), and the JUnit and Markdown writers (the same
   code and cost as after a run), are printed apart, with the total.
 
+`cpu_s` is the child's CPU time (steadier than wall time when other jobs share the machine).
+
 Targets (issue 5): under 2 s each for N = 10 000, with flat memory (peak RSS should not grow with the
 size of the traces; it grows only by a few hundred bytes per scenario for the numbers kept).
 """
