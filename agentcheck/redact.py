@@ -38,6 +38,33 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
 
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 
+# What every built-in secret must contain as literal text, in a value and so also in its JSON text
+# (JSON escapes only quotes, backslashes and control characters, none of which these contain): the
+# patterns' fixed prefixes ("bearer" in any case), and a card's run of digits, spaces and hyphens.
+_DEFAULT_LITERALS = ("sk-", "AKIA", "xox", "-----BEGIN ", "ghp_", "gho_", "ghu_", "ghs_", "ghr_")
+_CARD_CHARS = str.maketrans({chr(i): "0" if chr(i) in "0123456789 -" else "x" for i in range(128)})
+_CARD_RUN = "0" * 13
+_RUN = re.compile("0+")
+_DIGITS = re.compile(r"\d[\d -]{12,}")
+_CARD_IN_JSON = re.compile(r"(?:\b|(?<=\\[nrtbf]))(?:\d[ -]?){12,18}\d\b")
+"""`_CARD` as seen in JSON text: an escaped character before the digits is a word boundary in the
+value, but in the JSON text the digits follow the escape's letter (`\n4111...`)."""
+_PLAIN_KEY = re.compile(r'[^"\\\x00-\x1f]*\Z')
+
+
+def _card_runs(text: str) -> list[tuple[int, int]]:
+    """Where `_CARD` could match in `text`: runs of 13+ digits, spaces and hyphens (fast for ASCII)."""
+    if not text.isascii():  # \d also matches other scripts' digits
+        return [m.span() for m in _DIGITS.finditer(text)]
+    marks = text.translate(_CARD_CHARS)
+    runs: list[tuple[int, int]] = []
+    at = marks.find(_CARD_RUN)
+    while at != -1:
+        end = _RUN.match(marks, at).end()  # type: ignore[union-attr]
+        runs.append((at, end))
+        at = marks.find(_CARD_RUN, end)
+    return runs
+
 
 def _luhn(digits: str) -> bool:
     total = 0
@@ -70,6 +97,30 @@ class Redactor:
         # unless the project's own patterns could match them.
         self._shortest = 13 if defaults and not patterns else 0
         self._key_memo: dict[str, bool] = {}
+        # `leaves_json_alone` can vouch for JSON text only when every rule is one it knows: the
+        # built-ins, and keys that JSON writes literally. A project's own patterns can match anything.
+        self._vouches = len(self._patterns) == (1 if defaults else 0) and all(
+            _PLAIN_KEY.match(k) for k in self._keys
+        )
+
+    def leaves_json_alone(self, text: str) -> bool:
+        """True only when redacting the data that the JSON `text` encodes would change nothing: no
+        sensitive key, no built-in secret's literal, no card-like digit run anywhere in the text.
+        Conservative (a match anywhere, even in a number, says False); merge uses it to skip
+        re-redacting saved results that a run already redacted. Plain string searches, no regex
+        over the whole text: it must cost far less than the redaction it saves."""
+        if not self._vouches or "\\u" in text:  # a \uXXXX escape could spell any character
+            return False
+        if self._patterns and any(literal in text for literal in _DEFAULT_LITERALS):
+            return False
+        norm = _norm(text)  # a key written `"Api-Key"` reads `"api_key"` here, as _norm reads the key
+        if self._patterns and "bearer" in norm:
+            return False
+        if self._cards:
+            for start, end in _card_runs(text):  # the run with the two characters before it and one after
+                if _CARD_IN_JSON.search(text, max(start - 2, 0), end + 1):
+                    return False
+        return self._keys.isdisjoint(norm.split('"'))  # a key is exactly one piece between quotes
 
     def text(self, value: str) -> str:
         if len(value) < self._shortest:

@@ -44,6 +44,15 @@ def dumps(obj: Any, *, indent: int | None = None) -> str:
         return json.dumps(obj, default=encode, ensure_ascii=False, indent=indent)
 
 
+def dumps_bytes(obj: Any) -> bytes:
+    """`dumps(obj)` as UTF-8 bytes, without orjson's bytes going through a str and back (the results
+    stream writes one line per run this way)."""
+    try:
+        return orjson.dumps(obj, default=encode, option=orjson.OPT_NON_STR_KEYS)
+    except TypeError:
+        return dumps(obj).encode("utf-8")
+
+
 def loads(data: str | bytes) -> Any:
     return orjson.loads(data)
 

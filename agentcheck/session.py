@@ -269,9 +269,12 @@ class _Session:
 
     def deliver(self, result: ScenarioResult) -> None:
         self.metrics.append(RunMetrics.of(result, self.prepared.project.handoff_tools))
-        self.redactor.inplace(result)  # judged on real values; nothing unredacted leaves the process
+        self.redact(result)  # judged on real values; nothing unredacted leaves the process
         for reporter in self.reporters:
             reporter.result(result)
+
+    def redact(self, result: ScenarioResult) -> None:
+        self.redactor.inplace(result)
 
     def trials_of(self, scenario: Scenario) -> int:
         """--trials, else the scenario's `trials:`, else `defaults.trials`; a skipped scenario runs once."""

@@ -14,6 +14,8 @@ process so peak RSS is that step's own:
   document); the project load (2N scenarios from YAML), and the JUnit and Markdown writers (the same
   code and cost as after a run), are printed apart, with the total.
 
+`cpu_s` is the child's CPU time (steadier than wall time when other jobs share the machine).
+
 Targets (issue 5): under 2 s each for N = 10 000, with flat memory (peak RSS should not grow with the
 size of the traces; it grows only by a few hundred bytes per scenario for the numbers kept).
 """
@@ -92,6 +94,7 @@ def child(kind: str, root: Path) -> None:
     from agentcheck.release.compare import compare_files
 
     base_mb = peak_mb()
+    cpu0 = time.process_time()
     if kind == "compare":
         t0 = time.perf_counter()
         comparison = compare_files(root / "base.json", root / "new.json")
@@ -126,6 +129,7 @@ def child(kind: str, root: Path) -> None:
         extra = {"load_s": round(loaded, 3), "junit_s": phases.get("JUnitReporter"),
                  "markdown_s": phases.get("MarkdownReporter"), "json_s": phases.get("JsonReporter"),
                  "total_s": round(total, 3), "runs": summary.total}
+    extra["cpu_s"] = round(time.process_time() - cpu0, 3)  # steadier than wall time on a busy machine
     print(json.dumps({"seconds": round(elapsed, 3), "peak_mb": round(peak_mb(), 1),
                       "start_mb": round(base_mb, 1), **extra}))
 

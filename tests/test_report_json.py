@@ -127,14 +127,15 @@ def test_write_is_atomic(tmp_path, monkeypatch):
     log = fill_log(tmp_path / "results.jsonl", results)
     path = tmp_path / "results.json"
     path.write_text('{"old": true}', encoding="utf-8")
-    real_dumps = json_report.dumps
+    real_results = json_report.logged_raw_results
 
-    def failing_dumps(obj, **kw):
-        if isinstance(obj, dict) and obj.get("index") == 2:  # the header and two results are out by now
-            raise OSError("disk full")
-        return real_dumps(obj, **kw)
+    def failing_results(log):
+        for n, raw in enumerate(real_results(log)):
+            if n == 2:  # the header and two results are out by now
+                raise OSError("disk full")
+            yield raw
 
-    monkeypatch.setattr(json_report, "dumps", failing_dumps)
+    monkeypatch.setattr(json_report, "logged_raw_results", failing_results)
     summary = make_summary(results)
     with pytest.raises(OSError):
         JsonReporter(path, log).finish(summary)

@@ -120,8 +120,14 @@ class ResultsFile:
 
     def results(self) -> Iterator[dict[str, Any]]:
         """Every result, in file order (index, then trial), one at a time."""
+        for record, _ in self.results_with_text():
+            yield record
+
+    def results_with_text(self) -> Iterator[tuple[dict[str, Any], bytes | None]]:
+        """Every result with the JSON text it was read from (None for a file parsed whole), so a
+        caller can look at the text without encoding the result again."""
         if self._whole is not None:
-            yield from (r for r in self._whole if isinstance(r, dict))
+            yield from ((r, None) for r in self._whole if isinstance(r, dict))
             return
         with self.path.open("rb") as handle:
             handle.seek(self._results_offset)
@@ -134,7 +140,7 @@ class ResultsFile:
                 except ValueError:
                     raise self._problem("a result line is not JSON (a cut-off or edited file?)") from None
                 if isinstance(record, dict):
-                    yield record
+                    yield record, stripped
 
     def required_rates(self) -> dict[str, float]:
         """Scenario id -> its criterion (min_pass_rate), from the document's `scenarios` section."""

@@ -36,6 +36,13 @@ def logged_results(log: ResultLog) -> Iterator[dict[str, Any]]:
     return log.iter_results()
 
 
+def logged_raw_results(log: ResultLog) -> Iterator[bytes]:
+    """`log.iter_raw_results()` (each result's JSON text), or nothing when the stream was never opened."""
+    if not log.path.exists():
+        return iter(())
+    return log.iter_raw_results()
+
+
 def logged_plan(log: ResultLog) -> dict[str, Any] | None:
     """The plan record at the head of the stream, for reporters that missed `start`."""
     try:
@@ -112,9 +119,9 @@ class JsonReporter:
                     out.write(f'"{key}": {dumps(getattr(release, key))},\n')
             out.write('"results": [')
             separator = "\n"
-            for result in logged_results(self.log):
+            for raw in logged_raw_results(self.log):  # copied through: no parse and re-encode per result
                 out.write(separator)
-                out.write(dumps(result))
+                out.write(raw.decode("utf-8"))
                 separator = ",\n"
             out.write("\n]}\n")
 

@@ -20,6 +20,7 @@ moved into place. Memory holds counts and offsets, never the results.
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from collections.abc import Mapping
@@ -55,6 +56,10 @@ CASE_PROPERTIES = ("trace_id", "agent", "cost_usd", "input_tokens", "output_toke
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ATTR_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+# Text with none of these needs no escaping or cleaning at all: the usual case (names, numbers, ids),
+# so one regex search replaces the escape/clean calls per value (400 000 attributes for 20 000 runs).
+_TEXT_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_ATTR_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 
 
 def xml_clean(text: str) -> str:
@@ -63,12 +68,16 @@ def xml_clean(text: str) -> str:
 
 
 def xml_text(value: Any) -> str:
-    return escape(xml_clean(as_text(value)))
+    text = as_text(value)
+    return escape(xml_clean(text)) if _TEXT_SPECIAL.search(text) else text
 
 
 def xml_attr(value: Any) -> str:
     """A double-quoted attribute value; newlines and tabs kept as character references."""
-    return '"' + escape(xml_clean(as_text(value)), _ATTR_ENTITIES) + '"'
+    text = value if type(value) is str else as_text(value)
+    if _ATTR_SPECIAL.search(text):
+        text = escape(xml_clean(text), _ATTR_ENTITIES)
+    return '"' + text + '"'
 
 
 def seconds(ms: Any) -> str:
@@ -162,6 +171,7 @@ class JUnitReporter:
         return path.as_posix()
 
     @staticmethod
+    @functools.lru_cache(maxsize=1024)  # a handful of scenario files, 20 000 testcases
     def classname(relative_file: str) -> str:
         """`scenarios/refunds.yaml` -> `scenarios.refunds`."""
         posix = PurePosixPath(relative_file)
@@ -175,8 +185,14 @@ class JUnitReporter:
         suites: dict[str, _Suite] = {}  # first-seen order
         with tempfile.TemporaryFile(mode="w+b") as spool:
             stats = summary.release.stats_by_index() if summary.release else {}
+            places: dict[str, str] = {}  # scenario file -> its relative path (one per file, not per result)
             for result in grouped(logged_results(self.log), stats):  # one testcase per scenario
-                rel = self.relative_file(result.get("file"))
+                file = result.get("file")
+                rel = places.get(file) if isinstance(file, str) else None
+                if rel is None:
+                    rel = self.relative_file(file)
+                    if isinstance(file, str):
+                        places[file] = rel
                 suite = suites.get(rel)
                 if suite is None:
                     suite = suites[rel] = _Suite(rel)
@@ -389,7 +405,8 @@ def _error_class(result: Mapping[str, Any]) -> str:
 
 
 def _spool(spool: IO[bytes], data: bytes) -> tuple[int, int]:
-    spool.seek(0, 2)
+    """Append `data` (the spool is only appended to until the document is assembled, so the
+    position is already the end)."""
     offset = spool.tell()
     spool.write(data)
     return offset, len(data)

@@ -14,8 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from agentcheck.serialize import dumps, loads
+from agentcheck.serialize import dumps, dumps_bytes, loads
 from agentcheck.verdict import RunPlan, RunSummary, ScenarioResult
+
+_RESULT_HEAD = b'{"type":"result","result":'
+"""How every result line starts when orjson wrote it (compact, keys in insertion order)."""
 
 
 class ResultLog:
@@ -45,7 +48,7 @@ class ResultLog:
 
     def _write(self, record: dict[str, Any]) -> None:
         assert self._file is not None
-        self._file.write(dumps(record).encode("utf-8") + b"\n")
+        self._file.write(dumps_bytes(record) + b"\n")
         self._file.flush()
 
     def iter_results(self) -> Iterator[dict[str, Any]]:
@@ -56,6 +59,21 @@ class ResultLog:
             for _, _, offset in sorted(self._offsets):
                 handle.seek(offset)
                 yield loads(handle.readline())["result"]
+
+    def iter_raw_results(self) -> Iterator[bytes]:
+        """Every result written so far as its JSON text (UTF-8), in collection order, without parsing
+        it: the JSON report copies results through, and `dumps(loads(x))` of orjson's output is `x`.
+        A line in another shape (the standard library's fallback encoder) is re-encoded as before."""
+        if self._file is not None:
+            self._file.flush()
+        with self.path.open("rb") as handle:
+            for _, _, offset in sorted(self._offsets):
+                handle.seek(offset)
+                line = handle.readline()
+                if line.startswith(_RESULT_HEAD) and line.endswith(b"}\n"):
+                    yield line[len(_RESULT_HEAD) : -2]
+                else:
+                    yield dumps(loads(line)["result"]).encode("utf-8")
 
 
 def read_log(path: Path) -> tuple[dict[str, Any] | None, list[dict[str, Any]], dict[str, Any] | None]:
