@@ -14,6 +14,8 @@ to the proxy in a header and recorded on the model call.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
 import threading
 from collections.abc import Callable
@@ -37,6 +39,18 @@ _WORKERS = ThreadPoolExecutor(max_workers=256, thread_name_prefix="agentcheck-mo
 
 async def _in_worker(call: Callable[[], Any]) -> Any:
     return await asyncio.get_running_loop().run_in_executor(_WORKERS, call)
+
+
+_CLIENT_ONLY = frozenset({"stream", "extra_body", "extra_headers", "extra_query", "timeout"})
+"""`create` arguments that are not plain body fields (or that stream): these keep the client path."""
+
+
+@functools.cache
+def _create_parameters() -> frozenset[str]:
+    """The request fields the official client's `chat.completions.create` accepts."""
+    from openai.resources.chat.completions import Completions
+
+    return frozenset(inspect.signature(Completions.create).parameters) - {"self"}
 
 
 class ModelLoopError(Exception):
@@ -77,10 +91,23 @@ class OpenAIAgent:
                 self._base = OpenAI(api_key=PLACEHOLDER_KEY, base_url=base_url, max_retries=0, http_client=http)
             return self._base.with_options(base_url=base_url)
 
+    def _chat(self, base_url: str) -> Callable[[dict[str, Any], dict[str, str]], Any]:
+        """How this run asks for a completion: straight to the in-process proxy when the base URL is
+        one (llm/direct.py), else through the official client. Options the client's `create` does
+        not take, or a stream, keep the client path so they fail or stream exactly as they did."""
+        from agentcheck.llm.direct import DirectChat, hub_at
+
+        hub = hub_at(base_url)
+        options = self.settings.request_options
+        if hub is not None and set(options) <= _create_parameters() - _CLIENT_ONLY:
+            return DirectChat(hub, base_url).create
+        client = self._client(base_url)
+        return lambda request, headers: client.chat.completions.create(**request, extra_headers=headers)
+
     async def run(self, task: AgentInput, tools: ToolBox, context: RunContext) -> Any:
         if context.model_base_url is None:
             raise ModelLoopError("no model proxy is bound to this run")
-        client = self._client(context.model_base_url)
+        chat = self._chat(context.model_base_url)
         settings = self.settings
         messages: list[dict[str, Any]] = []
         if settings.system_prompt:
@@ -101,7 +128,7 @@ class OpenAIAgent:
             if functions:
                 request["tools"] = functions
             headers = {ROUTE_HEADER: route} if routes else {}
-            response = await _in_worker(partial(client.chat.completions.create, **request, extra_headers=headers))
+            response = await _in_worker(partial(chat, request, headers))
             message = response.choices[0].message
             calls = list(message.tool_calls or [])
             turn: dict[str, Any] = {"role": "assistant", "content": message.content}
