@@ -69,14 +69,14 @@ def load_suite(options: RunOptions) -> tuple[Project, list[Scenario]]:
     """Load the project and every scenario under the given paths; raises BadInput."""
     from agentcheck.collect import collect, find_config, load_project
     from agentcheck.collect.select import gate_selection_problems
-    from agentcheck.drills import drillable
+    from agentcheck.drills import drill_tags
 
     config = options.config or find_config(options.cwd)
     project = load_project(config, cwd=options.cwd)
     paths = [p if p.is_absolute() else options.cwd / p for p in options.paths] or None
     scenarios = collect(project, paths)
     if paths is None:  # only the whole suite tells a gate's typo from a gate this subset does not touch
-        problems = gate_selection_problems(project.gates, drillable(scenarios))
+        problems = gate_selection_problems(project.gates, scenarios, drill_tags())
         if problems:
             raise BadInput(problems)
     return project, scenarios

@@ -51,14 +51,17 @@ def _matches(scenario_id: str, pattern: str) -> bool:
     return pattern in scenario_id
 
 
-def gate_selection_problems(gates: Sequence[GateSpec], scenarios: Sequence[Scenario]) -> list[Problem]:
+def gate_selection_problems(
+    gates: Sequence[GateSpec], scenarios: Sequence[Scenario], extra_tags: tuple[str, ...] = ()
+) -> list[Problem]:
     """A gate that selects no scenario of the whole suite is almost always a typo in its `select`
-    (`polcy-critical`); left alone it would pass forever, measuring nothing."""
+    (`polcy-critical`); left alone it would pass forever, measuring nothing. `extra_tags` are tags a
+    run may add to any scenario (drilled copies), which a gate may select too."""
     problems = []
-    all_tags = sorted({t for s in scenarios for t in s.tags})
+    all_tags = sorted({t for s in scenarios for t in s.tags} | set(extra_tags))
     all_agents = sorted({s.agent for s in scenarios})
     for index, gate in enumerate(gates):
-        if any(gate.select.matches(s.id, s.agent, s.tags) for s in scenarios):
+        if any(gate.select.matches(s.id, s.agent, (*s.tags, *extra_tags)) for s in scenarios):
             continue
         unknown = [t for t in gate.select.tags if t not in all_tags] + [
             a for a in gate.select.agents if a not in all_agents

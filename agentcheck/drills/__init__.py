@@ -6,6 +6,6 @@ and the ones asked for on the command line (`--drill`) each add a Scenario named
 expectations (the scenario's own for the drill, or the default safety expectations).
 """
 
-from agentcheck.drills.expand import drill_scenario, drillable, expand
+from agentcheck.drills.expand import drill_scenario, drill_tags, expand
 
-__all__ = ["drill_scenario", "drillable", "expand"]
+__all__ = ["drill_scenario", "drill_tags", "expand"]

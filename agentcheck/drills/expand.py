@@ -48,13 +48,12 @@ def _step_scheduled(scenario: Scenario) -> bool:
     return policy is not None and policy.kill_switch is not None and policy.kill_switch.at_step > 1
 
 
-def drillable(scenarios: list[Scenario]) -> list[Scenario]:
-    """The scenarios plus tag-only stand-ins for their drilled copies under any drill, so a gate
-    selecting `drill:injection` is not taken for a typo in a run that happens not to drill."""
+def drill_tags() -> tuple[str, ...]:
+    """The tags any drilled copy may carry, so a gate selecting `drill:injection` is not taken for a
+    typo in a run that happens not to drill."""
     from agentcheck.drillspec import DRILL_KINDS
 
-    tags = ("drill", *(f"drill:{kind}" for kind in DRILL_KINDS))
-    return [*scenarios, *(replace(s, tags=(*s.tags, *tags)) for s in scenarios)]
+    return ("drill", *(f"drill:{kind}" for kind in DRILL_KINDS))
 
 
 def default_expectations(scenario: Scenario, project: Project) -> Expectations:
