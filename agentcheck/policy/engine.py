@@ -5,34 +5,37 @@ identity and scope → allow/block lists → flow rules → intent (and idempote
 approval → spend caps. Anything the engine cannot decide — an unknown agent or tool, a condition
 that errors — is a block, never an allow.
 
-The engine keeps what it learns about the run incrementally (tools that answered, ids seen, money
-moved), reading only the events added since its last decision, so a long run costs O(calls).
+What the policy fixes about an (agent, tool) pair is worked out once, in a plan (policy/plan.py),
+shared by every run of the policy; a decision does only the work the call's arguments and the run so
+far can change. The engine keeps what it learns about the run incrementally (tools that answered,
+ids seen, money moved), reading only the events added since its last decision, so a long run costs
+O(calls).
 """
 
 from __future__ import annotations
 
-import fnmatch
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from agentcheck.policy.evidence import cited_ids, intent_problem
-from agentcheck.policy.expr import Activation, ConditionFailed, Fields, merge_fields
-from agentcheck.policy.history import RunHistory, args_key
-from agentcheck.policy.spec import (
-    STRICTNESS,
-    TIER_DEFAULTS,
-    Decision,
-    FlowRule,
-    Policy,
-    Principal,
-    Rule,
-    ScenarioPolicy,
-    ScopeGrant,
-    ToolPolicy,
+from agentcheck.policy.expr import MEMO_SIZE, Activation, ConditionFailed
+from agentcheck.policy.history import RunHistory, args_key, prior_flows_of
+from agentcheck.policy.plan import (
+    Refusal,
+    TierOutcome,
+    ToolPlan,
+    build_plan,
+    choose_rule,
+    is_constant,
+    scope_matches,
+    tier_outcome,
+    where,
 )
-from agentcheck.scenario import AgentInput, Scenario, SourceRef
+from agentcheck.policy.spec import Decision, FlowRule, Policy, Rule, ScenarioPolicy, ScopeGrant, ToolPolicy
+from agentcheck.scenario import AgentInput, Scenario
+
+__all__ = ["RunPolicy", "Verdict", "policy_factory", "scope_matches"]
 
 APPROVED, DENIED = "approved", "denied"
 _ALLOWED, _APPROVAL, _BLOCKED = Decision.ALLOWED.value, Decision.APPROVAL_REQUIRED.value, Decision.BLOCKED.value
@@ -56,21 +59,6 @@ class Verdict:
     reason: str = ""
 
 
-class _Refusal(Exception):
-    def __init__(self, stage: str, rule: str, reason: str, source: SourceRef | None, values: dict[str, Any]):
-        self.stage, self.rule, self.reason, self.source, self.values = stage, rule, reason, source, values
-
-
-@functools.lru_cache(maxsize=1024)
-def _where(source: SourceRef | None) -> str | None:
-    return str(source) if source is not None else None
-
-
-def scope_matches(granted: str, needed: str) -> bool:
-    """`*` in a granted scope matches any text, colons included (`orders:*`, `*`)."""
-    return granted == needed or ("*" in granted and fnmatch.fnmatchcase(needed, granted))
-
-
 class RunPolicy:
     """One run's policy hook: the project policy, the scenario's approver and kill switch."""
 
@@ -85,140 +73,119 @@ class RunPolicy:
     ):
         self.policy = policy
         self.agent = agent
-        self.agent_version = agent_version
+        self._shared = {} if shared is None else shared
+        self.agent_version = agent_version  # also picks the plans for this agent and version
         self.scenario = scenario
+        self.kill = scenario.kill_switch if scenario is not None else None
         self.approvals_given = 0
-        self.history = RunHistory(policy, task)
-        shared = {} if shared is None else shared
+        self.task = task
+        self._history: RunHistory | None = None
+        shared = self._shared
         self._grants: dict[str, list[ScopeGrant]] = shared.setdefault(("grants", agent), {})
-        """needed scope -> the principal's grants matching it; shared by the runs of one policy."""
-        self._fields: dict[str, Fields] = shared.setdefault("fields", {})
-        self._constant: dict[tuple[str, str | None, str], dict[str, Any]] = shared.setdefault("constant", {})
-        self._rules_for: dict[tuple[str, str], list[Rule]] = shared.setdefault("rules", {})
-        """(agent, tool) -> the rules that can apply, in policy order (the order decides ties)."""
-        self._flows_for: dict[str, list[FlowRule]] = shared.setdefault("flows", {})
-        """tool -> the flow rules naming it, in policy order."""
-        self._static_scopes: dict[tuple[str, str], list[str] | None] = shared.setdefault(("scopes", agent), {})
-        """(agent, tool) -> the needed scopes when they cannot change within a run (no argument
-        templates, every matching grant live forever, all granted), else None: checked each call."""
+        """needed scope -> the principal's grants matching it (for scopes checked call by call)."""
+        self._prior_flows: dict[str, list[FlowRule]] | None = shared.get("prior_flows")
+        if self._prior_flows is None:
+            self._prior_flows = shared["prior_flows"] = prior_flows_of(policy)
+
+    @property
+    def agent_version(self) -> str | None:
+        return self._agent_version
+
+    @agent_version.setter
+    def agent_version(self, version: str | None) -> None:
+        self._agent_version = version
+        self._plans: dict[str, ToolPlan] = self._shared.setdefault(("plans", self.agent, version), {})
+        """tool -> what the policy fixes about this agent (version) calling it; shared by the runs."""
+
+    @property
+    def history(self) -> RunHistory:
+        """What the run has shown so far; built on first need (a run of fixed decisions never needs it)."""
+        if self._history is None:
+            self._history = RunHistory(self.policy, self.task, self._prior_flows)
+        return self._history
 
     # --- the decision --------------------------------------------------------------------------------
 
     def decide(self, tool: str, args: Any, run: RunView) -> Verdict:
+        plan = self._plans.get(tool)
+        if plan is None:
+            plan = self._plans[tool] = build_plan(self.policy, self.agent, self.agent_version, tool)
         with run.lock:
             events = run.trace.events
-            self.history.catch_up(events)
             step = events[-1].step if events else 0
-            kill = self.scenario.kill_switch if self.scenario else None
-            if kill is None or step < kill.at_step:
-                constant = self._constant.get((self.agent, self.agent_version, tool))
-                if constant is not None:
-                    return Verdict(True, dict(constant))
+            kill = self.kill
+            killed = kill is not None and step >= kill.at_step
+            if plan.constant is not None and not killed:
+                return Verdict(True, dict(plan.constant))
             record: dict[str, Any] = {"decision": _BLOCKED, "agent": self.agent}
             try:
-                verdict = self._decide(tool, args if isinstance(args, dict) else {}, run, step, record)
-            except _Refusal as refusal:
+                verdict = self._decide(plan, args if isinstance(args, dict) else {}, run, step, killed, record)
+            except Refusal as refusal:
                 record.update(
                     decision=_BLOCKED,
                     stage=refusal.stage,
                     rule=refusal.rule,
-                    source=_where(refusal.source),
+                    source=where(refusal.source),
                     reason=refusal.reason,
                     values=refusal.values,
                 )
                 return Verdict(False, record, f"blocked by {refusal.rule}: {refusal.reason}")
-            if verdict.allowed and "outcome" not in record and self._is_constant(tool):
-                self._constant[(self.agent, self.agent_version, tool)] = dict(record)
+            if verdict.allowed and "outcome" not in record and is_constant(self.policy, plan):
+                plan.constant = dict(record)
             return verdict
 
-    def _is_constant(self, tool: str) -> bool:
-        """Whether an allowed decision for `tool` cannot change with the arguments or the run: no
-        argument-filled or expiring scope, no flow rule, intent, idempotency key, condition or spend
-        cap involved. Such a decision is remembered (per agent, version and tool) and reused; the
-        kill switch is still checked before every reuse."""
-        policy = self.policy
-        spec = policy.tools[tool]
-        principal = policy.agents[self.agent]
-        if spec.intent or spec.idempotency_key or spec.spends or policy.spend.max_model_cost_usd is not None:
-            return False
-        if any("{" in scope for scope in spec.scopes):
-            return False
-        grants = [g for g in principal.scopes if any(scope_matches(g.scope, n) for n in spec.scopes)]
-        if any(g.expires_after_steps is not None or g.expires_after_s is not None for g in grants):
-            return False
-        if any(tool in flow.tools for flow in policy.flows):
-            return False
-        return not any(rule.when is not None and (not rule.tools or tool in rule.tools) for rule in policy.rules)
-
-    def _decide(self, tool: str, args: dict[str, Any], run: RunView, step: int, record: dict[str, Any]) -> Verdict:
-        policy = self.policy
-        principal = policy.agents.get(self.agent)
-        if principal is None:
-            raise _Refusal(
-                "identity",
-                "identity",
-                f"agent '{self.agent}' is not a principal in the policy",
-                policy.source,
-                {"agent": self.agent},
-            )
-        if principal.version is not None and principal.version != self.agent_version:
-            raise _Refusal(
-                "identity",
-                "identity",
-                f"the grants of '{self.agent}' are for version {principal.version}, the agent is {self.agent_version}",
-                principal.source,
-                {"version": self.agent_version, "granted_for": principal.version},
-            )
-        self._kill_switch(tool, step)
-        spec = policy.tools.get(tool)
+    def _decide(
+        self, plan: ToolPlan, args: dict[str, Any], run: RunView, step: int, killed: bool, record: dict[str, Any]
+    ) -> Verdict:
+        if plan.identity is not None:
+            raise plan.identity.again()
+        if killed:
+            self._kill_switch(plan.tool, step)
+        spec = plan.spec
         if spec is None:
-            raise _Refusal(
+            raise Refusal(
                 "identity",
                 "default-deny",
-                f"no policy mentions tool '{tool}' (fail closed)",
-                policy.source,
-                {"tool": tool},
+                f"no policy mentions tool '{plan.tool}' (fail closed)",
+                self.policy.source,
+                {"tool": plan.tool},
             )
         risk: str = spec.risk  # a StrEnum: the value itself, without the slow `.value` lookup
         record["risk"] = risk
         record["writes"] = spec.writes
-        record["scopes"] = self._scopes(principal, spec, args, run, step)
-        if tool in principal.block:
-            raise _Refusal(
-                "lists",
-                f"agents.{principal.name}.block",
-                f"'{tool}' is on the agent's block list",
-                principal.source,
-                {"tool": tool},
-            )
-        if principal.allow is not None and tool not in principal.allow:
-            raise _Refusal(
-                "lists",
-                f"agents.{principal.name}.allow",
-                f"'{tool}' is not on the agent's allow list",
-                principal.source,
-                {"tool": tool},
-            )
+        revoked = self.kill.revoke if killed and self.kill is not None else ()
+        if plan.static_scopes is not None and not revoked:
+            record["scopes"] = list(plan.static_scopes)
+        else:
+            record["scopes"] = self._scopes(plan, args, run, step, revoked)
+        if plan.lists is not None:
+            raise plan.lists.again()
+        if plan.reads_history:
+            self.history.catch_up(run.trace.events)
         activation: Activation | None = None
-
-        def act() -> Activation:
-            nonlocal activation
-            if activation is None:
-                values = {"args": args, "tool": tool, "agent": self.agent, "run": self.history.run_vars(run, step)}
-                activation = Activation(values, self._fields_for(tool))
-            return activation
-
-        self._flows(tool, args, act)
-        self._intent(spec, args, record)
-        rule, decision, values = self._rules(spec, act)
+        if plan.fields:  # conditions: one activation serves them all (converted for CEL only if evaluated)
+            values = {"args": args, "tool": plan.tool, "agent": self.agent}
+            if plan.run_fields is None or plan.run_fields:
+                values["run"] = self.history.run_vars(run, step, plan.run_fields)
+            activation = Activation(values, plan.fields)
+        if plan.flows:
+            self._flows(plan, args, activation)
+        if spec.intent or spec.idempotency_key:
+            self._intent(spec, args, record)
+        if plan.fixed_rules is not None:
+            rule, decision, rule_id, source = plan.fixed_rules
+            values = {} if rule is not None else {"risk": spec.risk.value}
+        else:
+            assert activation is not None  # a plan without fixed rules has conditions
+            rule, decision, rule_id, source, values = self._rules(plan, spec, activation)
         record["decision"] = _VALUE[decision]
         record["stage"] = "tier"
-        record["rule"] = rule.id if rule else "tier." + risk
-        record["source"] = _where(rule.source if rule else spec.source)
+        record["rule"] = rule_id
+        record["source"] = source
         record["values"] = values
         if decision is Decision.BLOCKED:
             reason = (rule.reason or "a rule blocks this call") if rule else f"{risk}-risk tools are blocked by default"
-            raise _Refusal("tier", record["rule"], reason, rule.source if rule else spec.source, values)
+            raise Refusal("tier", record["rule"], reason, rule.source if rule else spec.source, values)
         if decision is Decision.APPROVAL_REQUIRED:
             needed = rule.approvals if rule else 1
             answers = [self._ask() for _ in range(needed)]
@@ -236,46 +203,31 @@ class RunPolicy:
         record.setdefault("reason", rule.reason if rule and rule.reason else "")
         return Verdict(True, record)
 
-    def _fields_for(self, tool: str) -> Fields:
-        """What every condition that can apply to `tool` reads, so one activation serves them all."""
-        fields = self._fields.get(tool)
-        if fields is None:
-            conditions = [r.when for r in self.policy.rules if r.when and (not r.tools or tool in r.tools)]
-            conditions += [f.when for f in self.policy.flows if f.when and tool in f.tools]
-            fields = self._fields[tool] = merge_fields(conditions)
-        return fields
-
     def _kill_switch(self, tool: str, step: int) -> None:
-        kill = self.scenario.kill_switch if self.scenario else None
+        kill = self.kill
         if kill is None or step < kill.at_step:
             return
         values = {"step": step, "at_step": kill.at_step}
         if kill.autonomy_off:
-            raise _Refusal("identity", "kill_switch", f"autonomy is off from step {kill.at_step}", kill.source, values)
+            raise Refusal("identity", "kill_switch", f"autonomy is off from step {kill.at_step}", kill.source, values)
         if tool in kill.revoke:
-            raise _Refusal(
-                "identity", "kill_switch", f"'{tool}' was revoked at step {kill.at_step}", kill.source, values
-            )
+            reason = f"'{tool}' was revoked at step {kill.at_step}"
+            raise Refusal("identity", "kill_switch", reason, kill.source, values)
 
     def _scopes(
-        self, principal: Principal, spec: ToolPolicy, args: dict[str, Any], run: RunView, step: int
+        self, plan: ToolPlan, args: dict[str, Any], run: RunView, step: int, revoked: tuple[str, ...]
     ) -> list[str]:
-        kill = self.scenario.kill_switch if self.scenario else None
-        revoked = kill.revoke if kill is not None and step >= kill.at_step else ()
-        if not revoked:
-            key = (principal.name, spec.name)
-            static = self._static_scopes.get(key, False)
-            if static is False:
-                static = self._static_scopes[key] = self._scopes_always_granted(principal, spec)
-            if static is not None:
-                return list(static)
+        """The needed scopes, checked against what is granted and live now (templates filled from
+        the call's arguments, expiry by step and virtual clock, revocations by the kill switch)."""
+        spec, principal, kill = plan.spec, plan.principal, self.kill
+        assert spec is not None and principal is not None
         now_s = run.clock.now_ms() / 1000.0
         needed_all = []
         for template in spec.scopes:
             try:
                 needed = template.format_map(_Args(args)) if "{" in template else template
             except (KeyError, ValueError, IndexError) as exc:
-                raise _Refusal(
+                raise Refusal(
                     "identity",
                     f"tools.{spec.name}.scopes",
                     f"scope '{template}' needs argument {exc}",
@@ -287,10 +239,10 @@ class RunPolicy:
             if grants is None:
                 grants = self._grants[needed] = [g for g in principal.scopes if scope_matches(g.scope, needed)]
             if any(scope_matches(r, needed) for r in revoked):
-                raise _Refusal(
+                raise Refusal(
                     "identity",
                     "kill_switch",
-                    f"scope '{needed}' was revoked at step {kill.at_step}",
+                    f"scope '{needed}' was revoked at step {kill.at_step if kill else '?'}",
                     kill.source if kill else None,
                     {"scope": needed, "step": step},
                 )
@@ -308,7 +260,7 @@ class RunPolicy:
                     if grants
                     else f"agent lacks scope '{needed}'"
                 )
-                raise _Refusal(
+                raise Refusal(
                     "identity",
                     f"agents.{principal.name}.scopes",
                     why,
@@ -317,48 +269,34 @@ class RunPolicy:
                 )
         return needed_all
 
-    def _scopes_always_granted(self, principal: Principal, spec: ToolPolicy) -> list[str] | None:
-        """`spec`'s scopes when every one is a fixed name with a matching grant that never expires:
-        then no argument, step or clock can change the outcome of the scope check (a revocation by
-        the kill switch is checked before this shortcut is taken)."""
-        if any("{" in scope for scope in spec.scopes):
-            return None
-        for needed in spec.scopes:
-            grants = [g for g in principal.scopes if scope_matches(g.scope, needed)]
-            if not grants or any(g.expires_after_steps is not None or g.expires_after_s is not None for g in grants):
-                return None
-        return list(spec.scopes)
-
-    def _flows(self, tool: str, args: dict[str, Any], act: Callable[[], Activation]) -> None:
-        flows = self._flows_for.get(tool)
-        if flows is None:
-            flows = self._flows_for[tool] = [f for f in self.policy.flows if tool in f.tools]
-        for flow in flows:
+    def _flows(self, plan: ToolPlan, args: dict[str, Any], activation: Activation | None) -> None:
+        history = self.history
+        for flow in plan.flows:
             if flow.requires_prior is not None:
-                if args_key(args, flow.same_args) in self.history.prior_keys.get(flow.id, ()):
+                if args_key(args, flow.same_args) in history.prior_keys.get(flow.id, ()):
                     continue
                 same = f" with the same {', '.join(flow.same_args)}" if flow.same_args else ""
                 reason = flow.reason or f"no earlier successful {flow.requires_prior}{same}"
-                raise _Refusal("flow", flow.id, reason, flow.source, {k: args.get(k) for k in flow.same_args})
-            hit = [t for t in flow.after if t in self.history.tools_ok]
-            if flow.after_untrusted and self.history.untrusted:
+                raise Refusal("flow", flow.id, reason, flow.source, {k: args.get(k) for k in flow.same_args})
+            hit = [t for t in flow.after if t in history.tools_ok]
+            if flow.after_untrusted and history.untrusted:
                 hit.append("untrusted tool output")
             if not hit:
                 continue
             values: dict[str, Any] = {"after": hit}
             if flow.when is not None:
-                activation = act()
+                assert activation is not None  # built whenever a condition can apply
                 values.update(flow.when.values(activation))
                 try:
                     if not flow.when.holds(activation):
                         continue
                 except ConditionFailed as exc:
-                    raise _Refusal("flow", flow.id, f"condition failed, blocked: {exc}", flow.source, values) from None
-            raise _Refusal("flow", flow.id, flow.reason or f"follows {', '.join(hit)}", flow.source, values)
+                    raise Refusal("flow", flow.id, f"condition failed, blocked: {exc}", flow.source, values) from None
+            raise Refusal("flow", flow.id, flow.reason or f"follows {', '.join(hit)}", flow.source, values)
 
     def _intent(self, spec: ToolPolicy, args: dict[str, Any], record: dict[str, Any]) -> None:
         if spec.idempotency_key and not args.get(spec.idempotency_key):
-            raise _Refusal(
+            raise Refusal(
                 "intent",
                 f"tools.{spec.name}.idempotency_key",
                 f"missing idempotency key argument '{spec.idempotency_key}'",
@@ -370,14 +308,13 @@ class RunPolicy:
         intent = args.get(self.policy.intent_arg)
         problem = intent_problem(intent)
         if problem is not None:
-            raise _Refusal(
-                "intent", f"tools.{spec.name}.intent", problem, spec.source, {self.policy.intent_arg: intent}
-            )
+            raise Refusal("intent", f"tools.{spec.name}.intent", problem, spec.source, {self.policy.intent_arg: intent})
         record["intent"] = intent
         cited = cited_ids(intent["evidence"])
-        invented = [c for c in cited if c not in self.history.seen]
+        seen = self.history.seen
+        invented = [c for c in cited if c not in seen]
         if invented:
-            raise _Refusal(
+            raise Refusal(
                 "intent",
                 f"tools.{spec.name}.intent",
                 "evidence not grounded: "
@@ -387,66 +324,64 @@ class RunPolicy:
                 {"evidence": cited, "ungrounded": invented},
             )
 
-    def _rules(self, spec: ToolPolicy, act: Callable[[], Activation]) -> tuple[Rule | None, Decision, dict[str, Any]]:
-        chosen: Rule | None = None
-        values: dict[str, Any] = {}
-        rules = self._rules_for.get((self.agent, spec.name))
-        if rules is None:
-            rules = self._rules_for[(self.agent, spec.name)] = [
-                r
-                for r in self.policy.rules
-                if not ((r.tools and spec.name not in r.tools) or (r.agents and self.agent not in r.agents))
-            ]
-        for rule in rules:
-            if rule.when is not None:
-                activation = act()
-                try:
-                    matched = rule.when.holds(activation)
-                except ConditionFailed as exc:
-                    raise _Refusal(
-                        "tier", rule.id, f"condition failed, blocked: {exc}", rule.source, rule.when.values(activation)
-                    ) from None
-                if not matched:
-                    continue
-                rule_values = rule.when.values(activation)
+    def _rules(
+        self, plan: ToolPlan, spec: ToolPolicy, activation: Activation
+    ) -> tuple[Rule | None, Decision, str, str | None, dict[str, Any]]:
+        """The rules stage: remembered per plan by the values its conditions read (a pure function
+        of them), so a repeated input costs one key and one lookup however many rules there are.
+        Returns the chosen rule (None: the tier default), the decision, the rule id and where it
+        is written, and the values the chosen condition saw."""
+        key = activation.key_for(plan.fields)
+        outcome = plan.rule_outcomes.get(key) if key is not None else None
+        if outcome is None:
+            outcome = _evaluate_rules(plan, spec, activation)
+            if key is not None:
+                if len(plan.rule_outcomes) >= MEMO_SIZE:
+                    plan.rule_outcomes.clear()
+                plan.rule_outcomes[key] = outcome
+        rule, result, rule_id, source = outcome
+        if isinstance(result, Decision):
+            if rule is None:
+                values: dict[str, Any] = {"risk": spec.risk.value}
             else:
-                rule_values = {}
-            if chosen is None or STRICTNESS[rule.decision] > STRICTNESS[chosen.decision]:
-                chosen, values = rule, rule_values
-        if chosen is None:
-            return None, TIER_DEFAULTS[spec.risk], {"risk": spec.risk.value}
-        return chosen, chosen.decision, values
+                values = rule.when.values(activation) if rule.when is not None else {}
+            return rule, result, rule_id, source, values
+        assert rule is not None and rule.when is not None  # a failure names the rule whose condition failed
+        reason = f"condition failed, blocked: {result}"
+        raise Refusal("tier", rule_id, reason, rule.source, rule.when.values(activation))
 
     def _spend(self, spec: ToolPolicy, args: dict[str, Any], run: RunView) -> None:
         caps = self.policy.spend
-        cost = float(run.trace.totals.cost_usd)
-        if caps.max_model_cost_usd is not None and cost > caps.max_model_cost_usd:
-            raise _Refusal(
-                "spend",
-                "spend.max_model_cost_usd",
-                f"model spend {cost:g} USD is over the cap",
-                caps.source,
-                {"cost_usd": cost, "cap": caps.max_model_cost_usd},
-            )
+        if caps.max_model_cost_usd is not None:
+            cost = float(run.trace.totals.cost_usd)
+            if cost > caps.max_model_cost_usd:
+                raise Refusal(
+                    "spend",
+                    "spend.max_model_cost_usd",
+                    f"model spend {cost:g} USD is over the cap",
+                    caps.source,
+                    {"cost_usd": cost, "cap": caps.max_model_cost_usd},
+                )
         if spec.spends is None or caps.max_money_moved is None:
             return
+        history = self.history  # caught up: a spending tool's plan reads the history
         amount = args.get(spec.spends)
         if not isinstance(amount, int | float) or isinstance(amount, bool):
-            raise _Refusal(
+            raise Refusal(
                 "spend",
                 "spend.max_money_moved",
                 f"argument '{spec.spends}' is not a number",
                 caps.source,
                 {spec.spends: amount},
             )
-        total = self.history.money_moved + float(amount)
+        total = history.money_moved + float(amount)
         if total > caps.max_money_moved:
-            raise _Refusal(
+            raise Refusal(
                 "spend",
                 "spend.max_money_moved",
                 f"moving {float(amount):g} would bring the run to {total:g}, over the cap",
                 caps.source,
-                {"money_moved": self.history.money_moved, spec.spends: amount, "cap": caps.max_money_moved},
+                {"money_moved": history.money_moved, spec.spends: amount, "cap": caps.max_money_moved},
             )
 
     # --- the scripted approver -----------------------------------------------------------------------
@@ -480,3 +415,18 @@ def policy_factory(policy: Policy, versions: dict[str, str | None] | None = None
         return RunPolicy(policy, scenario.agent, scenario.input, scenario.policy, known.get(scenario.agent), shared)
 
     return for_scenario
+
+
+def _evaluate_rules(plan: ToolPlan, spec: ToolPolicy, activation: Activation) -> TierOutcome:
+    """Every condition in policy order (the first that cannot be decided blocks, naming its rule),
+    then the strictest rule that holds; with the record's rule id and where that rule is written."""
+    holding: list[Rule] = []
+    for rule in plan.rules:
+        if rule.when is not None:
+            try:
+                if not rule.when.holds(activation):
+                    continue
+            except ConditionFailed as exc:
+                return rule, str(exc), rule.id, where(rule.source)
+        holding.append(rule)
+    return tier_outcome(spec, *choose_rule(holding, spec))

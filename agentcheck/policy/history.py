@@ -30,8 +30,17 @@ def args_key(args: Any, names: tuple[str, ...]) -> Any:
     return values
 
 
+def prior_flows_of(policy: Policy) -> dict[str, list[FlowRule]]:
+    """tool -> the flow rules that need an earlier successful call of it (`requires_prior`)."""
+    out: dict[str, list[FlowRule]] = {}
+    for flow in policy.flows:
+        if flow.requires_prior:
+            out.setdefault(flow.requires_prior, []).append(flow)
+    return out
+
+
 class RunHistory:
-    def __init__(self, policy: Policy, task: AgentInput):
+    def __init__(self, policy: Policy, task: AgentInput, prior_flows: dict[str, list[FlowRule]] | None = None):
         self.policy = policy
         self.cursor = 0
         self.seen = SeenIds()
@@ -42,12 +51,9 @@ class RunHistory:
         """Tools that answered successfully, in first-answer order."""
         self.untrusted = False
         self.money_moved = 0.0
-        self.prior_keys: dict[str, set[Any]] = {f.id: set() for f in policy.flows if f.requires_prior}
+        self._prior_flows = prior_flows_of(policy) if prior_flows is None else prior_flows
+        self.prior_keys: dict[str, set[Any]] = {f.id: set() for flows in self._prior_flows.values() for f in flows}
         """flow id -> keys (same_args values) of earlier successful calls of its `requires_prior` tool."""
-        self._prior_flows: dict[str, list[FlowRule]] = {}
-        for flow in policy.flows:
-            if flow.requires_prior:
-                self._prior_flows.setdefault(flow.requires_prior, []).append(flow)
 
     def catch_up(self, events: list[Any]) -> None:
         """Learn from events added since the last decision (the last event is the call being decided)."""
@@ -74,9 +80,12 @@ class RunHistory:
         if end > self.cursor:
             self.cursor = end
 
-    def run_vars(self, run: Any, step: int) -> dict[str, Any]:
-        """The `run` variable of conditions: the run before this call (numbers as doubles)."""
+    def run_vars(self, run: Any, step: int, names: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """The `run` variable of conditions: the run before this call (numbers as doubles); only
+        the fields in `names` when given (the rest are never read)."""
         totals = run.trace.totals
+        if names is not None:
+            return {name: _RUN_VAR[name](self, run, totals, step) for name in names}
         return {
             "step": float(step),
             "steps": float(totals.steps - 1),
@@ -88,3 +97,17 @@ class RunHistory:
             "untrusted_seen": self.untrusted,
             "elapsed_s": run.clock.now_ms() / 1000.0,
         }
+
+
+_RUN_VAR: dict[str, Any] = {
+    "step": lambda history, run, totals, step: float(step),
+    "steps": lambda history, run, totals, step: float(totals.steps - 1),
+    "tool_calls": lambda history, run, totals, step: float(totals.tool_calls - 1),
+    "model_calls": lambda history, run, totals, step: float(totals.model_calls),
+    "cost_usd": lambda history, run, totals, step: float(totals.cost_usd),
+    "money_moved": lambda history, run, totals, step: history.money_moved,
+    "tools_called": lambda history, run, totals, step: list(history.tools_ok),
+    "untrusted_seen": lambda history, run, totals, step: history.untrusted,
+    "elapsed_s": lambda history, run, totals, step: run.clock.now_ms() / 1000.0,
+}
+"""How each `run.*` field is read (one entry per RUN_FIELDS name)."""
