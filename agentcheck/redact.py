@@ -103,11 +103,16 @@ class Redactor:
             _PLAIN_KEY.match(k) for k in self._keys
         )
 
+    @property
+    def can_vouch(self) -> bool:
+        """Whether `leaves_json_alone` can ever say True (not with a project's own patterns)."""
+        return self._vouches
+
     def leaves_json_alone(self, text: str) -> bool:
         """True only when redacting the data that the JSON `text` encodes would change nothing: no
         sensitive key, no built-in secret's literal, no card-like digit run anywhere in the text.
-        Conservative (a match anywhere, even in a number, says False); merge uses it to skip
-        re-redacting saved results that a run already redacted. Plain string searches, no regex
+        Conservative (a match anywhere, even in a number, says False); a run uses it to skip walking
+        results with nothing to mask, merge to skip re-redacting saved results. Plain string searches, no regex
         over the whole text: it must cost far less than the redaction it saves."""
         if not self._vouches or "\\u" in text:  # a \uXXXX escape could spell any character
             return False

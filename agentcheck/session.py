@@ -22,6 +22,7 @@ from agentcheck.redact import Redactor, activate, reset_redactor
 from agentcheck.report.base import Reporter
 from agentcheck.report.stream import ResultLog
 from agentcheck.scenario import Scenario
+from agentcheck.serialize import dumps_bytes
 from agentcheck.verdict import Outcome, PlannedScenario, RunMetrics, RunPlan, RunSummary, ScenarioResult
 
 Disabled = Literal[False]
@@ -269,12 +270,21 @@ class _Session:
 
     def deliver(self, result: ScenarioResult) -> None:
         self.metrics.append(RunMetrics.of(result, self.prepared.project.handoff_tools))
-        self.redact(result)  # judged on real values; nothing unredacted leaves the process
-        for reporter in self.reporters:
+        encoded = self.redact(result)  # judged on real values; nothing unredacted leaves the process
+        self.log.result(result, encoded)
+        for reporter in (*self.file_reporters, *self.options.reporters):
             reporter.result(result)
 
-    def redact(self, result: ScenarioResult) -> None:
+    def redact(self, result: ScenarioResult) -> bytes | None:
+        """Mask secrets in `result` before any reporter sees it. Most results hold nothing to mask,
+        and the redactor can prove that from their JSON text far faster than it can walk them: then
+        the result is left as it is and that text (the results stream's line) is returned."""
+        if self.redactor.can_vouch:
+            encoded = dumps_bytes(result)
+            if self.redactor.leaves_json_alone(encoded.decode("utf-8", "replace")):
+                return encoded
         self.redactor.inplace(result)
+        return None
 
     def trials_of(self, scenario: Scenario) -> int:
         """--trials, else the scenario's `trials:`, else `defaults.trials`; a skipped scenario runs once."""

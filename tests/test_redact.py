@@ -92,3 +92,52 @@ def test_secrets_are_masked_before_long_values_are_shortened(tmp_path, prefix):
     for text in texts:
         assert "4242 4242 42" not in text  # not even a prefix of the card survives shortening
         assert "sk-proj-abcdefgh" not in text
+
+
+def test_results_with_nothing_to_mask_are_streamed_as_they_are_and_others_are_masked(tmp_path, monkeypatch):
+    """A run skips walking a result whose JSON text provably holds nothing to mask; the stream then
+    carries exactly that text. A result with a secret under a sensitive key is still walked and masked."""
+    import sys
+
+    import orjson
+
+    from agentcheck.session import RunOptions, run
+
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG,
+        "bot.py": """
+            def run(task, tools):
+                found = tools.lookup(id=task.data["id"])
+                return f"found {found['name']}"
+        """,
+        "scenarios/a.yaml": """
+            scenarios:
+              - id: clean
+                input: {data: {id: "A1"}}
+                fixtures: {lookup: [{returns: {name: Ada}}]}
+              - id: keyed
+                input: {data: {id: "B2"}}
+                fixtures: {lookup: [{returns: {name: Bo, Access-Token: "plain-looking-value"}}]}
+        """,
+    })
+    monkeypatch.syspath_prepend(str(tmp_path))
+    walked: list[str] = []
+    original = Redactor.inplace
+
+    def spy(self, obj):
+        if type(obj).__name__ == "ScenarioResult":
+            walked.append(obj.scenario_id)
+        return original(self, obj)
+
+    monkeypatch.setattr(Redactor, "inplace", spy)
+    summary = run(RunOptions(cwd=tmp_path, json_path=False, junit_path=False))
+    sys.modules.pop("bot", None)
+    assert walked == ["keyed"]  # only the result with something to mask was walked
+    stream = tmp_path / "reports" / "runs" / summary.run_id / "results.jsonl"
+    lines = [orjson.loads(line) for line in stream.open("rb")]
+    results = {r["result"]["scenario_id"]: r["result"] for r in lines if r["type"] == "result"}
+    clean_call = results["clean"]["trace"]["events"][0]
+    assert clean_call["result"] == {"name": "Ada"} and results["clean"]["outcome"] == "passed"
+    keyed_call = results["keyed"]["trace"]["events"][0]
+    assert keyed_call["result"] == {"name": "Bo", "Access-Token": MASK}
+    assert "plain-looking-value" not in stream.read_text()

@@ -34,10 +34,15 @@ class ResultLog:
         self._file = self.path.open("wb")
         self._write({"type": "plan", "plan": plan})
 
-    def result(self, result: ScenarioResult) -> None:
+    def result(self, result: ScenarioResult, encoded: bytes | None = None) -> None:
+        """Append `result`; `encoded` is its JSON text when the caller already has it (`dumps_bytes`)."""
         assert self._file is not None, "start() first"
         self._offsets.append((result.index, result.trial, self._file.tell()))
-        self._write({"type": "result", "result": result})
+        if encoded is None:
+            self._write({"type": "result", "result": result})
+        else:
+            self._file.write(_RESULT_HEAD + encoded + b"}\n")
+            self._file.flush()
 
     def finish(self, summary: RunSummary) -> None:
         if self._file is None:
