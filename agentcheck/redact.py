@@ -42,9 +42,11 @@ _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 # (JSON escapes only quotes, backslashes and control characters, none of which these contain): the
 # patterns' fixed prefixes ("bearer" in any case), and a card's run of digits, spaces and hyphens.
 _DEFAULT_LITERALS = ("sk-", "AKIA", "xox", "-----BEGIN ", "ghp_", "gho_", "ghu_", "ghs_", "ghr_")
-_CARD_CHARS = str.maketrans({chr(i): "0" if chr(i) in "0123456789 -" else "x" for i in range(128)})
-_CARD_RUN = "0" * 13
-_RUN = re.compile("0+")
+_GITHUB_LITERALS = _DEFAULT_LITERALS[4:]
+_CARD_BYTES = bytes(0x30 if chr(i) in "0123456789 -" else 0x78 for i in range(256))
+"""Digits, spaces and hyphens to `0`, every other byte to `x`: a card can only sit in a run of `0`s."""
+_CARD_RUN = b"0" * 13
+_RUN = re.compile(b"0+")
 _DIGITS = re.compile(r"\d[\d -]{12,}")
 _CARD_IN_JSON = re.compile(r"(?:\b|(?<=\\[nrtbf]))(?:\d[ -]?){12,18}\d\b")
 """`_CARD` as seen in JSON text: an escaped character before the digits is a word boundary in the
@@ -56,7 +58,7 @@ def _card_runs(text: str) -> list[tuple[int, int]]:
     """Where `_CARD` could match in `text`: runs of 13+ digits, spaces and hyphens (fast for ASCII)."""
     if not text.isascii():  # \d also matches other scripts' digits
         return [m.span() for m in _DIGITS.finditer(text)]
-    marks = text.translate(_CARD_CHARS)
+    marks = text.encode("ascii").translate(_CARD_BYTES)  # positions in ASCII bytes are positions in text
     runs: list[tuple[int, int]] = []
     at = marks.find(_CARD_RUN)
     while at != -1:
@@ -85,6 +87,23 @@ def _norm(key: str) -> str:
     return key.lower().replace("-", "_")
 
 
+def _trie(words: Iterable[str]) -> str:
+    """A regex matching exactly `words`, shaped as a trie: the regex engine tries alternatives one
+    by one, and a trie rejects a non-match at its first differing character."""
+    groups: dict[str, list[str]] = {}
+    ends = False
+    for word in words:
+        if word:
+            groups.setdefault(word[0], []).append(word[1:])
+        else:
+            ends = True
+    if not groups:
+        return ""
+    branches = [re.escape(first) + _trie(rest) for first, rest in sorted(groups.items())]
+    body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+    return f"(?:{body})?" if ends else body
+
+
 class Redactor:
     def __init__(self, *, patterns: Iterable[str] = (), keys: Iterable[str] = (), defaults: bool = True):
         # The built-ins share one alternation; a user's pattern is compiled alone, so its own flags work.
@@ -102,6 +121,9 @@ class Redactor:
         self._vouches = len(self._patterns) == (1 if defaults else 0) and all(
             _PLAIN_KEY.match(k) for k in self._keys
         )
+        # A sensitive key in JSON text, between quotes (a dot counts as a quote there: a path such as
+        # `args.api_key` names the same value, and is masked like it).
+        self._quoted_key = re.compile(f'"{_trie(self._keys)}"') if self._keys else None
 
     @property
     def can_vouch(self) -> bool:
@@ -112,11 +134,17 @@ class Redactor:
         """True only when redacting the data that the JSON `text` encodes would change nothing: no
         sensitive key, no built-in secret's literal, no card-like digit run anywhere in the text.
         Conservative (a match anywhere, even in a number, says False); a run uses it to skip walking
-        results with nothing to mask, merge to skip re-redacting saved results. Plain string searches, no regex
-        over the whole text: it must cost far less than the redaction it saves."""
+        results with nothing to mask, merge to skip re-redacting saved results. A few scans of the
+        text in C: it must cost far less than the walk it saves."""
         if not self._vouches or "\\u" in text:  # a \uXXXX escape could spell any character
             return False
-        if self._patterns and any(literal in text for literal in _DEFAULT_LITERALS):
+        if self._patterns and (
+            "sk-" in text
+            or "AKIA" in text
+            or "xox" in text
+            or "-----BEGIN " in text
+            or ("gh" in text and any(literal in text for literal in _GITHUB_LITERALS))
+        ):
             return False
         norm = _norm(text)  # a key written `"Api-Key"` reads `"api_key"` here, as _norm reads the key
         if self._patterns and "bearer" in norm:
@@ -125,7 +153,7 @@ class Redactor:
             for start, end in _card_runs(text):  # the run with the two characters before it and one after
                 if _CARD_IN_JSON.search(text, max(start - 2, 0), end + 1):
                     return False
-        return self._keys.isdisjoint(norm.split('"'))  # a key is exactly one piece between quotes
+        return self._quoted_key is None or self._quoted_key.search(norm.replace(".", '"')) is None
 
     def text(self, value: str) -> str:
         if len(value) < self._shortest:
@@ -164,10 +192,12 @@ class Redactor:
         return value
 
     def _sensitive(self, key: str) -> bool:
-        """Whether values under `key` are masked; remembered per key (reports reuse few keys)."""
+        """Whether values under `key` are masked: a sensitive name, alone or ending a dotted path
+        (`args.api_key`, as a policy decision records the values it read); remembered per key."""
         hit = self._key_memo.get(key)
         if hit is None:
-            hit = _norm(key) in self._keys
+            norm = _norm(key)
+            hit = norm in self._keys or ("." in norm and norm.rsplit(".", 1)[1] in self._keys)
             if len(self._key_memo) < _KEY_MEMO_SIZE:
                 self._key_memo[key] = hit
         return hit

@@ -141,3 +141,14 @@ def test_results_with_nothing_to_mask_are_streamed_as_they_are_and_others_are_ma
     keyed_call = results["keyed"]["trace"]["events"][0]
     assert keyed_call["result"] == {"name": "Bo", "Access-Token": MASK}
     assert "plain-looking-value" not in stream.read_text()
+
+
+def test_a_sensitive_key_at_the_end_of_a_dotted_path_is_masked_too():
+    """A policy decision records the values its condition read by path (`args.api_key`); the value
+    is the argument's, so it is masked as the argument is."""
+    r = Redactor()
+    assert r.data({"values": {"args.api_key": "k-123", "args.amount": 5, "token.kind": "x"}}) == {
+        "values": {"args.api_key": MASK, "args.amount": 5, "token.kind": "x"}
+    }
+    assert not r.leaves_json_alone('{"values":{"args.api_key":"k-123"}}')
+    assert r.leaves_json_alone('{"values":{"args.amount":5,"args.order_id":"A1"}}')

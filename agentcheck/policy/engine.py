@@ -20,19 +20,19 @@ from typing import Any, Protocol
 
 from agentcheck.policy.evidence import cited_ids, intent_problem
 from agentcheck.policy.expr import MEMO_SIZE, Activation, ConditionFailed
-from agentcheck.policy.history import RunHistory, args_key, prior_flows_of
+from agentcheck.policy.history import RunHistory, args_key
 from agentcheck.policy.plan import (
+    PlanBook,
     Refusal,
     TierOutcome,
     ToolPlan,
     build_plan,
     choose_rule,
-    is_constant,
     scope_matches,
     tier_outcome,
     where,
 )
-from agentcheck.policy.spec import Decision, FlowRule, Policy, Rule, ScenarioPolicy, ScopeGrant, ToolPolicy
+from agentcheck.policy.spec import Decision, Policy, Rule, ScenarioPolicy, ToolPolicy
 from agentcheck.scenario import AgentInput, Scenario
 
 __all__ = ["RunPolicy", "Verdict", "policy_factory", "scope_matches"]
@@ -62,6 +62,19 @@ class Verdict:
 class RunPolicy:
     """One run's policy hook: the project policy, the scenario's approver and kill switch."""
 
+    __slots__ = (
+        "_agent_version",
+        "_book",
+        "_history",
+        "_plans",
+        "agent",
+        "approvals_given",
+        "kill",
+        "policy",
+        "scenario",
+        "task",
+    )
+
     def __init__(
         self,
         policy: Policy,
@@ -69,23 +82,18 @@ class RunPolicy:
         task: AgentInput,
         scenario: ScenarioPolicy | None = None,
         agent_version: str | None = None,
-        shared: dict[Any, Any] | None = None,
+        book: PlanBook | None = None,
     ):
         self.policy = policy
         self.agent = agent
-        self._shared = {} if shared is None else shared
-        self.agent_version = agent_version  # also picks the plans for this agent and version
         self.scenario = scenario
         self.kill = scenario.kill_switch if scenario is not None else None
         self.approvals_given = 0
         self.task = task
+        self._book = PlanBook(policy) if book is None else book
+        self._agent_version = agent_version
+        self._plans = self._book.plans_for(agent, agent_version)
         self._history: RunHistory | None = None
-        shared = self._shared
-        self._grants: dict[str, list[ScopeGrant]] = shared.setdefault(("grants", agent), {})
-        """needed scope -> the principal's grants matching it (for scopes checked call by call)."""
-        self._prior_flows: dict[str, list[FlowRule]] | None = shared.get("prior_flows")
-        if self._prior_flows is None:
-            self._prior_flows = shared["prior_flows"] = prior_flows_of(policy)
 
     @property
     def agent_version(self) -> str | None:
@@ -94,14 +102,13 @@ class RunPolicy:
     @agent_version.setter
     def agent_version(self, version: str | None) -> None:
         self._agent_version = version
-        self._plans: dict[str, ToolPlan] = self._shared.setdefault(("plans", self.agent, version), {})
-        """tool -> what the policy fixes about this agent (version) calling it; shared by the runs."""
+        self._plans = self._book.plans_for(self.agent, version)
 
     @property
     def history(self) -> RunHistory:
         """What the run has shown so far; built on first need (a run of fixed decisions never needs it)."""
         if self._history is None:
-            self._history = RunHistory(self.policy, self.task, self._prior_flows)
+            self._history = RunHistory(self.policy, self.task, self._book.prior_flows)
         return self._history
 
     # --- the decision --------------------------------------------------------------------------------
@@ -130,7 +137,7 @@ class RunPolicy:
                     values=refusal.values,
                 )
                 return Verdict(False, record, f"blocked by {refusal.rule}: {refusal.reason}")
-            if verdict.allowed and "outcome" not in record and is_constant(self.policy, plan):
+            if plan.may_be_constant and verdict.allowed and "outcome" not in record:
                 plan.constant = dict(record)
             return verdict
 
@@ -160,13 +167,15 @@ class RunPolicy:
             record["scopes"] = self._scopes(plan, args, run, step, revoked)
         if plan.lists is not None:
             raise plan.lists.again()
+        history = None
         if plan.reads_history:
-            self.history.catch_up(run.trace.events)
+            history = self._history or self.history
+            history.catch_up(run.trace.events)
         activation: Activation | None = None
         if plan.fields:  # conditions: one activation serves them all (converted for CEL only if evaluated)
             values = {"args": args, "tool": plan.tool, "agent": self.agent}
-            if plan.run_fields is None or plan.run_fields:
-                values["run"] = self.history.run_vars(run, step, plan.run_fields)
+            if plan.reads_run and history is not None:
+                values["run"] = history.run_vars(run, step, plan.run_fields)
             activation = Activation(values, plan.fields)
         if plan.flows:
             self._flows(plan, args, activation)
@@ -235,9 +244,7 @@ class RunPolicy:
                     {"scope": template},
                 ) from None
             needed_all.append(needed)
-            grants = self._grants.get(needed)
-            if grants is None:
-                grants = self._grants[needed] = [g for g in principal.scopes if scope_matches(g.scope, needed)]
+            grants = self._book.grants(principal, needed)
             if any(scope_matches(r, needed) for r in revoked):
                 raise Refusal(
                     "identity",
@@ -409,10 +416,10 @@ def policy_factory(policy: Policy, versions: dict[str, str | None] | None = None
     """`scenario -> RunPolicy`: what the session hands the runner so each run gets its own hook.
     `versions` maps agent names to the versions under test (checked against `principal.version`)."""
     known = versions or {}
-    shared: dict[Any, Any] = {}  # what every run derives alike from the policy (fields read, grants matched)
+    book = PlanBook(policy)  # what every run derives alike from the policy
 
     def for_scenario(scenario: Scenario) -> RunPolicy:
-        return RunPolicy(policy, scenario.agent, scenario.input, scenario.policy, known.get(scenario.agent), shared)
+        return RunPolicy(policy, scenario.agent, scenario.input, scenario.policy, known.get(scenario.agent), book)
 
     return for_scenario
 

@@ -24,32 +24,38 @@ class SeenIds:
     def add(self, value: Any) -> None:
         self.pending.append(value)
 
-    def _index(self, value: Any) -> None:
-        """Add every scalar in `value` (nested dicts and lists too)."""
-        stack = [value]
+    def _index_pending(self) -> None:
+        """Add every scalar of the queued values (nested dicts and lists too) to `ids`."""
         ids = self.ids
+        stack, self.pending = self.pending, []
+        pop, push = stack.pop, stack.extend
         while stack:
-            item = stack.pop()
-            if isinstance(item, dict):
-                stack.extend(item.values())
-            elif isinstance(item, list | tuple):
-                stack.extend(item)
-            elif isinstance(item, str):
+            item = pop()
+            kind = type(item)
+            if kind is str:
                 ids.add(item)
                 if " " in item or "\n" in item:
                     ids.update(_TOKEN.findall(item))
-            elif isinstance(item, bool) or item is None:
+            elif kind is dict:
+                push(item.values())
+            elif kind is list or kind is tuple:
+                push(item)
+            elif item is None or kind is bool:
                 continue
-            elif isinstance(item, int | float):
+            elif kind is int:
                 ids.add(str(item))
-                if isinstance(item, float) and item.is_integer():
+            elif kind is float:
+                ids.add(str(item))
+                if item.is_integer():
                     ids.add(str(int(item)))
+            else:  # subclasses of the JSON types, as their base type would index
+                base = next((t for t in (bool, str, dict, list, tuple, int, float) if isinstance(item, t)), None)
+                if base is not None and base is not bool:
+                    push([base(item)])
 
     def __contains__(self, evidence: object) -> bool:
         if self.pending:
-            for value in self.pending:
-                self._index(value)
-            self.pending.clear()
+            self._index_pending()
         return evidence in self.ids
 
 
@@ -60,6 +66,18 @@ def cited_ids(evidence: list[Any]) -> list[str]:
 
 def intent_problem(intent: Any) -> str | None:
     """Why `intent` is not well-formed structured intent, or None when it is."""
+    if type(intent) is dict:  # the usual well-formed shape, checked in one pass
+        action, why, evidence = intent.get("action"), intent.get("justification"), intent.get("evidence")
+        if (
+            type(action) is str
+            and type(why) is str
+            and type(evidence) is list
+            and evidence
+            and action.strip()
+            and why.strip()
+            and all(type(item) is str and item.strip() for item in evidence)
+        ):
+            return None
     if intent is None:
         return "missing intent: the call must carry `intent: {action, justification, evidence}`"
     if not isinstance(intent, dict):

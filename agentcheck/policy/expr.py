@@ -137,7 +137,23 @@ class Condition:
     def values(self, activation: Activation | dict[str, Any]) -> dict[str, Any]:
         """The values of the paths this condition reads (missing ones as None), for the trace."""
         data = activation.values if isinstance(activation, Activation) else activation
-        return {path: lookup(data, path) for path in self.paths}
+        out = {}
+        for path, parts in self.path_parts:
+            value: Any = data
+            for part in parts:
+                if not isinstance(value, dict):
+                    value = None
+                    break
+                value = value.get(part)
+            out[path] = value
+        return out
+
+    @property
+    def path_parts(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        parts = _PATH_PARTS.get(self.paths)
+        if parts is None:
+            parts = _PATH_PARTS[self.paths] = tuple((p, tuple(p.split("."))) for p in self.paths)
+        return parts
 
 
 Fields = dict[str, tuple[str, ...] | None]
@@ -172,26 +188,27 @@ class Activation:
 
     def key_for(self, fields: Fields) -> Any:
         """The values `fields` selects, as a hashable key that tells apart what CEL tells apart
-        (`true` from `1`, a missing field from a null one); None when a value cannot be keyed."""
-        parts = []
+        (`true` from `1`, a missing field from a null one); None when a value cannot be keyed.
+        Keys are compared only under the same `fields`, so the values go in flat, in its order."""
+        parts: list[Any] = []
         values = self.values
         try:
             for root, names in fields.items():
                 value = values.get(root, _MISSING)
-                if names is None or not isinstance(value, dict):
-                    parts.append((root, _freeze(value)))
+                if names is None:
+                    parts.append(_freeze(value))
+                elif type(value) is not dict:
+                    parts.append(("whole", _freeze(value)))
                 else:
-                    frozen = []
                     for name in names:
                         item = value.get(name, _MISSING)
                         kind = type(item)  # the common scalars inline, as _freeze would give them
                         if kind is float or kind is str or item is None:
-                            frozen.append(item)
+                            parts.append(item)
                         elif kind is int:
-                            frozen.append(float(item))
+                            parts.append(float(item))
                         else:
-                            frozen.append(_freeze(item))
-                    parts.append((root, tuple(frozen)))
+                            parts.append(_freeze(item))
         except TypeError:
             return None
         return tuple(parts)
@@ -263,6 +280,9 @@ def _fields(text: str, variables: list[str]) -> dict[str, tuple[str, ...] | None
         out[root] = None if bare or not names else tuple(dict.fromkeys(names))
     return out
 
+
+_PATH_PARTS: dict[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]] = {}
+"""A condition's paths split at the dots (conditions are few; each entry is computed once)."""
 
 MEMO_SIZE = 4096
 """Most remembered inputs per condition; the memo starts over when full."""

@@ -23,6 +23,9 @@ def args_key(args: Any, names: tuple[str, ...]) -> Any:
     so two calls share a key exactly when the reprs of their values would be equal."""
     if not isinstance(args, dict):
         return repr(tuple(None for _ in names))
+    if len(names) == 1:
+        value = args.get(names[0])
+        return (value,) if type(value) is str else repr((value,))
     values = tuple(args.get(n) for n in names)
     for value in values:
         if type(value) is not str:
@@ -40,34 +43,39 @@ def prior_flows_of(policy: Policy) -> dict[str, list[FlowRule]]:
 
 
 class RunHistory:
+    __slots__ = ("_prior_flows", "cursor", "money_moved", "policy", "prior_keys", "seen", "tools_ok", "untrusted")
+
     def __init__(self, policy: Policy, task: AgentInput, prior_flows: dict[str, list[FlowRule]] | None = None):
         self.policy = policy
         self.cursor = 0
         self.seen = SeenIds()
         """Ids that appeared in the input or a returned tool result (for grounding evidence)."""
-        self.seen.add(task.messages)
-        self.seen.add(task.data)
+        self.seen.pending += (task.messages, task.data)
         self.tools_ok: dict[str, None] = {}
         """Tools that answered successfully, in first-answer order."""
         self.untrusted = False
         self.money_moved = 0.0
         self._prior_flows = prior_flows_of(policy) if prior_flows is None else prior_flows
-        self.prior_keys: dict[str, set[Any]] = {f.id: set() for flows in self._prior_flows.values() for f in flows}
-        """flow id -> keys (same_args values) of earlier successful calls of its `requires_prior` tool."""
+        self.prior_keys: dict[str, set[Any]] = {}
+        """flow id -> keys (same_args values) of earlier successful calls of its `requires_prior` tool
+        (a flow with none yet is absent)."""
 
     def catch_up(self, events: list[Any]) -> None:
         """Learn from events added since the last decision (the last event is the call being decided)."""
         end = len(events) - 1
-        tools = self.policy.tools
+        if end <= self.cursor:
+            return
+        tools, prior_flows, ok = self.policy.tools, self._prior_flows, ToolStatus.OK
         for index in range(self.cursor, end):
             event = events[index]
-            if event.kind != "tool_call" or event.status is not ToolStatus.OK:
+            if event.kind != "tool_call" or event.status is not ok:
                 continue
             tool = event.tool
             self.tools_ok[tool] = None
-            self.seen.add(event.result)
-            for flow in self._prior_flows.get(tool, ()):
-                self.prior_keys[flow.id].add(args_key(event.args, flow.same_args))
+            self.seen.pending.append(event.result)
+            if tool in prior_flows:
+                for flow in prior_flows[tool]:
+                    self.prior_keys.setdefault(flow.id, set()).add(args_key(event.args, flow.same_args))
             spec = tools.get(tool)
             if spec is None:
                 continue
@@ -75,10 +83,9 @@ class RunHistory:
                 self.untrusted = True
             if spec.spends and isinstance(event.args, dict):
                 amount = event.args.get(spec.spends)
-                if isinstance(amount, int | float) and not isinstance(amount, bool):
+                if isinstance(amount, (int, float)) and not isinstance(amount, bool):
                     self.money_moved += float(amount)
-        if end > self.cursor:
-            self.cursor = end
+        self.cursor = end
 
     def run_vars(self, run: Any, step: int, names: tuple[str, ...] | None = None) -> dict[str, Any]:
         """The `run` variable of conditions: the run before this call (numbers as doubles); only

@@ -16,7 +16,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agentcheck.policy.expr import Fields, merge_fields
-from agentcheck.policy.spec import STRICTNESS, TIER_DEFAULTS, Decision, FlowRule, Policy, Principal, Rule, ToolPolicy
+from agentcheck.policy.history import prior_flows_of
+from agentcheck.policy.spec import (
+    STRICTNESS,
+    TIER_DEFAULTS,
+    Decision,
+    FlowRule,
+    Policy,
+    Principal,
+    Rule,
+    ScopeGrant,
+    ToolPolicy,
+)
 from agentcheck.scenario import SourceRef
 
 
@@ -81,8 +92,12 @@ class ToolPlan:
     rule_outcomes: dict[Any, TierOutcome] = field(default_factory=dict)
     """Condition inputs -> the rules stage's outcome (the chosen rule and decision, or the rule whose
     condition failed and why). The stage is a pure function of those inputs."""
+    reads_run: bool = False
+    """Whether a condition reads `run` (the run so far)."""
     reads_history: bool = False
     """Whether deciding reads the run so far (flows, grounding, money moved, `run.*` conditions)."""
+    may_be_constant: bool = False
+    """Whether an allowed decision is one no argument or run state can change (see `is_constant`)."""
     constant: dict[str, Any] | None = None
     """An allowed record that no argument or run state can change (reused until a kill switch is live)."""
 
@@ -117,9 +132,11 @@ def build_plan(policy: Policy, agent: str, version: str | None, tool: str) -> To
     plan.fields = merge_fields(conditions)
     run = plan.fields.get("run", ())
     plan.run_fields = RUN_FIELDS_ALL if run is None else tuple(run)
-    plan.reads_history = bool(plan.flows or spec.intent or spec.spends or plan.run_fields is None or plan.run_fields)
+    plan.reads_run = plan.run_fields is None or bool(plan.run_fields)
+    plan.reads_history = bool(plan.flows or spec.intent or spec.spends or plan.reads_run)
     if not any(r.when is not None for r in plan.rules):
         plan.fixed_rules = tier_outcome(spec, *choose_rule(list(plan.rules), spec))
+    plan.may_be_constant = is_constant(policy, plan)
     return plan
 
 
@@ -173,3 +190,29 @@ def _list_refusal(principal: Principal, tool: str) -> Refusal | None:
             {"tool": tool},
         )
     return None
+
+
+class PlanBook:
+    """What the runs of one policy share: the plans per agent, version and tool, which grants match
+    a needed scope, and the flow rules keyed by the tool they need earlier. Nothing of a run."""
+
+    def __init__(self, policy: Policy):
+        self.policy = policy
+        self._plans: dict[tuple[str, str | None], dict[str, ToolPlan]] = {}
+        self._grants: dict[tuple[str, str], list[ScopeGrant]] = {}
+        self.prior_flows = prior_flows_of(policy)
+
+    def plans_for(self, agent: str, version: str | None) -> dict[str, ToolPlan]:
+        """tool -> plan, for one agent and version (filled on first use of each tool)."""
+        plans = self._plans.get((agent, version))
+        if plans is None:
+            plans = self._plans[(agent, version)] = {}
+        return plans
+
+    def grants(self, principal: Principal, needed: str) -> list[ScopeGrant]:
+        """The principal's grants that match `needed` (scope names filled from arguments repeat)."""
+        key = (principal.name, needed)
+        found = self._grants.get(key)
+        if found is None:
+            found = self._grants[key] = [g for g in principal.scopes if scope_matches(g.scope, needed)]
+        return found
