@@ -375,3 +375,21 @@ def test_a_remembered_constant_decision_still_meets_the_kill_switch(tmp_path: Pa
     second = Run(project)
     second.engine = factory(killed)
     assert not second.call("read").allowed
+
+
+def test_conditions_load_the_cel_core_without_the_packages_command_line():
+    """`import cel` also imports the package's REPL (typer, prompt_toolkit, pygments: ~0.3 s of
+    start-up); a policy needs only the Rust core, and `import cel` afterwards still works."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from agentcheck.policy.expr import compile_condition\n"
+        "assert compile_condition('args.a > 1.0').holds({'args': {'a': 2.0}})\n"
+        "assert 'cel.cli' not in sys.modules and 'prompt_toolkit' not in sys.modules, 'the REPL was imported'\n"
+        "import cel\n"
+        "assert cel.compile('1 + 1').execute(cel.Context()) == 2\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

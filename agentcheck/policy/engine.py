@@ -161,7 +161,7 @@ class RunPolicy:
         record["risk"] = risk
         record["writes"] = spec.writes
         revoked = self.kill.revoke if killed and self.kill is not None else ()
-        if plan.static_scopes is not None and not revoked:
+        if not revoked and plan.static_scopes is not None:
             record["scopes"] = list(plan.static_scopes)
         else:
             record["scopes"] = self._scopes(plan, args, run, step, revoked)
@@ -317,8 +317,11 @@ class RunPolicy:
         if problem is not None:
             raise Refusal("intent", f"tools.{spec.name}.intent", problem, spec.source, {self.policy.intent_arg: intent})
         record["intent"] = intent
-        cited = cited_ids(intent["evidence"])
         seen = self.history.seen
+        evidence = intent["evidence"]
+        if all(type(item) is str and item in seen for item in evidence):  # the usual case: ids, all seen
+            return
+        cited = cited_ids(evidence)
         invented = [c for c in cited if c not in seen]
         if invented:
             raise Refusal(

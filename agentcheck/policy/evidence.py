@@ -54,9 +54,39 @@ class SeenIds:
                     push([base(item)])
 
     def __contains__(self, evidence: object) -> bool:
-        if self.pending:
-            self._index_pending()
+        if evidence in self.ids:
+            return True
+        pending = self.pending
+        if not pending:
+            return False
+        if len(pending) <= _SHALLOW_MAX and type(evidence) is str and _shallow_hit(evidence, pending):
+            return True  # a text value equal to it, where the index would have put it: no need to index yet
+        self._index_pending()
         return evidence in self.ids
+
+
+_SHALLOW_MAX = 8
+"""Queued values a lookup scans shallowly before indexing them (bounded, so long runs stay linear)."""
+
+
+def _shallow_hit(evidence: str, values: list[Any]) -> bool:
+    """Whether `evidence` is one of the values, or a value directly inside one (a mapping's value, a
+    list's item, a value of a mapping in a list): the usual place of a record id. Only equal text
+    counts (`==` between text and numbers is never true), so a hit is an id the index would hold."""
+    for value in values:
+        kind = type(value)
+        if kind is dict:
+            if evidence in value.values():
+                return True
+        elif kind is list:
+            if evidence in value:
+                return True
+            for item in value:
+                if type(item) is dict and evidence in item.values():
+                    return True
+        elif value == evidence:
+            return True
+    return False
 
 
 def cited_ids(evidence: list[Any]) -> list[str]:

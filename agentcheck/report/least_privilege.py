@@ -28,10 +28,17 @@ class LeastPrivilegeReporter:
     def result(self, result: ScenarioResult) -> None:
         if result.trace is None:
             return
-        for call in result.trace.tool_calls():
-            record = call.policy
+        used = self.used
+        for event in result.trace.events:
+            record = event.policy if event.kind == "tool_call" else None  # model calls carry no decision
             if record and record.get("decision") != "blocked" and record.get("outcome") != "denied":
-                self.used.setdefault(str(record.get("agent", result.agent)), set()).update(record.get("scopes", ()))
+                scopes = record.get("scopes")
+                if scopes:
+                    agent = record.get("agent") or result.agent
+                    if agent in used:
+                        used[agent].update(scopes)
+                    else:
+                        used[agent] = set(scopes)
 
     def finish(self, summary: RunSummary) -> None:
         report = lint(self.project, {name: self.used.get(name, set()) for name in self.project.agents})
