@@ -277,7 +277,8 @@ class RunPolicy:
         return needed_all
 
     def _flows(self, plan: ToolPlan, args: dict[str, Any], activation: Activation | None) -> None:
-        history = self.history
+        history = self._history
+        assert history is not None  # a plan with flows reads the history, caught up before this
         for flow in plan.flows:
             if flow.requires_prior is not None:
                 if args_key(args, flow.same_args) in history.prior_keys.get(flow.id, ()):
@@ -317,7 +318,7 @@ class RunPolicy:
         if problem is not None:
             raise Refusal("intent", f"tools.{spec.name}.intent", problem, spec.source, {self.policy.intent_arg: intent})
         record["intent"] = intent
-        seen = self.history.seen
+        seen = self.history.seen  # caught up when the plan reads the history (an intent tool's does)
         evidence = intent["evidence"]
         if all(type(item) is str and item in seen for item in evidence):  # the usual case: ids, all seen
             return
@@ -374,7 +375,8 @@ class RunPolicy:
                 )
         if spec.spends is None or caps.max_money_moved is None:
             return
-        history = self.history  # caught up: a spending tool's plan reads the history
+        history = self._history
+        assert history is not None  # a spending tool's plan reads the history, caught up before this
         amount = args.get(spec.spends)
         if not isinstance(amount, int | float) or isinstance(amount, bool):
             raise Refusal(

@@ -142,21 +142,20 @@ class Condition:
         """The values of the paths this condition reads (missing ones as None), for the trace."""
         data = activation.values if isinstance(activation, Activation) else activation
         out = {}
-        for path, parts in self.path_parts:
-            value: Any = data
+        for path, root, parts in self.path_parts:
+            value = data.get(root)
             for part in parts:
-                if not isinstance(value, dict):
-                    value = None
-                    break
-                value = value.get(part)
+                value = value.get(part) if isinstance(value, dict) else None
             out[path] = value
         return out
 
     @property
-    def path_parts(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    def path_parts(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
+        """Each path, its root variable and the fields below it (`args.a.b` -> args, (a, b))."""
         parts = _PATH_PARTS.get(self.paths)
         if parts is None:
-            parts = _PATH_PARTS[self.paths] = tuple((p, tuple(p.split("."))) for p in self.paths)
+            split = [(path, *path.split(".")) for path in self.paths]
+            parts = _PATH_PARTS[self.paths] = tuple((path, root, tuple(rest)) for path, root, *rest in split)
         return parts
 
 
@@ -304,7 +303,7 @@ def _fields(text: str, variables: list[str]) -> dict[str, tuple[str, ...] | None
     return out
 
 
-_PATH_PARTS: dict[tuple[str, ...], tuple[tuple[str, tuple[str, ...]], ...]] = {}
+_PATH_PARTS: dict[tuple[str, ...], tuple[tuple[str, str, tuple[str, ...]], ...]] = {}
 """A condition's paths split at the dots (conditions are few; each entry is computed once)."""
 
 MEMO_SIZE = 4096
