@@ -217,9 +217,10 @@ def validate(
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="project, scenario, fixtures or results.")] = "scenario",
+    kind: Annotated[str, typer.Argument(help="project, scenario, fixtures, policy or results.")] = "scenario",
     write: Annotated[
-        Path | None, typer.Option("--write", help="Write the project, scenario and fixtures schemas into this folder.")
+        Path | None,
+        typer.Option("--write", help="Write the project, scenario, fixtures and policy schemas into this folder."),
     ] = None,
 ) -> None:
     """Print the JSON Schema of a file kind, for editors and CI checks."""
@@ -234,7 +235,7 @@ def schema(
             write_schemas(write)
             typer.echo(f"wrote schemas to {write}")
             return ExitCode.OK
-        kinds = ("project", "scenario", "fixtures", "results")
+        kinds = ("project", "scenario", "fixtures", "policy", "results")
         if kind not in kinds:
             raise BadInput(
                 [

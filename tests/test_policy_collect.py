@@ -141,3 +141,80 @@ def test_unkeyable_values_are_evaluated_every_time():
     assert condition.holds({"args": {"x": {"y": "z"}}}) and len(condition.memo) == 1
     assert not condition.holds({"args": {"x": {"y": object()}}})  # passed on as text, never remembered
     assert len(condition.memo) == 1
+
+
+POLICY_FILE = """\
+agents:
+  bot: {scopes: [data:read]}
+tools:
+  read: {scopes: [data:read]}
+rules:
+  - {id: small-reads, tools: [read], when: "args.n <= 3.0", decision: allow}
+"""
+
+
+def _split_project(tmp_path: Path, policy_text: str, ref: str = "policies/agents.yaml") -> Path:
+    from policy_helpers import TOOLS
+
+    config = "version: 1\nagents:\n  bot: {kind: python, entrypoint: bot:run}\n" + TOOLS.lstrip("\n")
+    config += f"policy: {ref}\n"
+    (tmp_path / "agentcheck.yaml").write_text(config)
+    (tmp_path / "policies").mkdir(exist_ok=True)
+    (tmp_path / "policies" / "agents.yaml").write_text(policy_text)
+    return tmp_path
+
+
+def test_a_policy_in_its_own_file_is_enforced_and_decisions_point_into_it(tmp_path: Path):
+    from policy_helpers import Run
+
+    from agentcheck.collect import load_project
+
+    project = load_project(None, cwd=_split_project(tmp_path, POLICY_FILE))
+    run = Run(project)
+    allowed = run.call("read", {"n": 2})
+    assert allowed.allowed and allowed.record["rule"] == "small-reads"
+    assert allowed.record["source"] == "policies/agents.yaml:6"
+    refused = run.call("note")
+    assert not refused.allowed and refused.record["rule"] == "default-deny"
+
+
+def test_problems_in_a_policy_file_name_that_file_its_lines_and_its_own_key_paths(tmp_path: Path):
+    from agentcheck.collect import load_project
+
+    broken = POLICY_FILE.replace("tools: [read], when", "tools: [reed], when").replace("<= 3.0", "<=")
+    broken += "spend: {max_money: 3}\n"
+    with pytest.raises(BadInput) as caught:
+        load_project(None, cwd=_split_project(tmp_path, broken))
+    found = [p.render() for p in caught.value.problems]
+    assert found[0] == "policies/agents.yaml:7 at spend: unknown key 'max_money' (did you mean 'max_money_moved'?)"
+    with pytest.raises(BadInput) as caught:
+        load_project(None, cwd=_split_project(tmp_path, broken.rsplit("spend:", 1)[0]))
+    found = [p.render() for p in caught.value.problems]
+    assert any(f.startswith("policies/agents.yaml:6 at rules[0].when: CEL syntax error") for f in found)
+    assert "policies/agents.yaml:6 at rules[0].tools[0]: unknown tool 'reed' (did you mean 'read'?)" in found
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("policies/missing.yaml", "agentcheck.yaml:14 at policy: policy file 'policies/missing.yaml' not found"),
+        ("../outside.yaml", "agentcheck.yaml:14 at policy: policy file '../outside.yaml' is outside the project root"),
+    ],
+)
+def test_a_policy_file_that_is_missing_or_outside_the_project_is_bad_input(tmp_path: Path, ref: str, expected: str):
+    from agentcheck.collect import load_project
+
+    (tmp_path / "outside.yaml").write_text(POLICY_FILE)
+    project = tmp_path / "project"
+    project.mkdir()
+    with pytest.raises(BadInput) as caught:
+        load_project(None, cwd=_split_project(project, POLICY_FILE, ref))
+    assert caught.value.problems[0].render().startswith(expected)
+
+
+def test_a_policy_file_must_hold_one_mapping(tmp_path: Path):
+    from agentcheck.collect import load_project
+
+    with pytest.raises(BadInput) as caught:
+        load_project(None, cwd=_split_project(tmp_path, "- just\n- a list\n"))
+    assert "policies/agents.yaml:1: expected one mapping: the policy section" in caught.value.problems[0].render()

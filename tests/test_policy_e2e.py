@@ -118,3 +118,30 @@ def test_a_bad_condition_is_bad_input_exit_2(tmp_path: Path):
     assert done.code == 2
     assert "agentcheck.yaml:14 at policy.rules[0].when: CEL syntax error" in done.err
     assert "Traceback" not in done.err
+
+
+def test_the_example_policy_kept_in_its_own_file_runs_the_same_and_points_into_it(tmp_path: Path):
+    import yaml
+
+    root = copy_example(tmp_path)
+    config = yaml.safe_load((root / "agentcheck.yaml").read_text())
+    (root / "policies").mkdir()
+    (root / "policies" / "refunds.yaml").write_text(yaml.safe_dump(config.pop("policy"), sort_keys=False))
+    config["policy"] = "policies/refunds.yaml"
+    (root / "agentcheck.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    done = cli("run", cwd=root)
+    assert done.code == 0, done.out + done.err
+    results = _results(root)
+    assert all(r["outcome"] == "passed" for r in results.values())
+    sources = {
+        e["policy"]["source"]
+        for r in results.values()
+        for e in r["trace"]["events"]
+        if e.get("kind") == "tool_call" and e.get("policy") and e["policy"].get("source")
+    }
+    assert any(s.startswith("policies/refunds.yaml:") for s in sources), sources
+    assert not [s for s in sources if s.startswith("agentcheck.yaml")], sources  # rules live in the policy file now
+    schema = cli("schema", "policy", cwd=root)
+    assert schema.code == 0
+    policy = yaml.safe_load((root / "policies" / "refunds.yaml").read_text())
+    assert not list(Draft202012Validator(json.loads(schema.out)).iter_errors(policy))

@@ -29,9 +29,12 @@ class DocContext:
     file: str
     doc: YamlDoc
     problems: list[Problem]
+    hidden: int = 0
+    """Leading keys of every path that the file itself does not have (a policy kept in its own file
+    is read as the `policy` section, but problems show paths as written in that file)."""
 
     def add(self, path: KeyPath, message: str, hint: str | None = None) -> None:
-        self.problems.append(Problem(self.file, self.doc.line(path), render_path(path), message, hint))
+        self.problems.append(Problem(self.file, self.doc.line(path), render_path(path[self.hidden :]), message, hint))
 
     def source(self, path: KeyPath) -> SourceRef:
         return SourceRef(self.file, self.doc.line(path))

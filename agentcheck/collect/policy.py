@@ -6,6 +6,7 @@ condition, so a typo is a problem with file:line before anything runs — never 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentcheck.collect.fixtures import DocContext
@@ -50,7 +51,7 @@ def condition(text: str | None, ctx: DocContext, path: KeyPath) -> Condition | N
             Problem(
                 ctx.file,
                 line,
-                render_path(path),
+                render_path(path[ctx.hidden :]),
                 exc.message + column,
                 "see docs/policy.md for the variables and functions conditions can use",
             )
@@ -231,3 +232,52 @@ def build_scenario_policy(
     return ScenarioPolicy(
         answers, kill, expect, project_policy.handoff if project_policy else Handoff(), ctx.source(base)
     )
+
+
+def load_policy_file(ref: str, root: Path, ctx: DocContext) -> tuple[PolicyModel, DocContext] | None:
+    """`policy: FILE` in agentcheck.yaml: the file's top level is the policy section itself. Returns
+    the validated section and a context whose problems and sources point into that file (paths as
+    written there), or None after adding the problems (`ctx` is agentcheck.yaml's)."""
+    from pydantic import ValidationError
+
+    from agentcheck.collect.errors import validation_problems
+    from agentcheck.collect.policy_models import PolicyModel
+    from agentcheck.collect.yamlsource import YamlDoc, load_yaml_file
+    from agentcheck.problems import display_path
+
+    base = root.resolve()
+    target = (root / ref).resolve()
+    if not target.is_relative_to(base):
+        ctx.add(("policy",), f"policy file '{ref}' is outside the project root", f"keep the policy file under {base}")
+        return None
+    if not target.is_file():
+        ctx.add(
+            ("policy",),
+            f"policy file '{ref}' not found",
+            f"looked for {display_path(target, base)}; the path is relative to the project file",
+        )
+        return None
+    display = display_path(target, base)
+    docs, problems = load_yaml_file(target, display)
+    ctx.problems.extend(problems)
+    if problems:
+        return None
+    if len(docs) != 1 or not isinstance(docs[0].data, dict):
+        ctx.problems.append(
+            Problem(
+                display,
+                docs[1].line(()) if len(docs) > 1 else (docs[0].line(()) if docs else None),
+                "",
+                "expected one mapping: the policy section (agents, tools, rules, flows, spend)",
+                "write the keys of `policy:` at the top level of this file",
+            )
+        )
+        return None
+    doc = docs[0]
+    try:
+        model = PolicyModel.model_validate(doc.data)
+    except ValidationError as exc:
+        ctx.problems.extend(validation_problems(exc, file=display, lines=doc.lines, model=PolicyModel))
+        return None
+    as_section = YamlDoc({"policy": doc.data}, {("policy", *path): line for path, line in doc.lines.items()})
+    return model, DocContext(display, as_section, ctx.problems, hidden=1)

@@ -125,7 +125,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
             raise BadInput(in_reading_order(problems)) from None
         model = salvaged
     problems += _check(model, doc, display)
-    policy = _policy(model, doc, display, problems)
+    policy = _policy(model, doc, display, root, problems)
     model_problems(model, root, lambda path, message, hint: problems.append(
         Problem(display, doc.line(path), render_path(path), message, hint)))
     if problems:
@@ -203,16 +203,23 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
     )
 
 
-def _policy(model: ProjectModel, doc: YamlDoc, display: str, problems: list[Problem]) -> Policy | None:
-    """The compiled policy section (its problems join the others), or None when there is none."""
+def _policy(model: ProjectModel, doc: YamlDoc, display: str, root: Path, problems: list[Problem]) -> Policy | None:
+    """The compiled policy section, written here or in its own file (its problems join the others),
+    or None when there is none."""
     if model.policy is None:
         return None
     from agentcheck.collect.fixtures import DocContext
-    from agentcheck.collect.policy import build_policy
+    from agentcheck.collect.policy import build_policy, load_policy_file
 
+    section, ctx = model.policy, DocContext(display, doc, problems)
+    if isinstance(section, str):
+        loaded = load_policy_file(section, root, ctx)
+        if loaded is None:
+            return None
+        section, ctx = loaded
     catalog = {name: ToolSpec(name, parameters=dict(t.parameters), writes=t.writes, risk=RiskTier(t.risk))
                for name, t in model.tools.items()}
-    return build_policy(model.policy, DocContext(display, doc, problems), catalog, list(model.agents))
+    return build_policy(section, ctx, catalog, list(model.agents))
 
 
 def to_budget(model: BudgetModel | None) -> Budget:

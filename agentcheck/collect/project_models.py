@@ -32,6 +32,21 @@ from agentcheck.project import GATE_METRICS
 from agentcheck.reliability import SEGMENT_DIMENSIONS, SEGMENT_PATTERN
 
 
+def _policy_shape(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "file"
+    return "section" if isinstance(value, dict | PolicyModel) else None
+
+
+PolicySection = either(
+    _policy_shape,
+    "expected the policy section (a mapping) or the path of a YAML file holding it",
+    section=PolicyModel,
+    file=Text,
+)
+"""`policy:` written in place, or kept in its own file (tagged by shape, so an error names one form)."""
+
+
 class RoutesModel(_Model):
     """A default model and an escalation model taken once a rule fires."""
 
@@ -282,7 +297,13 @@ class ProjectModel(_Model):
     gates: list[GateModel] = Field(default_factory=list, description="Release gates checked after a run.")
     reports: ReportsModel = Field(default_factory=ReportsModel, description="Report outputs.")
     redact: RedactModel = Field(default_factory=RedactModel, description="Masking of secrets and PII in every output.")
-    policy: PolicyModel | None = Field(None, description="Tool-use policy (docs/policy.md).")
+    policy: PolicySection | None = Field(
+        None,
+        description=(
+            "Tool-use policy (docs/policy.md): the section itself, or the path (relative to this file) of a YAML "
+            "file whose top level is the section — for a policy its owners keep apart."
+        ),
+    )
     pricing: dict[str, PriceModel] = Field(
         default_factory=dict, description="Model prices (USD per million tokens) over the shipped default table."
     )

@@ -15,6 +15,7 @@ SCHEMA_FILES: dict[str, str] = {
     "project": "agentcheck.schema.json",
     "scenario": "scenario.schema.json",
     "fixtures": "fixtures.schema.json",
+    "policy": "policy.schema.json",
 }
 """Schema kind -> file name in the `schemas/` folder."""
 
@@ -29,15 +30,21 @@ _TITLES = {
         "One scenario (a mapping with `id`), or several sharing defaults under `scenarios:`.",
     ),
     "fixtures": ("agentcheck fixture file", "Shared mocked-tool responses, listed in scenarios' `fixture_files`."),
+    "policy": (
+        "agentcheck policy file",
+        "The tool-use policy kept in its own file (`policy: FILE` in agentcheck.yaml): agents, tools, rules, "
+        "flows, spend caps.",
+    ),
 }
 
 
 def json_schema(kind: str) -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of one file kind: "project", "scenario" or "fixtures"."""
+    """The JSON Schema (draft 2020-12) of one file kind: "project", "scenario", "fixtures" or "policy"."""
     from pydantic import TypeAdapter
     from pydantic.json_schema import GenerateJsonSchema
 
     from agentcheck.collect import models
+    from agentcheck.collect.policy_models import PolicyModel
 
     if kind not in SCHEMA_FILES:
         raise ValueError(f"unknown schema kind {kind!r}; expected one of {', '.join(SCHEMA_FILES)}")
@@ -45,6 +52,7 @@ def json_schema(kind: str) -> dict[str, Any]:
         "project": models.ProjectModel,
         "scenario": models.ScenarioFileSpec,
         "fixtures": models.FixturesFileModel,
+        "policy": PolicyModel,
     }[kind]
 
     class _Generator(GenerateJsonSchema):
