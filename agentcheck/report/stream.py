@@ -39,6 +39,14 @@ class ResultLog:
         self._offsets.append((result.index, result.trial, self._file.tell()))
         self._write({"type": "result", "result": result})
 
+    def result_text(self, index: int, trial: int, text: bytes) -> None:
+        """`result` for a result given as its JSON text, exactly as `dumps_bytes(result)` writes it
+        (merge passes saved results through without decoding and encoding them again)."""
+        assert self._file is not None, "start() first"
+        self._offsets.append((index, trial, self._file.tell()))
+        self._file.write(_RESULT_HEAD + text + b"}\n")
+        self._file.flush()
+
     def finish(self, summary: RunSummary) -> None:
         if self._file is None:
             return
