@@ -349,7 +349,8 @@ class _Session:
             rules=project.regressions,
         )
         regressions = release.comparison.regressions if release.comparison is not None else None
-        gates = evaluate_gates(project.gates, self.metrics, regressions=regressions, required=required)
+        gates = evaluate_gates(project.gates, self.metrics, regressions=regressions, required=required,
+                               stats=release.scenarios)
         counts = {o.value: 0 for o in Outcome}
         for m in self.metrics:
             counts[m.outcome.value] += 1
