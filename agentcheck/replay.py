@@ -100,7 +100,8 @@ class _Replay(_Session):
         result = result_from_data(data, events=events)
         result.index = index
         if text is not None and text.startswith(_INDEX_HEAD):
-            self.log.result_text(index, result.trial, b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):]))
+            raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
+            self.log.result_text(index, result.trial, result.outcome, raw)
         else:  # a stamped file reformatted by some tool: encode it as a run would
             self.log.result(result if events else _placed(result_from_data(data), None, index))
         for reporter in self.reporters[1:]:

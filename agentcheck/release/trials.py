@@ -129,4 +129,7 @@ def mean_defined(values: Iterable[float | None]) -> tuple[float | None, int]:
 def suite_pass_k(stats: Iterable[ScenarioStats], k: int, *, at: bool = False) -> tuple[float | None, int]:
     """Mean pass^k (or pass@k) over scenarios with judged trials, and how many have fewer than k trials."""
     estimator = pass_at_k if at else pass_hat_k
-    return mean_defined(estimator(s.trials, s.passed, k) for s in stats if s.trials)
+    if not 1 <= k <= MAX_K_LISTED:
+        return mean_defined(estimator(s.trials, s.passed, k) for s in stats if s.trials)
+    # the values stats_of listed (k = 1..min(trials, MAX_K_LISTED)); absent means k > trials: undefined
+    return mean_defined((s.pass_at_k if at else s.pass_hat_k).get(k) for s in stats if s.trials)

@@ -82,6 +82,8 @@ class ConsoleReporter:
         self._planned: int | None = None
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._plain_file: object = None
+        self._plain = False
 
     @property
     def console(self) -> Console:
@@ -147,12 +149,16 @@ class ConsoleReporter:
         from rich.control import strip_control_codes
 
         console = self.console
+        file = console.file
+        if self._plain_file is not file:  # decided once per output file, not per line
+            self._plain_file, self._plain = file, (
+                not console.is_terminal and console.color_system is None and console.soft_wrap
+                and not console.record and not console.quiet and not console.is_jupyter)
         label, rest = self._line_parts(row)
         plain = strip_control_codes(label + rest)  # as rich.text.Text does with every string it is given
-        if (not console.is_terminal and console.color_system is None and console.soft_wrap and not console.record
-                and not console.quiet and not console.is_jupyter and "\t" not in plain):
-            console.file.write(plain + "\n")
-            console.file.flush()
+        if self._plain and "\t" not in plain:
+            file.write(plain + "\n")
+            file.flush()
         else:
             console.print(self._line(row))
 

@@ -29,11 +29,11 @@ removed, renamed or retyped); new optional fields keep it."""
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "results.schema.json"
 
 
-def logged_results(log: ResultLog) -> Iterator[dict[str, Any]]:
+def logged_results(log: ResultLog, *, failing_only: bool = False) -> Iterator[dict[str, Any]]:
     """`log.iter_results()`, or nothing when the stream was never opened (the run died before it)."""
     if not log.path.exists():
         return iter(())
-    return log.iter_results()
+    return log.iter_results(failing_only=failing_only)
 
 
 def logged_raw_results(log: ResultLog) -> Iterator[bytes]:

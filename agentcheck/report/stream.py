@@ -27,6 +27,7 @@ class ResultLog:
     def __init__(self, path: Path):
         self.path = path
         self._offsets: list[tuple[int, int, int]] = []  # (index, trial, byte offset) in finishing order
+        self._failing: set[int] = set()  # offsets of the results that failed or errored
         self._file = None
 
     def start(self, plan: RunPlan) -> None:
@@ -36,16 +37,23 @@ class ResultLog:
 
     def result(self, result: ScenarioResult) -> None:
         assert self._file is not None, "start() first"
-        self._offsets.append((result.index, result.trial, self._file.tell()))
+        self._note(result.index, result.trial, result.outcome)
         self._write({"type": "result", "result": result})
 
-    def result_text(self, index: int, trial: int, text: bytes) -> None:
+    def result_text(self, index: int, trial: int, outcome: str, text: bytes) -> None:
         """`result` for a result given as its JSON text, exactly as `dumps_bytes(result)` writes it
         (merge passes saved results through without decoding and encoding them again)."""
         assert self._file is not None, "start() first"
-        self._offsets.append((index, trial, self._file.tell()))
+        self._note(index, trial, outcome)
         self._file.write(_RESULT_HEAD + text + b"}\n")
         self._file.flush()
+
+    def _note(self, index: int, trial: int, outcome: str) -> None:
+        assert self._file is not None
+        offset = self._file.tell()
+        self._offsets.append((index, trial, offset))
+        if outcome in ("failed", "error"):
+            self._failing.add(offset)
 
     def finish(self, summary: RunSummary) -> None:
         if self._file is None:
@@ -59,12 +67,15 @@ class ResultLog:
         self._file.write(dumps_bytes(record) + b"\n")
         self._file.flush()
 
-    def iter_results(self) -> Iterator[dict[str, Any]]:
-        """Every result written so far, as JSON data, in collection (index) order."""
+    def iter_results(self, *, failing_only: bool = False) -> Iterator[dict[str, Any]]:
+        """Every result written so far (or only those that failed or errored: the Markdown summary
+        reads 400 of 20 000), as JSON data, in collection (index) order."""
         if self._file is not None:
             self._file.flush()
         with self.path.open("rb") as handle:
             for _, _, offset in sorted(self._offsets):
+                if failing_only and offset not in self._failing:
+                    continue
                 handle.seek(offset)
                 yield loads(handle.readline())["result"]
 
