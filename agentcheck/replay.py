@@ -58,7 +58,7 @@ class _Replay(_Session):
         self.dropped = 0
         self.vouched: ScenarioResult | None = None  # the result being delivered, if its text needs no redaction
         self.saved_trials: dict[str, int] = {}
-        for document in documents:  # the plan counts the runs the saved files hold
+        for document in documents if saved is None else []:  # the plan counts the runs the saved files hold
             rows = document.header.get("scenarios")
             for row in rows if isinstance(rows, list) else []:
                 if isinstance(row, dict) and "scenario_id" in row:
@@ -242,6 +242,8 @@ def _fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[
         baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
                              handoff_tools=project.handoff_tools)
     stamp = SuiteStamp(current, len(saved.planned), list(range(len(saved.planned))))  # a full load's, unsharded
+    for document in documents:  # read into `saved`; 20 000 rows need not stay in memory
+        document.header.pop("scenarios", None)
     return Prepared(project, [], None, baseline, stamp), documents, saved
 
 

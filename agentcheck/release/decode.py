@@ -95,7 +95,9 @@ def result_from_data(data: Mapping[str, Any], *, events: bool = True) -> Scenari
 def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = frozenset()) -> RunMetrics:
     """The RunMetrics of a saved result (`RunMetrics.of(result_from_data(data))`), read straight from
     its JSON (no Trace built: compare and merge read 10 000s of results this way)."""
-    trace = data.get("trace") if isinstance(data.get("trace"), Mapping) else {}
+    trace = data.get("trace")
+    if type(trace) is not dict and not isinstance(trace, Mapping):  # parsed JSON is a dict: skip the ABC check
+        trace = {}
     totals = trace.get("totals") or {}
     events = trace.get("events") or []
     calls = [e for e in events if e.get("kind") != "model_call"]
@@ -125,8 +127,8 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
         agent_version=trace.get("agent_version"),
         model_route=routes[0] if routes else None,
         tool_errors=sum(c.get("status", "ok") not in ("ok", "stopped") for c in calls),
-        policy_violations=sum(isinstance(c.get("policy"), Mapping) and c["policy"].get("decision") == "blocked"
-                              for c in calls),
+        policy_violations=sum(c["policy"].get("decision") == "blocked" for c in calls
+                              if c.get("policy") is not None and isinstance(c["policy"], Mapping)),
         shape=tuple(str(c.get("tool")) for c in calls),
         message=str(data.get("message", "")),
         handoff=any(c.get("tool") in handoff_tools for c in calls),

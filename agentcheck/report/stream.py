@@ -42,11 +42,11 @@ class ResultLog:
 
     def result_text(self, index: int, trial: int, outcome: str, text: bytes) -> None:
         """`result` for a result given as its JSON text, exactly as `dumps_bytes(result)` writes it
-        (merge passes saved results through without decoding and encoding them again)."""
+        (merge passes saved results through without decoding and encoding them again). Not flushed
+        line by line as a run's results are: what merge writes is already safe in the shard files."""
         assert self._file is not None, "start() first"
         self._note(index, trial, outcome)
         self._file.write(_RESULT_HEAD + text + b"}\n")
-        self._file.flush()
 
     def _note(self, index: int, trial: int, outcome: str) -> None:
         assert self._file is not None
