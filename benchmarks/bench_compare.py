@@ -32,8 +32,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from agentcheck.verdict import RunMetrics
 
 CONFIG = """version: 1
 agents:
@@ -89,27 +95,33 @@ def write_results(path: Path, indices: range, *, worse: bool = False, notes: int
     from agentcheck.verdict import RunMetrics
 
     run: dict = {"run_id": "bench", "started_at": "t"}
-    lines: list[bytes] = []
-    metrics = []
-    for n, i in enumerate(indices):
-        outcome = "failed" if worse and i % 50 == 1 else "passed"  # odd, so shard 2 has failures too
-        cost = 0.0013 if worse and i % 20 == 0 else 0.001
-        data = result(i, outcome, cost, notes)
-        if stamp is None:
-            lines.append(orjson.dumps(data))
-            continue
-        decoded = result_from_data(data)
-        decoded.index = n
-        lines.append(dumps_bytes(decoded))
-        metrics.append(RunMetrics.of(decoded))
+
+    def lines() -> Iterator[tuple[bytes, RunMetrics | None]]:
+        """Each result's line (and, for a shard, its metrics), made as they are written: this process's
+        memory is inherited as the children's starting peak RSS, so it must stay small."""
+        for n, i in enumerate(indices):
+            outcome = "failed" if worse and i % 50 == 1 else "passed"  # odd, so shard 2 has failures too
+            cost = 0.0013 if worse and i % 20 == 0 else 0.001
+            data = result(i, outcome, cost, notes)
+            if stamp is None:
+                yield orjson.dumps(data), None
+                continue
+            decoded = result_from_data(data)
+            decoded.index = n
+            yield dumps_bytes(decoded), RunMetrics.of(decoded)
+
     with path.open("wb") as out:
-        if stamp is not None:
-            run["suite"] = stamp
-        out.write(b'{"schema": "agentcheck.results/1",\n"run": ' + orjson.dumps(run) + b",\n")
+        out.write(b'{"schema": "agentcheck.results/1",\n"run": ' + orjson.dumps(run | {"suite": stamp}
+                                                                              if stamp else run) + b",\n")
         out.write(b'"summary": {},\n"gates": [],\n')
-        if stamp is not None:
+        if stamp is not None:  # the rows come before the results: a first pass for the numbers
+            metrics = [m for _, m in lines() if m is not None]
             out.write(b'"scenarios": ' + dumps_bytes(aggregate(metrics)) + b",\n")
-        out.write(b'"results": [\n' + b",\n".join(lines) + b"\n]}\n")
+            del metrics
+        out.write(b'"results": [\n')
+        for n, (line, _) in enumerate(lines()):
+            out.write((b",\n" if n else b"") + line)
+        out.write(b"\n]}\n")
 
 
 def shard_stamp(root: Path, indices: range, selected: int) -> dict:

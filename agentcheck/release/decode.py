@@ -99,9 +99,20 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
     if type(trace) is not dict and not isinstance(trace, Mapping):  # parsed JSON is a dict: skip the ABC check
         trace = {}
     totals = trace.get("totals") or {}
-    events = trace.get("events") or []
-    calls = [e for e in events if e.get("kind") != "model_call"]
-    routes = [e.get("route") or e.get("model") for e in events if e.get("kind") == "model_call"]
+    shape: list[str] = []
+    routes: list[Any] = []
+    tool_errors = violations = 0
+    handoff = False
+    for event in trace.get("events") or ():  # one pass: 20 000 traces per merge
+        if event.get("kind") == "model_call":
+            routes.append(event.get("route") or event.get("model"))
+            continue
+        tool = event.get("tool")
+        shape.append(str(tool))
+        tool_errors += event.get("status", "ok") not in ("ok", "stopped")
+        policy = event.get("policy")
+        violations += policy is not None and isinstance(policy, Mapping) and policy.get("decision") == "blocked"
+        handoff = handoff or tool in handoff_tools
     tags = tuple(data.get("tags") or ())
     outcome = Outcome(data.get("outcome", "error"))
     checks = data.get("checks") or []
@@ -126,10 +137,9 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
         line=data.get("line"),
         agent_version=trace.get("agent_version"),
         model_route=routes[0] if routes else None,
-        tool_errors=sum(c.get("status", "ok") not in ("ok", "stopped") for c in calls),
-        policy_violations=sum(c["policy"].get("decision") == "blocked" for c in calls
-                              if c.get("policy") is not None and isinstance(c["policy"], Mapping)),
-        shape=tuple(str(c.get("tool")) for c in calls),
+        tool_errors=tool_errors,
+        policy_violations=violations,
+        shape=tuple(shape),
         message=str(data.get("message", "")),
-        handoff=any(c.get("tool") in handoff_tools for c in calls),
+        handoff=handoff,
     )
