@@ -29,10 +29,12 @@ class ResultLog:
         self._offsets: list[tuple[int, int, int]] = []  # (index, trial, byte offset) in finishing order
         self._failing: set[int] = set()  # offsets of the results that failed or errored
         self._file = None
+        self._end = 0  # bytes written: the next line's offset, without asking the file each time
 
     def start(self, plan: RunPlan) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("wb")
+        self._end = 0
         self._write({"type": "plan", "plan": plan})
 
     def result(self, result: ScenarioResult) -> None:
@@ -46,11 +48,10 @@ class ResultLog:
         line by line as a run's results are: what merge writes is already safe in the shard files."""
         assert self._file is not None, "start() first"
         self._note(index, trial, outcome)
-        self._file.write(_RESULT_HEAD + text + b"}\n")
+        self._end += self._file.write(_RESULT_HEAD + text + b"}\n")
 
     def _note(self, index: int, trial: int, outcome: str) -> None:
-        assert self._file is not None
-        offset = self._file.tell()
+        offset = self._end
         self._offsets.append((index, trial, offset))
         if outcome in ("failed", "error"):
             self._failing.add(offset)
@@ -64,7 +65,7 @@ class ResultLog:
 
     def _write(self, record: dict[str, Any]) -> None:
         assert self._file is not None
-        self._file.write(dumps_bytes(record) + b"\n")
+        self._end += self._file.write(dumps_bytes(record) + b"\n")
         self._file.flush()
 
     def iter_results(self, *, failing_only: bool = False) -> Iterator[dict[str, Any]]:
