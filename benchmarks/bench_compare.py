@@ -185,27 +185,35 @@ def main(sizes: list[int]) -> None:
     measure(max(sizes), 8000, ("compare", "merge"))
 
 
+def write_files(root: Path, n: int, notes: int, old: bool) -> None:
+    """The project and its results files (in a process of its own: see `measure`)."""
+    write_results(root / "base.json", range(n), notes=notes)
+    write_results(root / "new.json", range(n), worse=True, notes=notes)
+    (root / "agentcheck.yaml").write_text(CONFIG)
+    (root / "bench_agent.py").write_text("def run(task):\n    return 'ok'\n")
+    (root / "scenarios").mkdir()
+    with (root / "scenarios" / "s.yaml").open("w") as out:
+        out.write("scenarios:\n")
+        for i in range(2 * n):
+            out.write(SCENARIO.format(i=i, tag=i % 10))
+    for number, first in ((1, 0), (2, 1)):  # shard i of 2 holds every other scenario
+        stamp = shard_stamp(root, range(first, 2 * n, 2), 2 * n)
+        write_results(root / f"shard{number}.json", range(first, 2 * n, 2), worse=number == 2, notes=notes,
+                      stamp=stamp)
+        if old:
+            write_results(root / f"shard{number}-old.json", range(first, 2 * n, 2), worse=number == 2, notes=notes)
+
+
 def measure(n: int, notes: int, kinds: tuple[str, ...]) -> None:
+    """Write the files, then run each step in a child process. The files are written in a process of
+    their own too: a child's peak RSS starts at its parent's (it is inherited across fork), and
+    writing them loads agentcheck."""
     import subprocess
 
     root = Path(tempfile.mkdtemp(prefix=f"bench-compare-{n}-"))
     try:
-        write_results(root / "base.json", range(n), notes=notes)
-        write_results(root / "new.json", range(n), worse=True, notes=notes)
-        (root / "agentcheck.yaml").write_text(CONFIG)
-        (root / "bench_agent.py").write_text("def run(task):\n    return 'ok'\n")
-        (root / "scenarios").mkdir()
-        with (root / "scenarios" / "s.yaml").open("w") as out:
-            out.write("scenarios:\n")
-            for i in range(2 * n):
-                out.write(SCENARIO.format(i=i, tag=i % 10))
-        for number, first in ((1, 0), (2, 1)):  # shard i of 2 holds every other scenario
-            stamp = shard_stamp(root, range(first, 2 * n, 2), 2 * n)
-            write_results(root / f"shard{number}.json", range(first, 2 * n, 2), worse=number == 2, notes=notes,
-                          stamp=stamp)
-            if "merge-unstamped" in kinds:
-                write_results(root / f"shard{number}-old.json", range(first, 2 * n, 2), worse=number == 2,
-                              notes=notes)
+        subprocess.run([sys.executable, __file__, "--write", str(root), str(n), str(notes),
+                        str(int("merge-unstamped" in kinds))], check=True)
         size_mb = (root / "base.json").stat().st_size / 2**20
         for kind in kinds:
             done = subprocess.run([sys.executable, __file__, "--child", kind, str(root)], capture_output=True,
@@ -220,5 +228,7 @@ def measure(n: int, notes: int, kinds: tuple[str, ...]) -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], Path(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--write":
+        write_files(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1")
     else:
         main([int(a) for a in sys.argv[1:]] or [1000, 10000])
