@@ -109,8 +109,17 @@ def _quoted(text: str) -> str:
     return xml_attr(text)
 
 
+@functools.lru_cache(maxsize=4096)
+def _property_line(pad: str, name: str, value: str | int) -> str:
+    """One property line, remembered: most testcase values repeat (agent, outcome, token counts)."""
+    return f"{pad}<property name={xml_attr(name)} value={xml_attr(value)}/>\n"
+
+
 def _properties(pairs: list[tuple[str, Any]], pad: str) -> str:
-    return f"{pad}<properties>\n{_property_lines(pairs, pad + '  ')}{pad}</properties>\n"
+    inner = pad + "  "
+    lines = "".join(_property_line(inner, k, v) if type(v) in (str, int) else _property_lines([(k, v)], inner)
+                    for k, v in pairs)
+    return f"{pad}<properties>\n{lines}{pad}</properties>\n"
 
 
 @dataclass(slots=True)
