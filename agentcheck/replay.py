@@ -86,12 +86,13 @@ class _Replay(_Session):
                 self.deliver(result)
             return
         handoff = self.prepared.project.handoff_tools
-        events = not all(isinstance(r, _light_reporters()) for r in self.reporters[1:])
+        reporters = self.reporters[1:]  # after the stream, which gets the JSON text
+        events = not all(isinstance(r, _light_reporters()) for r in reporters)
         for index, data, text in self.source():
-            self.deliver_saved(index, data, text, handoff, events)
+            self.deliver_saved(index, data, text, handoff, events, reporters)
 
     def deliver_saved(self, index: int, data: dict[str, Any], text: bytes | None, handoff: frozenset[str],
-                      events: bool) -> None:
+                      events: bool, reporters: list[Any]) -> None:
         """`deliver` for a saved result of the fast path (see the module docstring): the same metrics,
         stream line and reporter calls, from the JSON."""
         metrics = metrics_from_data(data, handoff)
@@ -104,7 +105,7 @@ class _Replay(_Session):
             self.log.result_text(index, result.trial, result.outcome, raw)
         else:  # a stamped file reformatted by some tool: encode it as a run would
             self.log.result(result if events else _placed(result_from_data(data), None, index))
-        for reporter in self.reporters[1:]:
+        for reporter in reporters:
             reporter.result(result)
 
 

@@ -179,3 +179,33 @@ def test_saved_result_lines_round_trip_exactly(shards: Path):
             text = line.rstrip(b",")
             if text.startswith(b"{"):
                 assert dumps_bytes(result_from_data(orjson.loads(text))) == text
+
+
+def test_reformatted_stamped_shards_and_event_reading_reporters(shards: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    """A stamped file some tool re-indented is read whole (no line texts to copy): its results are
+    encoded again, to the same document. A reporter merge does not know gets whole traces."""
+    pretty = []
+    for path in shard_paths(shards):
+        pretty.append(tmp_path / path.name)
+        pretty[-1].write_text(json.dumps(json.loads(path.read_text()), indent=2))
+    assert merged(shards, "pretty", pretty, fast=True, monkeypatch=monkeypatch) == merged(
+        shards, "lines", shard_paths(shards), fast=True, monkeypatch=monkeypatch)
+
+    class Counting:
+        def __init__(self) -> None:
+            self.events = 0
+
+        def start(self, plan: object) -> None: ...
+        def finish(self, summary: object) -> None: ...
+
+        def result(self, result) -> None:  # type: ignore[no-untyped-def]
+            self.events += len(result.trace.events) if result.trace is not None else 0
+
+    counting = Counting()
+    options = RunOptions(cwd=shards, json_path=False, junit_path=False, md_path=False, reporters=[counting])
+    assert replay._fast_start(options, shard_paths(shards)) is not None
+    replay.merge(options, shard_paths(shards))
+    saved = sum(len(r["trace"]["events"]) for p in shard_paths(shards)
+                for r in json.loads(p.read_text())["results"] if r.get("trace"))
+    assert counting.events == saved > 0
