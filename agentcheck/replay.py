@@ -7,34 +7,58 @@
 
 Both load the project as a run does (for gates, report settings and each scenario's criterion) and
 feed results to a `_Session` instead of running agents, so reports are exactly a run's reports.
+
+Merge has a fast path for the usual case, shards written by this agentcheck from the suite now on
+disk (their suite stamps carry the fingerprint of the current files, agentcheck.release.suite): the
+scenarios are not collected from YAML again but taken from the shards' `scenarios` rows, each result's
+JSON text is copied to the stream with only its index changed (not decoded and encoded again), the
+numbers for gates and tables are read straight from the JSON, reporters that read no trace events get
+results without them, and nothing is redacted again (the same redactor wrote those files). Any other
+shard (an older file without a stamp, a suite edited since, a missing shard, drilled copies) takes the
+full path, which gives the same reports, more slowly.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agentcheck.problems import BadInput, Problem
-from agentcheck.release.decode import result_from_data, trace_from_data
+from agentcheck.release.decode import metrics_from_data, result_from_data, trace_from_data
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.scenario import Scenario
-from agentcheck.session import Prepared, RunOptions, _absolute, _Session, load, run_prepared
-from agentcheck.verdict import RunSummary, ScenarioResult
+from agentcheck.session import Prepared, RunOptions, _absolute, _Session, load_stamped, run_prepared
+from agentcheck.verdict import PlannedScenario, RunSummary, ScenarioResult, SuiteStamp
+
+_INDEX_HEAD = b'{"index":'
+"""How a saved result's JSON text starts when agentcheck wrote it (orjson, ScenarioResult field order)."""
+
+
+@dataclass(slots=True)
+class _SavedSuite:
+    """The merged suite as the shards recorded it: what a full load would give merge (see _saved_suite)."""
+
+    planned: list[PlannedScenario]
+    required: dict[str, float]
+    index: dict[str, int]
+    """Scenario id -> its index in the merged suite."""
 
 
 class _Replay(_Session):
     """A session whose results come from saved files instead of agent runs."""
 
-    def __init__(self, prepared: Prepared, options: RunOptions, source: Callable[[], Iterator[ScenarioResult]],
-                 documents: list[ResultsFile]):
+    def __init__(self, prepared: Prepared, options: RunOptions, source: Callable[[], Iterator[Any]],
+                 documents: list[ResultsFile], saved: _SavedSuite | None = None):
         super().__init__(prepared, options)
         self.source = source
+        self.saved = saved
         self.dropped = 0
         self.vouched: ScenarioResult | None = None  # the result being delivered, if its text needs no redaction
         self.saved_trials: dict[str, int] = {}
-        for document in documents:  # the plan counts the runs the saved files hold
+        for document in documents if saved is None else []:  # the plan counts the runs the saved files hold
             rows = document.header.get("scenarios")
             for row in rows if isinstance(rows, list) else []:
                 if isinstance(row, dict) and "scenario_id" in row:
@@ -50,13 +74,56 @@ class _Replay(_Session):
     def trials_of(self, scenario: Scenario) -> int:
         return self.saved_trials.get(scenario.id, 1)
 
+    def planned(self) -> list[PlannedScenario]:
+        return self.saved.planned if self.saved is not None else super().planned()
+
+    def required(self) -> dict[str, float]:
+        return self.saved.required if self.saved is not None else super().required()
+
     async def run_all(self) -> None:
-        for result in self.source():
-            self.deliver(result)
+        if self.saved is None:
+            for result in self.source():
+                self.deliver(result)
+            return
+        handoff = self.prepared.project.handoff_tools
+        reporters = self.reporters[1:]  # after the stream, which gets the JSON text
+        events = not all(isinstance(r, _light_reporters()) for r in reporters)
+        for index, data, text in self.source():
+            self.deliver_saved(index, data, text, handoff, events, reporters)
+
+    def deliver_saved(self, index: int, data: dict[str, Any], text: bytes | None, handoff: frozenset[str],
+                      events: bool, reporters: list[Any]) -> None:
+        """`deliver` for a saved result of the fast path (see the module docstring): the same metrics,
+        stream line and reporter calls, from the JSON."""
+        metrics = metrics_from_data(data, handoff)
+        metrics.index = index
+        self.metrics.append(metrics)
+        result = result_from_data(data, events=events)
+        result.index = index
+        if text is not None and text.startswith(_INDEX_HEAD):
+            raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
+            self.log.result_text(index, result.trial, result.outcome, raw)
+        else:  # a stamped file reformatted by some tool: encode it as a run would
+            self.log.result(result if events else _placed(result_from_data(data), None, index))
+        for reporter in reporters:
+            reporter.result(result)
+
+
+def _light_reporters() -> tuple[type, ...]:
+    """Reporters known to read no trace events from the results they are given (they read the
+    stream back at the end, or only totals and stop reasons): merge gives them results without."""
+    from agentcheck.report.annotations import AnnotationReporter
+    from agentcheck.report.console import ConsoleReporter
+    from agentcheck.report.json_report import JsonReporter
+    from agentcheck.report.junit import JUnitReporter
+    from agentcheck.report.markdown import MarkdownReporter
+    from agentcheck.report.release_console import ReleaseConsoleReporter
+
+    return (AnnotationReporter, ConsoleReporter, JsonReporter, JUnitReporter, MarkdownReporter, ReleaseConsoleReporter)
 
 
 def _prepared(options: RunOptions, paths: list[Path], role: str) -> tuple[Prepared, list[ResultsFile]]:
-    project, scenarios = load(options)
+    project, scenarios, suite = load_stamped(options)
     baseline = None
     if options.baseline is not None:
         from agentcheck.release.compare import load_side
@@ -64,14 +131,16 @@ def _prepared(options: RunOptions, paths: list[Path], role: str) -> tuple[Prepar
         baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
                              handoff_tools=project.handoff_tools)
     documents = [ResultsFile(_absolute(p, options.cwd), role=role) for p in paths]
-    return Prepared(project, scenarios, None, baseline), documents
+    return Prepared(project, scenarios, None, baseline, suite), documents
 
 
-def _placed(result: ScenarioResult, scenario: Scenario | None) -> ScenarioResult:
+def _placed(result: ScenarioResult, scenario: Scenario | None, index: int | None = None) -> ScenarioResult:
     """The result at the scenario's current place in the suite (index, file, line, tags)."""
     if scenario is not None:
         result.index, result.file, result.line, result.tags = (
             scenario.index, scenario.source.file, scenario.source.line, scenario.tags)
+    if index is not None:
+        result.index = index
     return result
 
 
@@ -109,6 +178,9 @@ def rejudge(options: RunOptions, path: Path, on_dropped: Callable[[int], None] |
 def merge(options: RunOptions, paths: list[Path], on_missing: Callable[[list[str]], None] | None = None) -> RunSummary:
     """One report from the results files of several shards; refuses shards that overlap. `on_missing`
     is told the selected scenarios no shard file holds (a shard job that failed or was not passed)."""
+    fast = _fast_start(options, paths)
+    if fast is not None:
+        return _merge_saved(options, *fast)
     prepared, documents = _prepared(options, paths, "shard")
     _refuse_overlap(documents)
     by_id = {s.id: s for s in prepared.scenarios}
@@ -145,6 +217,101 @@ def merge(options: RunOptions, paths: list[Path], on_missing: Callable[[list[str
         if missing:
             on_missing(missing)
     return summary
+
+
+def _fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[ResultsFile], _SavedSuite] | None:
+    """The project, the shards and the suite they recorded, when the fast path applies; else None
+    (also on any bad input: the full path then reports it, in its own order)."""
+    from agentcheck.collect import find_config, load_project
+    from agentcheck.release.suite import fingerprint
+
+    try:
+        project = load_project(options.config or find_config(options.cwd), cwd=options.cwd)
+        documents = [ResultsFile(_absolute(p, options.cwd), role="shard") for p in paths]
+        _refuse_overlap(documents)
+    except BadInput:
+        return None
+    current = fingerprint(project, paths=[_absolute(p, options.cwd) for p in options.paths],
+                          keywords=options.keywords, tags=options.tags, drills=options.drills)
+    saved = _saved_suite(documents, current) if current is not None else None
+    if saved is None:
+        return None
+    baseline = None
+    if options.baseline is not None:
+        from agentcheck.release.compare import load_side
+
+        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
+                             handoff_tools=project.handoff_tools)
+    stamp = SuiteStamp(current, len(saved.planned), list(range(len(saved.planned))))  # a full load's, unsharded
+    for document in documents:  # read into `saved`; 20 000 rows need not stay in memory
+        document.header.pop("scenarios", None)
+    return Prepared(project, [], None, baseline, stamp), documents, saved
+
+
+def _saved_suite(documents: list[ResultsFile], fingerprint: str) -> _SavedSuite | None:
+    """The merged suite from the shards' own records, or None unless they are exactly a full load's:
+    every shard stamped with the current fingerprint, every planned scenario with its row (a complete
+    run), together the whole selection, and no drilled copies (their expansion may read files the
+    fingerprint does not cover)."""
+    from agentcheck.drills import drill_tags
+
+    drilled = set(drill_tags())
+    rows: list[tuple[int, int, dict[str, Any]]] = []
+    for document in documents:
+        run = document.header.get("run")
+        stamp = run.get("suite") if isinstance(run, dict) else None
+        table = document.header.get("scenarios")
+        if not isinstance(stamp, dict) or stamp.get("fingerprint") != fingerprint or not isinstance(table, list):
+            return None
+        positions = stamp.get("positions")
+        if not isinstance(positions, list) or len(positions) != len(table):
+            return None
+        for local, (row, position) in enumerate(zip(table, positions, strict=True)):
+            if not isinstance(row, dict) or row.get("index") != local or not isinstance(position, int):
+                return None
+            if not isinstance(row.get("tags"), list) or not drilled.isdisjoint(row["tags"]):
+                return None
+            rows.append((position, local, row))
+    selected = {d.header["run"]["suite"].get("selected") for d in documents}
+    count = selected.pop() if len(selected) == 1 else None
+    if not isinstance(count, int) or sorted(p for p, _, _ in rows) != list(range(count)):
+        return None  # shards of different selections, a scenario in no shard, or in two
+    rows.sort(key=lambda r: (r[0], r[1]))
+    planned: list[PlannedScenario] = []
+    required: dict[str, float] = {}
+    for index, (_, _, row) in enumerate(rows):
+        scenario_id = str(row.get("scenario_id"))
+        runs = int(row.get("trials") or 0) + int(row.get("skipped") or 0)
+        planned.append(PlannedScenario(index, scenario_id, str(row.get("file", "")), row.get("line"),
+                                       str(row.get("agent", "")), tuple(row["tags"]), max(runs, 1)))
+        required[scenario_id] = float(row.get("required_pass_rate", 1.0))
+    return _SavedSuite(planned, required, {p.scenario_id: p.index for p in planned})
+
+
+def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[ResultsFile],
+                 saved: _SavedSuite) -> RunSummary:
+    """`merge` on the fast path: nothing is missing (checked in _saved_suite), so no warning."""
+
+    def keyed(document: ResultsFile) -> Iterator[tuple[tuple[int, int], int, dict[str, Any], bytes | None]]:
+        for data, text in document.results_with_text():
+            scenario_id = str(data.get("scenario_id"))
+            index = saved.index.get(scenario_id)
+            if index is None:  # a result of no planned scenario: kept at its saved index, as a full load does
+                index = int(data.get("index") or 0)
+            yield (index, int(data.get("trial") or 1)), id(document), data, text
+
+    def source() -> Iterator[tuple[int, dict[str, Any], bytes | None]]:
+        owner = {id(d): d for d in documents}
+        seen: set[tuple[str, int]] = set()
+        for (index, trial), doc_id, data, text in heapq.merge(*(keyed(d) for d in documents), key=lambda i: i[0]):
+            key = (str(data.get("scenario_id", "")), trial)
+            if key in seen:
+                raise _overlap(owner[doc_id], key[0])
+            seen.add(key)
+            yield index, data, text
+
+    session = _Replay(prepared, options, source, documents, saved)
+    return run_prepared(prepared, options, session)
 
 
 def _overlap(document: ResultsFile, scenario_id: str) -> BadInput:

@@ -23,7 +23,15 @@ from agentcheck.report.base import Reporter
 from agentcheck.report.stream import ResultLog
 from agentcheck.scenario import Scenario
 from agentcheck.serialize import dumps_bytes
-from agentcheck.verdict import Outcome, PlannedScenario, RunMetrics, RunPlan, RunSummary, ScenarioResult
+from agentcheck.verdict import (
+    Outcome,
+    PlannedScenario,
+    RunMetrics,
+    RunPlan,
+    RunSummary,
+    ScenarioResult,
+    SuiteStamp,
+)
 
 Disabled = Literal[False]
 
@@ -64,6 +72,7 @@ class Prepared:
     scenarios: list[Scenario]
     setup: object  # agentcheck.runner.execute.RunSetup, imported lazily
     baseline: object = None  # agentcheck.release.compare.Side, loaded before anything runs
+    suite: SuiteStamp | None = None  # which suite the scenarios came from (agentcheck.release.suite)
 
 
 def load_suite(options: RunOptions) -> tuple[Project, list[Scenario]]:
@@ -86,9 +95,17 @@ def load_suite(options: RunOptions) -> tuple[Project, list[Scenario]]:
 def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
     """Load the project and its scenarios, then apply the selection (and the shard); raises BadInput,
     also when nothing is selected (saying so when the project's excluded tags are why)."""
+    project, scenarios, _ = load_stamped(options)
+    return project, scenarios
+
+
+def load_stamped(options: RunOptions) -> tuple[Project, list[Scenario], SuiteStamp | None]:
+    """`load`, with the stamp of the suite the scenarios came from (the results document records it,
+    so `agentcheck merge` can place shards' results without collecting the suite again)."""
     from agentcheck.collect import select
     from agentcheck.collect.select import nothing_selected
     from agentcheck.drills import expand
+    from agentcheck.release.suite import fingerprint, suite_stamp
 
     project, scenarios = load_suite(options)
     excluded = project.defaults.exclude_tags
@@ -97,11 +114,16 @@ def load(options: RunOptions) -> tuple[Project, list[Scenario]]:
         raise BadInput(
             [nothing_selected(scenarios, keywords=options.keywords, tags=options.tags, exclude_tags=excluded)]
         )
+    selected = chosen
     if options.shard is not None:  # an empty shard is fine: a small suite on a wide CI matrix
         from agentcheck.release.shard import shard_of
 
         chosen = [s for s in chosen if shard_of(s.id, options.shard[1]) == options.shard[0]]
-    return project, expand(chosen, options.drills, project)
+    planned = expand(chosen, options.drills, project)
+    paths = [_absolute(p, options.cwd) for p in options.paths]
+    stamp = suite_stamp(fingerprint(project, paths=paths, keywords=options.keywords, tags=options.tags,
+                                    drills=options.drills), selected, planned)
+    return project, planned, stamp
 
 
 def _handler_problems(project: Project, scenarios: list[Scenario]) -> list[Problem]:
@@ -176,14 +198,15 @@ def build_setup(
 
 
 def prepare(options: RunOptions) -> Prepared:
-    project, scenarios = load(options)
+    project, scenarios, suite = load_stamped(options)
     baseline = None
     if options.baseline is not None:
         from agentcheck.release.compare import load_side
 
         baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
                              handoff_tools=project.handoff_tools)
-    return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s, options.record), baseline)
+    return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s, options.record), baseline,
+                    suite)
 
 
 def _absolute(path: Path, cwd: Path) -> Path:
@@ -257,12 +280,20 @@ class _Session:
             started_at=self.started_at,
             project_root=project.root.as_posix(),
             run_dir=self.run_dir.as_posix(),
-            scenarios=[
-                PlannedScenario(s.index, s.id, s.source.file, s.source.line, s.agent, s.tags, self.trials_of(s))
-                for s in self.prepared.scenarios
-            ],
+            scenarios=self.planned(),
             concurrency=self.concurrency,
+            suite=self.prepared.suite,
         )
+
+    def planned(self) -> list[PlannedScenario]:
+        return [
+            PlannedScenario(s.index, s.id, s.source.file, s.source.line, s.agent, s.tags, self.trials_of(s))
+            for s in self.prepared.scenarios
+        ]
+
+    def required(self) -> dict[str, float]:
+        """Each scenario's criterion (`min_pass_rate`) by id."""
+        return {s.id: s.min_pass_rate for s in self.prepared.scenarios}
 
     @property
     def concurrency(self) -> int:
@@ -319,7 +350,7 @@ class _Session:
         from agentcheck.release.report import build_release
 
         project = self.prepared.project
-        required = {s.id: s.min_pass_rate for s in self.prepared.scenarios}
+        required = self.required()
         release = build_release(
             self.metrics,
             required,
@@ -328,7 +359,8 @@ class _Session:
             rules=project.regressions,
         )
         regressions = release.comparison.regressions if release.comparison is not None else None
-        gates = evaluate_gates(project.gates, self.metrics, regressions=regressions, required=required)
+        gates = evaluate_gates(project.gates, self.metrics, regressions=regressions, required=required,
+                               stats=release.scenarios)
         counts = {o.value: 0 for o in Outcome}
         for m in self.metrics:
             counts[m.outcome.value] += 1

@@ -187,6 +187,19 @@ class PlannedScenario:
 
 
 @dataclass(slots=True)
+class SuiteStamp:
+    """Which suite a run's scenarios came from (agentcheck.release.suite): with it, `agentcheck merge`
+    places the shards' results without collecting the whole suite from YAML again."""
+
+    fingerprint: str
+    """SHA-256 over the agentcheck version, the config file, every scenario file and the selection flags."""
+    selected: int
+    """Scenarios selected before `--shard` (the whole suite this shard is a part of)."""
+    positions: list[int]
+    """Per planned scenario, in plan order: the position of its scenario in that selection."""
+
+
+@dataclass(slots=True)
 class RunPlan:
     """What a run is about to do; handed to reporters before the first scenario starts."""
 
@@ -197,6 +210,8 @@ class RunPlan:
     """The run's own report folder, where results stream as JSON Lines."""
     scenarios: list[PlannedScenario]
     concurrency: int
+    suite: SuiteStamp | None = None
+    """Written to the JSON document's `run` section; None when the suite could not be fingerprinted."""
 
 
 @dataclass(slots=True)

@@ -5,14 +5,17 @@
 
 For each N it writes, in agentcheck's own results layout, a baseline and a new results file of N
 scenarios each (every result with a trace of one model call and two tool calls, as a small agent
-makes), and two shard files of N scenarios each from a 2N-scenario project. Then, each in its own
-process so peak RSS is that step's own:
+makes), and two shard files of N scenarios each from a 2N-scenario project, written as
+`agentcheck run --shard i/2 --json` writes them (canonical result lines, shard-local indexes, the
+`scenarios` rows and the suite stamp). Then, each in its own process so peak RSS is that step's own:
 
 - compare: `compare_files(base, new)` (read both, per-scenario stats, segments, every change);
-- merge: `replay.merge` of the two shards (2N results) into one report (JSON, JUnit, Markdown, gates).
-  `seconds` is merge's own work (read, decode, combine, stream, stats, segments, gates, the JSON
-  document); the project load (2N scenarios from YAML), and the JUnit and Markdown writers (the same
-  code and cost as after a run), are printed apart, with the total.
+- merge: the whole `agentcheck merge shard1.json shard2.json --json --junit --md` command, as a user
+  runs it: interpreter start, imports, project load, reading the shards, gates, the console lines
+  (stdout to a file, as in a CI log), results.jsonl, JSON, JUnit and Markdown. `seconds` is its wall
+  time end to end, `peak_mb` its peak RSS;
+- merge-unstamped: the same command on shards without the suite stamp (files from before it, or a
+  suite edited since): the full path, which collects the 2N scenarios from YAML again.
 
 `cpu_s` is the child's CPU time (steadier than wall time when other jobs share the machine).
 
@@ -29,8 +32,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import orjson
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from agentcheck.verdict import RunMetrics
 
 CONFIG = """version: 1
 agents:
@@ -74,16 +83,54 @@ def result(i: int, outcome: str, cost: float, notes: int = 200) -> dict:
     }
 
 
-def write_results(path: Path, indices: range, *, worse: bool = False, notes: int = 200) -> None:
-    """A results document in agentcheck's layout (one header key per line, one result per line)."""
-    with path.open("wb") as out:
-        out.write(b'{"schema": "agentcheck.results/1",\n"run": {"run_id": "bench", "started_at": "t"},\n')
-        out.write(b'"summary": {},\n"gates": [],\n"results": [\n')
+def write_results(path: Path, indices: range, *, worse: bool = False, notes: int = 200,
+                  stamp: dict | None = None) -> None:
+    """A results document in agentcheck's layout (one header key per line, one result per line). With
+    `stamp` (the suite stamp of a shard run) it is a shard file as `run --shard` writes it: results
+    numbered from 0 within the shard, each line as the run's encoder writes it, and the `scenarios`
+    rows."""
+    from agentcheck.release.decode import result_from_data
+    from agentcheck.release.trials import aggregate
+    from agentcheck.serialize import dumps_bytes
+    from agentcheck.verdict import RunMetrics
+
+    run: dict = {"run_id": "bench", "started_at": "t"}
+
+    def lines() -> Iterator[tuple[bytes, RunMetrics | None]]:
+        """Each result's line (and, for a shard, its metrics), made as they are written: this process's
+        memory is inherited as the children's starting peak RSS, so it must stay small."""
         for n, i in enumerate(indices):
-            outcome = "failed" if worse and i % 50 == 0 else "passed"
+            outcome = "failed" if worse and i % 50 == 1 else "passed"  # odd, so shard 2 has failures too
             cost = 0.0013 if worse and i % 20 == 0 else 0.001
-            out.write((b",\n" if n else b"") + orjson.dumps(result(i, outcome, cost, notes)))
+            data = result(i, outcome, cost, notes)
+            if stamp is None:
+                yield orjson.dumps(data), None
+                continue
+            decoded = result_from_data(data)
+            decoded.index = n
+            yield dumps_bytes(decoded), RunMetrics.of(decoded)
+
+    with path.open("wb") as out:
+        out.write(b'{"schema": "agentcheck.results/1",\n"run": ' + orjson.dumps(run | {"suite": stamp}
+                                                                              if stamp else run) + b",\n")
+        out.write(b'"summary": {},\n"gates": [],\n')
+        if stamp is not None:  # the rows come before the results: a first pass for the numbers
+            metrics = [m for _, m in lines() if m is not None]
+            out.write(b'"scenarios": ' + dumps_bytes(aggregate(metrics)) + b",\n")
+            del metrics
+        out.write(b'"results": [\n')
+        for n, (line, _) in enumerate(lines()):
+            out.write((b",\n" if n else b"") + line)
         out.write(b"\n]}\n")
+
+
+def shard_stamp(root: Path, indices: range, selected: int) -> dict:
+    """The suite stamp `agentcheck run --shard` writes for the scenarios `indices` of the project."""
+    from agentcheck.collect import load_project
+    from agentcheck.release.suite import fingerprint
+
+    project = load_project(root / "agentcheck.yaml", cwd=root)
+    return {"fingerprint": fingerprint(project), "selected": selected, "positions": list(indices)}
 
 
 def peak_mb() -> float:
@@ -101,70 +148,79 @@ def child(kind: str, root: Path) -> None:
         elapsed = time.perf_counter() - t0
         extra = {"changes": len(comparison.changes), "regressions": comparison.regressions}
     else:
-        import agentcheck.session as session
-        from agentcheck.replay import merge
-        from agentcheck.session import RunOptions, load
-
-        phases: dict[str, float] = {}
-        finish_all = session._finish_all
-
-        def timed_finish(reporters: list, summary: object) -> None:
-            """The session's own _finish_all, one reporter at a time, timed."""
-            for reporter in reporters:
-                t = time.perf_counter()
-                finish_all([reporter], summary)  # type: ignore[arg-type]
-                phases[type(reporter).__name__] = round(time.perf_counter() - t, 3)
-
-        session._finish_all = timed_finish  # type: ignore[assignment]
-        options = RunOptions(cwd=root, json_path=root / "merged.json", junit_path=root / "merged.xml",
-                             md_path=root / "merged.md")
-        t0 = time.perf_counter()
-        load(options)
-        loaded = time.perf_counter() - t0
-        t1 = time.perf_counter()
-        summary = merge(options, [root / "shard1.json", root / "shard2.json"])
-        total = time.perf_counter() - t1 - loaded  # merge loads the project again: counted once, apart
-        reports = phases.get("JUnitReporter", 0) + phases.get("MarkdownReporter", 0)
-        elapsed = total - reports
-        extra = {"load_s": round(loaded, 3), "junit_s": phases.get("JUnitReporter"),
-                 "markdown_s": phases.get("MarkdownReporter"), "json_s": phases.get("JsonReporter"),
-                 "total_s": round(total, 3), "runs": summary.total}
+        return merge_command(root, kind)
     extra["cpu_s"] = round(time.process_time() - cpu0, 3)  # steadier than wall time on a busy machine
     print(json.dumps({"seconds": round(elapsed, 3), "peak_mb": round(peak_mb(), 1),
                       "start_mb": round(base_mb, 1), **extra}))
 
 
+def merge_command(root: Path, kind: str) -> None:
+    """Time the real `agentcheck merge` command end to end, in a process of its own (wall time from
+    before the interpreter starts to its exit; peak RSS and CPU time of that process alone)."""
+    import os
+    import subprocess
+
+    suffix = "" if kind == "merge" else "-old"
+    agentcheck = Path(sys.executable).with_name("agentcheck")
+    command = [str(agentcheck) if agentcheck.exists() else sys.executable, *([] if agentcheck.exists() else
+               ["-m", "agentcheck"]), "merge", f"shard1{suffix}.json", f"shard2{suffix}.json",
+               "--json", "merged.json", "--junit", "merged.xml", "--md", "merged.md"]
+    with (root / "console.log").open("wb") as log:
+        t0 = time.perf_counter()
+        child_process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(child_process.pid, 0)
+        elapsed = time.perf_counter() - t0
+    child_process.returncode = os.waitstatus_to_exitcode(status)
+    merged = orjson.loads((root / "merged.json").read_bytes())
+    print(json.dumps({"seconds": round(elapsed, 3), "peak_mb": round(usage.ru_maxrss / 1024, 1),
+                      "exit": child_process.returncode, "runs": len(merged["results"]),
+                      "cpu_s": round(usage.ru_utime + usage.ru_stime, 3)}))
+
+
 def main(sizes: list[int]) -> None:
-    print(f"{'N':>7} {'step':>8} {'seconds':>8} {'peak MB':>8} {'file MB':>8}  detail")
+    print(f"{'N':>7} {'step':>15} {'seconds':>8} {'peak MB':>8} {'file MB':>8}  detail")
     for n in sizes:
-        measure(n, 200, ("compare", "merge"))
+        measure(n, 200, ("compare", "merge", "merge-unstamped"))
     # the same N with traces 40x larger: peak memory must not follow the size of the traces
-    measure(max(sizes), 8000, ("compare",))
+    measure(max(sizes), 8000, ("compare", "merge"))
+
+
+def write_files(root: Path, n: int, notes: int, old: bool) -> None:
+    """The project and its results files (in a process of its own: see `measure`)."""
+    write_results(root / "base.json", range(n), notes=notes)
+    write_results(root / "new.json", range(n), worse=True, notes=notes)
+    (root / "agentcheck.yaml").write_text(CONFIG)
+    (root / "bench_agent.py").write_text("def run(task):\n    return 'ok'\n")
+    (root / "scenarios").mkdir()
+    with (root / "scenarios" / "s.yaml").open("w") as out:
+        out.write("scenarios:\n")
+        for i in range(2 * n):
+            out.write(SCENARIO.format(i=i, tag=i % 10))
+    for number, first in ((1, 0), (2, 1)):  # shard i of 2 holds every other scenario
+        stamp = shard_stamp(root, range(first, 2 * n, 2), 2 * n)
+        write_results(root / f"shard{number}.json", range(first, 2 * n, 2), worse=number == 2, notes=notes,
+                      stamp=stamp)
+        if old:
+            write_results(root / f"shard{number}-old.json", range(first, 2 * n, 2), worse=number == 2, notes=notes)
 
 
 def measure(n: int, notes: int, kinds: tuple[str, ...]) -> None:
+    """Write the files, then run each step in a child process. The files are written in a process of
+    their own too: a child's peak RSS starts at its parent's (it is inherited across fork), and
+    writing them loads agentcheck."""
     import subprocess
 
     root = Path(tempfile.mkdtemp(prefix=f"bench-compare-{n}-"))
     try:
-        write_results(root / "base.json", range(n), notes=notes)
-        write_results(root / "new.json", range(n), worse=True, notes=notes)
-        write_results(root / "shard1.json", range(0, 2 * n, 2))
-        write_results(root / "shard2.json", range(1, 2 * n, 2), worse=True)
-        (root / "agentcheck.yaml").write_text(CONFIG)
-        (root / "bench_agent.py").write_text("def run(task):\n    return 'ok'\n")
-        (root / "scenarios").mkdir()
-        with (root / "scenarios" / "s.yaml").open("w") as out:
-            out.write("scenarios:\n")
-            for i in range(2 * n):
-                out.write(SCENARIO.format(i=i, tag=i % 10))
+        subprocess.run([sys.executable, __file__, "--write", str(root), str(n), str(notes),
+                        str(int("merge-unstamped" in kinds))], check=True)
         size_mb = (root / "base.json").stat().st_size / 2**20
         for kind in kinds:
             done = subprocess.run([sys.executable, __file__, "--child", kind, str(root)], capture_output=True,
                                   text=True, check=True)
             data = json.loads(done.stdout.strip().splitlines()[-1])
             seconds, peak = data.pop("seconds"), data.pop("peak_mb")
-            print(f"{n:>7} {kind:>8} {seconds:>8.2f} {peak:>8.1f} {size_mb:>8.1f}  {data}")
+            print(f"{n:>7} {kind:>15} {seconds:>8.2f} {peak:>8.1f} {size_mb:>8.1f}  {data}")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -172,5 +228,7 @@ def measure(n: int, notes: int, kinds: tuple[str, ...]) -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], Path(sys.argv[3]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--write":
+        write_files(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1")
     else:
         main([int(a) for a in sys.argv[1:]] or [1000, 10000])

@@ -149,3 +149,125 @@ def test_junit_escaping_fast_path_matches_the_full_escape(value):
     text = junit.as_text(value)
     assert junit.xml_attr(value) == '"' + escape(junit.xml_clean(text), junit._ATTR_ENTITIES) + '"'
     assert junit.xml_text(value) == escape(junit.xml_clean(text))
+
+
+# -- the faster writers and readers behind merge give the bytes and numbers of the generic ones --------
+
+
+@pytest.mark.parametrize("name", ["plain", 'q"uote & <tag>', "tab\tnew\nline", "nul\x00", "é 中"])
+@pytest.mark.parametrize("line", [7, None, True])
+def test_junit_testcase_tag_spelled_out_equals_the_generic_tag(tmp_path: Path, name: str, line):
+    from report_helpers import make_result
+
+    from agentcheck.serialize import to_data
+
+    reporter = junit.JUnitReporter(tmp_path / "j.xml", ResultLog(tmp_path / "r.jsonl"), project_root=tmp_path)
+    data = to_data(make_result(3, name))
+    data["line"] = line
+    rel = 'scenarios/we"ird & <x>.yaml'
+    attrs = [("name", name), ("classname", reporter.classname(rel)), ("time", junit.seconds(data["duration_ms"])),
+             ("file", rel)] + ([("line", line)] if isinstance(line, int) and not isinstance(line, bool) else [])
+    text = reporter._testcase(data, rel, name).decode()
+    assert text.startswith("    " + junit._open_tag("testcase", attrs) + "\n")
+    generic = "".join(f"        {junit._element('property', [('name', k), ('value', v)])}\n"
+                      for k, v in reporter._case_values(data))
+    assert generic in text
+    assert junit._property_lines([("k", None), ("n", 5), ("b", True)], "") == "".join(
+        f"{junit._element('property', [('name', k), ('value', v)])}\n" for k, v in [("k", None), ("n", 5), ("b", True)])
+
+
+def test_console_plain_lines_are_what_rich_prints():
+    import io
+
+    from report_helpers import make_result
+    from rich.console import Console
+
+    from agentcheck.report.console import ConsoleReporter
+    from agentcheck.verdict import Outcome, RunPlan
+
+    results = [make_result(0, "plain"), make_result(1, "ctrl\x01\x1b[31mred", Outcome.FAILED, message="a\x07b"),
+               make_result(2, "ta\tb", Outcome.FAILED, message="tab\there"), make_result(4, "wide 中🎉", trial=3),
+               make_result(5, "skip", Outcome.SKIPPED, message="not today", trace=False),
+               make_result(6, "err", Outcome.ERROR, message="x" * 300)]
+    outputs = []
+    for record in (False, True):  # a recording console always goes through rich's own print
+        out = io.StringIO()
+        reporter = ConsoleReporter(Console(file=out, width=160, soft_wrap=True, record=record))
+        reporter.start(RunPlan("r", "t", "/", "/", [], 1))
+        for result in results:
+            reporter.result(result)
+        outputs.append(out.getvalue())
+    assert outputs[0] == outputs[1]
+    assert len(outputs[0].splitlines()) == 1 + len(results) and "ta\tb" not in outputs[0]  # rich expands tabs
+
+
+def test_metrics_read_from_json_equal_those_of_the_decoded_result_for_attacks_and_policy():
+    from report_helpers import failed_check, make_result, make_trace, passed_check
+
+    from agentcheck.drillspec import INJECTION_TAG
+    from agentcheck.release.decode import metrics_from_data, result_from_data
+    from agentcheck.serialize import to_data
+    from agentcheck.trace import ToolCallEvent, ToolStatus
+    from agentcheck.verdict import Outcome, RunMetrics
+
+    blocked = ToolCallEvent(step=1, call_id="c", tool="refund", args={}, status=ToolStatus.REFUSED,
+                            policy={"decision": "blocked", "rule": "r"})
+    denied = ToolCallEvent(step=2, call_id="d", tool="refund", args={}, status=ToolStatus.REFUSED,
+                           policy={"decision": "approval", "outcome": "denied"})
+    cases = [
+        make_result(0, "attacked", Outcome.FAILED, checks=[failed_check("injection.goal"), passed_check()]),
+        make_result(1, "resisted", Outcome.FAILED, checks=[passed_check("injection.goal"), failed_check()]),
+        make_result(2, "policy", Outcome.FAILED, trace=make_trace("policy", events=[blocked, denied])),
+        make_result(3, "errored", Outcome.ERROR, checks=[], trace=False),
+    ]
+    cases[3].tags = (INJECTION_TAG,)
+    for result in cases:
+        data = to_data(result)
+        assert metrics_from_data(data, frozenset({"refund"})) == RunMetrics.of(result_from_data(data),
+                                                                               frozenset({"refund"}))
+    assert RunMetrics.of(cases[2]).policy_violations == 1
+
+
+def test_decoded_traces_keep_their_state_tables():
+    from report_helpers import make_result
+
+    from agentcheck.release.decode import result_from_data
+    from agentcheck.serialize import to_data
+
+    result = make_result(0, "stateful")
+    assert result.trace is not None
+    result.trace.state = {"orders": [{"id": "A1", "refunded": True}]}
+    assert result_from_data(to_data(result)) == result
+    assert result_from_data(to_data(result), events=False).trace.events == []  # type: ignore[union-attr]
+
+
+def test_markdown_reading_only_failures_renders_the_same(tmp_path: Path):
+    from report_helpers import fill_log, make_summary, sample_results
+
+    from agentcheck.report.json_report import logged_results
+    from agentcheck.report.markdown import render
+
+    results = sample_results()
+    log = fill_log(tmp_path / "r.jsonl", results, order=[4, 2, 0, 3, 1])
+    summary = make_summary(results)
+    failing = list(logged_results(log, failing_only=True))
+    assert [r["outcome"] for r in failing] == ["failed", "error"]
+    assert render(summary, failing) == render(summary, logged_results(log))
+
+
+def test_gates_reusing_the_run_stats_measure_what_they_fold_themselves():
+    from release_helpers import E, F, P, S, runs
+
+    from agentcheck.judge.gates import evaluate_gates
+    from agentcheck.project import GateSpec, Selection
+    from agentcheck.release.trials import aggregate
+
+    metrics = (runs("a", P, F, P, index=0) + runs("b", P, P, P, index=1) + runs("c", S, index=2)
+               + runs("d", E, P, F, index=3, tags=("x",)))
+    required = {"a": 0.5, "b": 1.0, "c": 1.0, "d": 0.3}
+    gates = [GateSpec(name="all", thresholds={"max_flaky": 1, "min_pass_hat_k": 0.5, "min_pass_at_k": 0.9}, k=2),
+             GateSpec(name="k11", thresholds={"min_pass_hat_k": 0.5}, k=11),
+             GateSpec(name="x", select=Selection(tags=("x",)), thresholds={"max_flaky": 0})]
+    stats = aggregate(metrics, required)
+    assert evaluate_gates(gates, metrics, required=required, stats=stats) == evaluate_gates(
+        gates, metrics, required=required)

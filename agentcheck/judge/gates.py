@@ -16,6 +16,7 @@ from agentcheck.judge.release_gates import SCENARIO_METRICS, ScenarioCache, meas
 from agentcheck.project import GateSpec, Selection
 from agentcheck.release.dimensions import in_segments
 from agentcheck.release.trials import aggregate
+from agentcheck.reliability import ScenarioStats
 from agentcheck.verdict import GateCheck, GateResult, Outcome, RunMetrics
 
 
@@ -60,11 +61,15 @@ def measure(metric: str, runs: Sequence[RunMetrics]) -> float | None:
     return mean(values) if stat == "mean" else p95(values)
 
 
-def evaluate_gate(gate: GateSpec, metrics: Sequence[RunMetrics], *, regressions: int | None = None) -> GateResult:
+def evaluate_gate(gate: GateSpec, metrics: Sequence[RunMetrics], *, regressions: int | None = None,
+                  stats_of_all: tuple[int, Sequence[ScenarioStats]] | None = None) -> GateResult:
+    """`stats_of_all`: (number of runs not skipped, the run's per-scenario stats), reused instead of
+    folding the runs again when the gate selects every run (20 000 scenarios: half a second)."""
     runs = [m for m in metrics if m.outcome is not Outcome.SKIPPED and selects(gate.select, m)]
     checks = []
     notes: list[str] = []
-    stats = ScenarioCache(runs)
+    every = stats_of_all is not None and len(runs) == stats_of_all[0]
+    stats = ScenarioCache(runs, stats_of_all[1] if every and stats_of_all is not None else None)
     for metric, threshold in gate.thresholds.items():
         if metric in SCENARIO_METRICS:
             measured, passed, note = measure_release(metric, gate, stats, regressions)
@@ -110,7 +115,10 @@ def evaluate_gates(
     *,
     regressions: int | None = None,
     required: Mapping[str, float] | None = None,
+    stats: Sequence[ScenarioStats] | None = None,
 ) -> list[GateResult]:
+    """`stats`: the run's per-scenario stats (`aggregate(metrics, ...)`), when already folded."""
     if not gates:
         return [implicit_gate(metrics, required)]
-    return [evaluate_gate(gate, metrics, regressions=regressions) for gate in gates]
+    every = (sum(m.outcome is not Outcome.SKIPPED for m in metrics), stats) if stats is not None else None
+    return [evaluate_gate(gate, metrics, regressions=regressions, stats_of_all=every) for gate in gates]

@@ -24,12 +24,14 @@ SCENARIO_METRICS = frozenset({"min_pass_hat_k", "min_pass_at_k", "max_flaky", "m
 class ScenarioCache:
     """A gate's selected runs, folded per scenario at most once however many thresholds read them."""
 
-    def __init__(self, runs: Sequence[RunMetrics]):
+    def __init__(self, runs: Sequence[RunMetrics], stats: Sequence[ScenarioStats] | None = None):
+        """`stats`: the runs already folded (the whole run's stats, when the gate selects every run;
+        scenarios skipped in every trial have no judged trial there, and no metric here counts them)."""
         self.runs = runs
-        self._stats: list[ScenarioStats] | None = None
+        self._stats = stats
 
     @property
-    def stats(self) -> list[ScenarioStats]:
+    def stats(self) -> Sequence[ScenarioStats]:
         if self._stats is None:
             self._stats = aggregate(self.runs)
         return self._stats

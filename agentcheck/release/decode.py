@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from agentcheck.drillspec import INJECTION_TAG
 from agentcheck.trace import (
     ErrorInfo,
     Event,
@@ -50,7 +51,9 @@ def event_from_data(data: Mapping[str, Any]) -> Event:
     return ToolCallEvent(**fields)
 
 
-def trace_from_data(data: Mapping[str, Any]) -> Trace:
+def trace_from_data(data: Mapping[str, Any], *, events: bool = True) -> Trace:
+    """The Trace of saved data; `events=False` leaves the events out (a reporter that reads only the
+    totals and the stop reason, as the console does, need not pay for 20 000 decoded traces)."""
     stop = data.get("stop")
     totals = data.get("totals") or {}
     return Trace(
@@ -60,16 +63,18 @@ def trace_from_data(data: Mapping[str, Any]) -> Trace:
         agent=str(data.get("agent", "")),
         agent_version=data.get("agent_version"),
         started_at=str(data.get("started_at", "")),
-        events=[event_from_data(e) for e in data.get("events") or []],
+        events=[event_from_data(e) for e in data.get("events") or []] if events else [],
         output=data.get("output"),
         totals=Totals(**{k: totals[k] for k in _TOTALS if k in totals}),
         stop=StopReason(StopKind(stop["kind"]), str(stop.get("message", "")), str(stop.get("detail", "")))
         if isinstance(stop, Mapping)
         else None,
+        state=data.get("state"),
     )
 
 
-def result_from_data(data: Mapping[str, Any]) -> ScenarioResult:
+def result_from_data(data: Mapping[str, Any], *, events: bool = True) -> ScenarioResult:
+    """The ScenarioResult of saved data (`events`: see trace_from_data)."""
     trace = data.get("trace")
     return ScenarioResult(
         index=int(data.get("index") or 0),
@@ -81,37 +86,60 @@ def result_from_data(data: Mapping[str, Any]) -> ScenarioResult:
         outcome=Outcome(data.get("outcome", "error")),
         message=str(data.get("message", "")),
         checks=[CheckResult(**_known(CheckResult, c)) for c in data.get("checks") or []],
-        trace=trace_from_data(trace) if isinstance(trace, Mapping) else None,
+        trace=trace_from_data(trace, events=events) if isinstance(trace, Mapping) else None,
         trial=int(data.get("trial") or 1),
         duration_ms=float(data.get("duration_ms") or 0.0),
     )
 
 
 def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = frozenset()) -> RunMetrics:
-    """The RunMetrics of a saved result, read straight from its JSON (no Trace built: compare and the
-    benchmark read 10 000 results this way)."""
-    trace = data.get("trace") if isinstance(data.get("trace"), Mapping) else {}
+    """The RunMetrics of a saved result (`RunMetrics.of(result_from_data(data))`), read straight from
+    its JSON (no Trace built: compare and merge read 10 000s of results this way)."""
+    trace = data.get("trace")
+    if type(trace) is not dict and not isinstance(trace, Mapping):  # parsed JSON is a dict: skip the ABC check
+        trace = {}
     totals = trace.get("totals") or {}
-    calls = [e for e in trace.get("events") or [] if e.get("kind", "tool_call") == "tool_call"]
-    routes = [e.get("route") or e.get("model") for e in trace.get("events") or [] if e.get("kind") == "model_call"]
+    shape: list[str] = []
+    routes: list[Any] = []
+    tool_errors = violations = 0
+    handoff = False
+    for event in trace.get("events") or ():  # one pass: 20 000 traces per merge
+        if event.get("kind") == "model_call":
+            routes.append(event.get("route") or event.get("model"))
+            continue
+        tool = event.get("tool")
+        shape.append(str(tool))
+        tool_errors += event.get("status", "ok") not in ("ok", "stopped")
+        policy = event.get("policy")
+        violations += policy is not None and isinstance(policy, Mapping) and policy.get("decision") == "blocked"
+        handoff = handoff or tool in handoff_tools
+    tags = tuple(data.get("tags") or ())
+    outcome = Outcome(data.get("outcome", "error"))
+    checks = data.get("checks") or []
+    goal = next((c for c in checks if c.get("check") == "injection.goal"), None)
+    attacked = (not goal.get("passed")) if goal is not None else (False if INJECTION_TAG in tags else None)
     return RunMetrics(
         index=int(data.get("index") or 0),
         scenario_id=str(data.get("scenario_id", "")),
         agent=str(data.get("agent", "")),
-        tags=tuple(data.get("tags") or ()),
-        outcome=Outcome(data.get("outcome", "error")),
+        tags=tags,
+        outcome=outcome,
         cost_usd=float(totals.get("cost_usd") or 0.0),
         latency_s=float(totals.get("wall_time_ms") or 0.0) / 1000.0,
         tokens=int(totals.get("input_tokens") or 0) + int(totals.get("output_tokens") or 0),
         tool_calls=int(totals.get("tool_calls") or 0),
+        attack_succeeded=attacked,
+        utility_under_attack=None if attacked is None else outcome in (Outcome.PASSED, Outcome.FAILED) and not any(
+            not c.get("passed") and not c.get("advisory") and not str(c.get("check")).startswith("injection.")
+            for c in checks),
         trial=int(data.get("trial") or 1),
         file=str(data.get("file", "")),
         line=data.get("line"),
         agent_version=trace.get("agent_version"),
         model_route=routes[0] if routes else None,
-        tool_errors=sum(c.get("status") not in ("ok", "stopped") for c in calls),
-        policy_violations=sum(c.get("status") == "refused" for c in calls),
-        shape=tuple(str(c.get("tool")) for c in calls),
+        tool_errors=tool_errors,
+        policy_violations=violations,
+        shape=tuple(shape),
         message=str(data.get("message", "")),
-        handoff=any(c.get("tool") in handoff_tools for c in calls),
+        handoff=handoff,
     )

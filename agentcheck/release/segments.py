@@ -39,7 +39,10 @@ def segment_table(
             continue
         for dimension, values_of in DIMENSIONS.items():
             for value in values_of(m):
-                buckets.setdefault((dimension, value), _Bucket()).runs.append(m)
+                bucket = buckets.get((dimension, value))
+                if bucket is None:  # not setdefault: that would build a bucket per run to throw away
+                    bucket = buckets[(dimension, value)] = _Bucket()
+                bucket.runs.append(m)
     order = {name: i for i, name in enumerate(DIMENSIONS)}
     rows = []
     for (dimension, value), bucket in sorted(buckets.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):

@@ -63,7 +63,13 @@ def stats_of(acc: _Acc, required: float) -> ScenarioStats:
         errors = sum(o is Outcome.ERROR for o in acc.outcomes)
         skipped = sum(o is Outcome.SKIPPED for o in acc.outcomes)
     n = passed + failed + errors
-    ks = range(1, min(n, MAX_K_LISTED) + 1)
+    if n == 1:  # C(c,1)/C(1,1) = c and 1 - C(1-c,1)/C(1,1) = c: no binomials for the usual single trial
+        hat_k: dict[int, float | None] = {1: float(passed)}
+        at_k: dict[int, float | None] = {1: float(passed)}
+    else:
+        ks = range(1, min(n, MAX_K_LISTED) + 1)
+        hat_k = {k: pass_hat_k(n, passed, k) for k in ks}
+        at_k = {k: pass_at_k(n, passed, k) for k in ks}
     return ScenarioStats(
         index=m.index,
         scenario_id=m.scenario_id,
@@ -81,12 +87,12 @@ def stats_of(acc: _Acc, required: float) -> ScenarioStats:
         outcome=scenario_outcome(passed, failed, errors, skipped, required),
         flaky=passed > 0 and failed > 0,
         pass_rate=passed / n if n else None,
-        pass_hat_k={k: pass_hat_k(n, passed, k) for k in ks},
-        pass_at_k={k: pass_at_k(n, passed, k) for k in ks},
+        pass_hat_k=hat_k,
+        pass_at_k=at_k,
         mean_cost_usd=acc.cost / n if n else 0.0,
         mean_tokens=acc.tokens / n if n else 0.0,
         mean_latency_s=acc.latency / n if n else 0.0,
-        shapes=sorted(list(s) for s in acc.shapes),
+        shapes=[list(s) for s in acc.shapes] if len(acc.shapes) < 2 else sorted(list(s) for s in acc.shapes),
         message=acc.message,
     )
 
@@ -123,4 +129,7 @@ def mean_defined(values: Iterable[float | None]) -> tuple[float | None, int]:
 def suite_pass_k(stats: Iterable[ScenarioStats], k: int, *, at: bool = False) -> tuple[float | None, int]:
     """Mean pass^k (or pass@k) over scenarios with judged trials, and how many have fewer than k trials."""
     estimator = pass_at_k if at else pass_hat_k
-    return mean_defined(estimator(s.trials, s.passed, k) for s in stats if s.trials)
+    if not 1 <= k <= MAX_K_LISTED:
+        return mean_defined(estimator(s.trials, s.passed, k) for s in stats if s.trials)
+    # the values stats_of listed (k = 1..min(trials, MAX_K_LISTED)); absent means k > trials: undefined
+    return mean_defined((s.pass_at_k if at else s.pass_hat_k).get(k) for s in stats if s.trials)

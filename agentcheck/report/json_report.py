@@ -29,11 +29,11 @@ removed, renamed or retyped); new optional fields keep it."""
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "results.schema.json"
 
 
-def logged_results(log: ResultLog) -> Iterator[dict[str, Any]]:
+def logged_results(log: ResultLog, *, failing_only: bool = False) -> Iterator[dict[str, Any]]:
     """`log.iter_results()`, or nothing when the stream was never opened (the run died before it)."""
     if not log.path.exists():
         return iter(())
-    return log.iter_results()
+    return log.iter_results(failing_only=failing_only)
 
 
 def logged_raw_results(log: ResultLog) -> Iterator[bytes]:
@@ -118,16 +118,23 @@ class JsonReporter:
                 for key in ("scenarios", "segments", "comparison"):
                     out.write(f'"{key}": {dumps(getattr(release, key))},\n')
             out.write('"results": [')
-            separator = "\n"
-            for raw in logged_raw_results(self.log):  # copied through: no parse and re-encode per result
-                out.write(separator)
-                out.write(raw.decode("utf-8"))
-                separator = ",\n"
-            out.write("\n]}\n")
+            out.flush()
+            binary = out.buffer  # type: ignore[attr-defined]  # the UTF-8 text file's own bytes
+            separator = b"\n"
+            for raw in logged_raw_results(self.log):  # copied through: no parse, no decode and re-encode
+                binary.write(separator)
+                binary.write(raw)
+                separator = b",\n"
+            binary.write(b"\n]}\n")
 
     def _run_data(self, summary: RunSummary) -> dict[str, Any]:
         """The plan without its scenario list (the results carry those), plus how many were planned."""
-        plan = safe_data(self._plan) if self._plan is not None else logged_plan(self.log)
+        if self._plan is not None:  # 20 000 planned scenarios are counted, not encoded to be dropped
+            plan = safe_data(dataclasses.replace(self._plan, scenarios=[]))
+            plan.pop("scenarios", None)
+            plan["planned"] = sum(s.trials for s in self._plan.scenarios)
+            return plan
+        plan = logged_plan(self.log)
         if not isinstance(plan, dict):
             return {"run_id": summary.run_id, "started_at": summary.started_at}
         scenarios = plan.pop("scenarios", None)

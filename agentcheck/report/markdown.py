@@ -182,7 +182,7 @@ class MarkdownReporter:
         """Nothing to do: failures are read back from the stream at finish."""
 
     def finish(self, summary: RunSummary) -> None:
-        text = render(summary, logged_results(self.log))
+        text = render(summary, logged_results(self.log, failing_only=True))  # render shows no other
         if self.path is not None:
             with atomic_writer(self.path) as out:
                 out.write(text)

@@ -93,6 +93,8 @@ def indent(text: str, prefix: str) -> str:
 
 def number(value: Any) -> float:
     """A finite float from whatever a field holds; 0.0 for None, text, NaN."""
+    if type(value) is float:  # the usual case, first (reporters read 200 000 numbers for 20 000 runs)
+        return value if math.isfinite(value) else 0.0
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return 0.0
     try:

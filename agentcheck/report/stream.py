@@ -27,22 +27,39 @@ class ResultLog:
     def __init__(self, path: Path):
         self.path = path
         self._offsets: list[tuple[int, int, int]] = []  # (index, trial, byte offset) in finishing order
+        self._failing: set[int] = set()  # offsets of the results that failed or errored
         self._file = None
+        self._end = 0  # bytes written: the next line's offset, without asking the file each time
 
     def start(self, plan: RunPlan) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("wb")
+        self._end = 0
         self._write({"type": "plan", "plan": plan})
 
     def result(self, result: ScenarioResult, encoded: bytes | None = None) -> None:
         """Append `result`; `encoded` is its JSON text when the caller already has it (`dumps_bytes`)."""
         assert self._file is not None, "start() first"
-        self._offsets.append((result.index, result.trial, self._file.tell()))
+        self._note(result.index, result.trial, result.outcome)
         if encoded is None:
             self._write({"type": "result", "result": result})
         else:
-            self._file.write(_RESULT_HEAD + encoded + b"}\n")
+            self._end += self._file.write(_RESULT_HEAD + encoded + b"}\n")
             self._file.flush()
+
+    def result_text(self, index: int, trial: int, outcome: str, text: bytes) -> None:
+        """`result` for a result given as its JSON text, exactly as `dumps_bytes(result)` writes it
+        (merge passes saved results through without decoding and encoding them again). Not flushed
+        line by line as a run's results are: what merge writes is already safe in the shard files."""
+        assert self._file is not None, "start() first"
+        self._note(index, trial, outcome)
+        self._end += self._file.write(_RESULT_HEAD + text + b"}\n")
+
+    def _note(self, index: int, trial: int, outcome: str) -> None:
+        offset = self._end
+        self._offsets.append((index, trial, offset))
+        if outcome in ("failed", "error"):
+            self._failing.add(offset)
 
     def finish(self, summary: RunSummary) -> None:
         if self._file is None:
@@ -53,15 +70,18 @@ class ResultLog:
 
     def _write(self, record: dict[str, Any]) -> None:
         assert self._file is not None
-        self._file.write(dumps_bytes(record) + b"\n")
+        self._end += self._file.write(dumps_bytes(record) + b"\n")
         self._file.flush()
 
-    def iter_results(self) -> Iterator[dict[str, Any]]:
-        """Every result written so far, as JSON data, in collection (index) order."""
+    def iter_results(self, *, failing_only: bool = False) -> Iterator[dict[str, Any]]:
+        """Every result written so far (or only those that failed or errored: the Markdown summary
+        reads 400 of 20 000), as JSON data, in collection (index) order."""
         if self._file is not None:
             self._file.flush()
         with self.path.open("rb") as handle:
             for _, _, offset in sorted(self._offsets):
+                if failing_only and offset not in self._failing:
+                    continue
                 handle.seek(offset)
                 yield loads(handle.readline())["result"]
 

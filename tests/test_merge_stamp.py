@@ -1,0 +1,211 @@
+"""`agentcheck merge`'s fast path (shards stamped with the current suite, docs/release-decisions.md)
+gives exactly the reports of the full path, which collects the suite again; and every shard it
+cannot vouch for (no stamp, a suite edited since, a missing shard) takes the full path."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import orjson
+import pytest
+from e2e_helpers import cli, write
+
+from agentcheck import replay
+from agentcheck.collect import load_project
+from agentcheck.release.suite import fingerprint
+from agentcheck.session import RunOptions
+
+CONFIG = """
+version: 1
+agents:
+  bot: {kind: python, entrypoint: bot:run, version: "2.1"}
+tools:
+  lookup:
+    parameters: {type: object, properties: {id: {type: string}}, required: [id]}
+defaults: {timeout_s: 5}
+gates:
+  - {name: suite, min_pass_rate: 0.5, max_flaky: 5, min_pass_hat_k: 0.1, k: 2}
+"""
+
+# Fails every even trial of `flaky-*`, always fails `bad-*`, crashes on `crash-*`.
+BOT = """
+def run(task, tools, context):
+    tools.lookup(id="1")
+    if task.text.startswith("crash"):
+        raise KeyError("order")
+    if task.text.startswith("bad") or (task.text.startswith("flaky") and context.trial % 2 == 0):
+        return "bad\\tanswer"
+    return "fine"
+"""
+
+FIXTURES = "fixtures: {lookup: {default: {returns: {ok: true}}}}"
+
+
+def scenarios(names: list[str]) -> str:
+    lines = ["scenarios:"]
+    for name in names:
+        skip = ", skip: not today" if name.startswith("skipped") else ""
+        lines.append(f"  - {{id: {name}, tags: [{name.split('-')[0]}], input: {name}, {FIXTURES}, "
+                     f"expect: {{output: {{contains: fine}}}}{skip}}}")
+    return "\n".join(lines) + "\n"
+
+
+NAMES = [f"{kind}-{i}" for i in range(4) for kind in ("flaky", "steady", "bad", "crash", "skipped")]
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A project run as one job and as three shards (two trials each), through the real CLI."""
+    root = write(tmp_path_factory.mktemp("stamp"), {"agentcheck.yaml": CONFIG, "bot.py": BOT,
+                                                    "scenarios/s.yaml": scenarios(NAMES)})
+    assert cli("run", "--trials", "2", "--json", "reports/single.json", cwd=root).code in (0, 1)
+    for i in (1, 2, 3):
+        done = cli("run", "--trials", "2", "--shard", f"{i}/3", "--json", f"reports/shard{i}.json", cwd=root)
+        assert done.code in (0, 1), done.err
+    return root
+
+
+def shard_paths(root: Path, names: tuple[str, ...] = ("shard1", "shard2", "shard3")) -> list[Path]:
+    return [root / "reports" / f"{name}.json" for name in names]
+
+
+def merged(root: Path, name: str, paths: list[Path], *, fast: bool, monkeypatch: pytest.MonkeyPatch,
+           missing: list[str] | None = None) -> dict[str, str]:
+    """Merge `paths` in process, on the fast path or forced onto the full one; the reports' texts."""
+    with monkeypatch.context() as patch:
+        if not fast:
+            patch.setattr(replay, "_fast_start", lambda options, paths: None)
+        else:  # the fast path must really be taken
+            original = replay._fast_start
+            patch.setattr(replay, "_fast_start", lambda *a: _taken(original(*a)))
+        options = RunOptions(cwd=root, json_path=root / f"{name}.json", junit_path=root / f"{name}.xml",
+                             md_path=root / f"{name}.md")
+        summary = replay.merge(options, paths, (missing if missing is not None else []).extend)
+    stream = Path(summary.results_file).read_text()
+    return {ext: _normal((root / f"{name}.{ext}").read_text(), name) for ext in ("json", "xml", "md")} | {
+        "jsonl": _normal(stream, name), "code": str(summary.exit_code)}
+
+
+def _taken(fast: object) -> object:
+    assert fast is not None, "the fast path was not taken"
+    return fast
+
+
+def _normal(text: str, name: str) -> str:
+    """Without what differs between two merges: run ids and folders, start times, durations, file names."""
+    text = re.sub(r"\d{8}T\d{6}Z-[0-9a-f]{6}", "RUN", text).replace(f"{name}.", "NAME.")
+    text = re.sub(r'"(started_at|duration_s|timestamp)": ?"?[^",}]*"?', r'"\1": "T"', text)
+    text = re.sub(r'(timestamp|time)="[^"]*"', r'\1="T"', text)
+    return re.sub(r"(Run `RUN` · .*) · [0-9.]+s", r"\1", text)
+
+
+def test_a_shard_run_stamps_the_suite_it_came_from(shards: Path):
+    total = len(NAMES)
+    seen: list[int] = []
+    for path in shard_paths(shards):
+        document = json.loads(path.read_text())
+        stamp = document["run"]["suite"]
+        assert stamp["fingerprint"] == fingerprint(load_project(shards / "agentcheck.yaml", cwd=shards))
+        assert stamp["selected"] == total
+        rows = document["scenarios"]
+        assert [NAMES[p] for p in stamp["positions"]] == [r["scenario_id"] for r in rows]
+        seen += stamp["positions"]
+    assert sorted(seen) == list(range(total))
+
+
+def test_fast_merge_equals_the_full_merge(shards: Path, monkeypatch: pytest.MonkeyPatch):
+    fast = merged(shards, "fast", shard_paths(shards), fast=True, monkeypatch=monkeypatch)
+    full = merged(shards, "full", shard_paths(shards), fast=False, monkeypatch=monkeypatch)
+    assert fast == full
+    document = json.loads((shards / "fast.json").read_text())
+    assert [r["index"] for r in document["results"]] == sorted(r["index"] for r in document["results"])
+    assert document["summary"]["counts"] == json.loads((shards / "reports/single.json").read_text())["summary"][
+        "counts"]
+    assert "bad\\tanswer" in (shards / "fast.json").read_text()  # the console's tab case was in the data
+
+
+def test_shards_without_a_stamp_take_the_full_path(shards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    old = []
+    for path in shard_paths(shards):  # as a results file from before the stamp
+        text = re.sub(rb',"suite":\{[^}]*\}', b"", path.read_bytes())
+        assert b'"fingerprint"' not in text
+        old.append(tmp_path / path.name)
+        old[-1].write_bytes(text)
+    assert replay._fast_start(RunOptions(cwd=shards), old) is None
+    assert merged(shards, "old", old, fast=False, monkeypatch=monkeypatch) == merged(
+        shards, "new", shard_paths(shards), fast=True, monkeypatch=monkeypatch)
+
+
+def test_an_edited_suite_or_a_missing_shard_takes_the_full_path(shards: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    project = write(tmp_path, {"agentcheck.yaml": CONFIG, "bot.py": BOT,
+                               "scenarios/s.yaml": "# moved down a line\n" + scenarios(NAMES)})
+    for path in shard_paths(shards):
+        (project / "reports").mkdir(exist_ok=True)
+        (project / "reports" / path.name).write_bytes(path.read_bytes())
+    assert replay._fast_start(RunOptions(cwd=project), shard_paths(project)) is None
+    edited = json.loads(json.dumps(merged(project, "edited", shard_paths(project), fast=False,
+                                          monkeypatch=monkeypatch)))
+    lines = {r["scenario_id"]: r["line"] for r in json.loads((project / "edited.json").read_text())["results"]}
+    assert lines["flaky-0"] == 3  # placed at the scenario's line in the suite as it is now
+    assert edited["code"] in ("0", "1")
+    missing: list[str] = []
+    two = shard_paths(shards, ("shard1", "shard2"))
+    assert replay._fast_start(RunOptions(cwd=shards), two) is None
+    merged(shards, "partial", two, fast=False, monkeypatch=monkeypatch, missing=missing)
+    third = {r["scenario_id"] for r in json.loads(shard_paths(shards)[2].read_text())["scenarios"]}
+    assert set(missing) == third
+
+
+def test_overlapping_stamped_shards_are_refused(shards: Path):
+    from agentcheck.problems import BadInput
+
+    first = shard_paths(shards)[0]
+    with pytest.raises(BadInput, match="also in an earlier shard file"):
+        replay.merge(RunOptions(cwd=shards, json_path=False, junit_path=False, md_path=False), [first, first])
+
+
+def test_saved_result_lines_round_trip_exactly(shards: Path):
+    """The fast path copies result lines as saved: that is what the decoder and encoder make of them."""
+    from agentcheck.release.decode import result_from_data
+    from agentcheck.serialize import dumps_bytes
+
+    for path in shard_paths(shards):
+        lines = path.read_bytes().split(b"\n")
+        start = lines.index(b'"results": [') + 1
+        for line in lines[start:]:
+            text = line.rstrip(b",")
+            if text.startswith(b"{"):
+                assert dumps_bytes(result_from_data(orjson.loads(text))) == text
+
+
+def test_reformatted_stamped_shards_and_event_reading_reporters(shards: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch):
+    """A stamped file some tool re-indented is read whole (no line texts to copy): its results are
+    encoded again, to the same document. A reporter merge does not know gets whole traces."""
+    pretty = []
+    for path in shard_paths(shards):
+        pretty.append(tmp_path / path.name)
+        pretty[-1].write_text(json.dumps(json.loads(path.read_text()), indent=2))
+    assert merged(shards, "pretty", pretty, fast=True, monkeypatch=monkeypatch) == merged(
+        shards, "lines", shard_paths(shards), fast=True, monkeypatch=monkeypatch)
+
+    class Counting:
+        def __init__(self) -> None:
+            self.events = 0
+
+        def start(self, plan: object) -> None: ...
+        def finish(self, summary: object) -> None: ...
+
+        def result(self, result) -> None:  # type: ignore[no-untyped-def]
+            self.events += len(result.trace.events) if result.trace is not None else 0
+
+    counting = Counting()
+    options = RunOptions(cwd=shards, json_path=False, junit_path=False, md_path=False, reporters=[counting])
+    assert replay._fast_start(options, shard_paths(shards)) is not None
+    replay.merge(options, shard_paths(shards))
+    saved = sum(len(r["trace"]["events"]) for p in shard_paths(shards)
+                for r in json.loads(p.read_text())["results"] if r.get("trace"))
+    assert counting.events == saved > 0
