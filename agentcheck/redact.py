@@ -123,7 +123,7 @@ class Redactor:
         )
         # A sensitive key in JSON text, between quotes (a dot counts as a quote there: a path such as
         # `args.api_key` names the same value, and is masked like it).
-        self._quoted_key = re.compile(f'"{_trie(self._keys)}"') if self._keys else None
+        self._quoted_key = re.compile(f'"{_trie(k.replace(".", chr(34)) for k in self._keys)}"') if self._keys else None
 
     @property
     def can_vouch(self) -> bool:
@@ -136,7 +136,7 @@ class Redactor:
         Conservative (a match anywhere, even in a number, says False); a run uses it to skip walking
         results with nothing to mask, merge to skip re-redacting saved results. A few scans of the
         text in C: it must cost far less than the walk it saves."""
-        if not self._vouches or "\\u" in text:  # a \uXXXX escape could spell any character
+        if not self._vouches or "\\u" in text or "\\/" in text:  # an escape could spell any character
             return False
         if self._patterns and (
             "sk-" in text

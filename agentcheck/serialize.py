@@ -57,6 +57,45 @@ def loads(data: str | bytes) -> Any:
     return orjson.loads(data)
 
 
+_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def _reject(obj: Any) -> Any:
+    raise TypeError(type(obj).__name__)
+
+
+def _widen(obj: Any) -> Any:
+    """A subclass of a JSON type as that type (an Enum as its value); anything else as `encode`
+    gives it (a dataclass with every field, `_private` ones too)."""
+    if isinstance(obj, Enum):
+        return obj.value
+    for base in (str, bool, int, float, dict, list):
+        if isinstance(obj, base):
+            return base(obj)
+    return encode(obj)
+
+
+def as_plain_json(value: Any) -> Any:
+    """`value` itself when it is plain JSON data (exact dicts, lists, text, numbers, booleans, null,
+    checked in C by orjson), else its JSON form: dataclasses with every field, tuples as lists, text
+    and number subclasses as text and numbers. A trace records values from Python code (an agent's
+    arguments and answer, a fixture handler's result) this way, so the JSON that reports write and the
+    objects that redaction walks hold the same things (orjson leaves out a dataclass's `_` fields)."""
+    kind = type(value)
+    if kind is str or value is None or kind is int or kind is float or kind is bool:
+        return value
+    if kind is not tuple:
+        try:
+            orjson.dumps(value, default=_reject, option=_PASSTHROUGH)
+            return value
+        except TypeError:
+            pass
+    try:
+        return orjson.loads(orjson.dumps(value, default=_widen, option=_PASSTHROUGH | orjson.OPT_NON_STR_KEYS))
+    except TypeError:  # an int beyond 64 bits, say: the standard library copes
+        return json.loads(json.dumps(value, default=_widen))
+
+
 def to_data(obj: Any) -> Any:
     """The JSON-able form of `obj` (a round trip through the encoder)."""
     return orjson.loads(dumps(obj))

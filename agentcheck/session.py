@@ -300,8 +300,8 @@ class _Session:
         return max(1, self.options.concurrency or self.prepared.project.defaults.concurrency)
 
     def deliver(self, result: ScenarioResult) -> None:
-        self.metrics.append(RunMetrics.of(result, self.prepared.project.handoff_tools))
         encoded = self.redact(result)  # judged on real values; nothing unredacted leaves the process
+        self.metrics.append(RunMetrics.of(result, self.prepared.project.handoff_tools))  # its message too
         self.log.result(result, encoded)
         for reporter in (*self.file_reporters, *self.options.reporters):
             reporter.result(result)

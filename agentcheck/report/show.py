@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from agentcheck.redact import scrub
 from agentcheck.report.stream import read_log
 from agentcheck.serialize import encode, to_data
 
@@ -73,8 +74,12 @@ def clip(text: str, limit: int = VALUE_LIMIT) -> str:
 
 
 def one_line(value: Any, limit: int = MESSAGE_LIMIT) -> str:
-    """A single line for attributes and list views: whitespace runs (newlines too) become one space."""
-    return clip(" ".join(as_text(value).split()), limit)
+    """A single line for attributes and list views: whitespace runs (newlines too) become one space.
+    Joining lines can put a secret back together (`4242\n4242\n…` is no card; `4242 4242 …` is), so the
+    joined text passes the run's redactor again before it is cut to `limit`."""
+    text = as_text(value)
+    joined = " ".join(text.split())
+    return clip(scrub(joined) if joined != text else joined, limit)
 
 
 def truncate_bytes(text: str, limit: int = BODY_LIMIT) -> str:

@@ -26,6 +26,7 @@ from agentcheck.runner.recorder import RunRecorder
 from agentcheck.runner.signals import AgentAborted, RunStopped
 from agentcheck.runner.state import StateStore
 from agentcheck.scenario import Scenario
+from agentcheck.serialize import as_plain_json
 from agentcheck.trace import StopKind, Trace
 
 
@@ -139,12 +140,12 @@ async def execute(scenario: Scenario, setup: RunSetup, *, trial: int = 1) -> Tra
         if trace.stop is None:
             problem = _check_output(output)
             if problem is None:
-                trace.output = output
+                trace.output = as_plain_json(output)  # a tuple as a list, a str subclass as text
             else:
                 recorder.halt(StopKind.BAD_OUTPUT, problem)
     finally:
         recorder.close()
         if scenario.state:
-            trace.state = book.state.snapshot()
+            trace.state = as_plain_json(book.state.snapshot())
         release_models()
     return trace

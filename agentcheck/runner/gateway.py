@@ -25,6 +25,7 @@ from agentcheck.runner.fixtures import FixtureBook
 from agentcheck.runner.idempotency import IdempotencyLedger
 from agentcheck.runner.recorder import RunRecorder
 from agentcheck.runner.signals import RunStopped, ToolCallError
+from agentcheck.serialize import as_plain_json
 from agentcheck.trace import ErrorInfo, StopKind, ToolCallEvent, ToolStatus
 
 
@@ -111,6 +112,7 @@ class ToolGateway:
         recorder = self.recorder
         started = recorder.clock.now_ms()
         event = recorder.begin_tool_call(tool, args)
+        event.args = as_plain_json(args)  # what the trace keeps is what reports show and redaction walks
         try:
             return self._answer(event, tool, args)
         finally:
@@ -168,7 +170,7 @@ class ToolGateway:
             if error.retry_after is not None and event.error is not None and refused.error is not None:
                 event.error.retry_after = refused.error.retry_after = error.retry_after
             return refused
-        event.result = response.value
+        event.result = as_plain_json(response.value)  # a handler may answer with any Python object
         self.ledger.applied(spec, event)
         return ToolResponse(ok=True, value=_copy(response.value))
 
