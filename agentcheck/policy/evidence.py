@@ -92,3 +92,42 @@ def _shallow_hit(evidence: str, values: list[Any]) -> bool:
 
 def _holds_text(items: Any, evidence: str) -> bool:
     return any(type(item) is str and item == evidence for item in items)
+
+
+def cited_ids(evidence: list[Any]) -> list[str]:
+    """The ids cited by an intent's evidence list: strings, or mappings with an `id`."""
+    return [str(item["id"]) if isinstance(item, dict) else str(item) for item in evidence]
+
+
+def intent_problem(intent: Any) -> str | None:
+    """Why `intent` is not well-formed structured intent, or None when it is."""
+    if type(intent) is dict:  # the usual well-formed shape, checked in one pass
+        action, why, evidence = intent.get("action"), intent.get("justification"), intent.get("evidence")
+        if (
+            type(action) is str
+            and type(why) is str
+            and type(evidence) is list
+            and evidence
+            and action.strip()
+            and why.strip()
+            and all(type(item) is str and item.strip() for item in evidence)
+        ):
+            return None
+    if intent is None:
+        return "missing intent: the call must carry `intent: {action, justification, evidence}`"
+    if not isinstance(intent, dict):
+        return f"malformed intent: expected a mapping, got {type(intent).__name__}"
+    for key in ("action", "justification"):
+        value = intent.get(key)
+        if not isinstance(value, str) or not value.strip():
+            return f"malformed intent: `{key}` must be non-empty text"
+    evidence = intent.get("evidence")
+    if not isinstance(evidence, list) or not evidence:
+        return "malformed intent: `evidence` must be a non-empty list of ids (ticket, policy, record)"
+    for index, item in enumerate(evidence):
+        ok = (isinstance(item, str) and item.strip()) or (
+            isinstance(item, dict) and isinstance(item.get("id"), str | int) and str(item["id"]).strip()
+        )
+        if not ok:
+            return f"malformed intent: evidence[{index}] must be an id or a mapping with `id`"
+    return None
