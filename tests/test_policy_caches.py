@@ -88,3 +88,29 @@ def test_scope_records_are_fresh_lists(tmp_path: Path):
     run = _run(project, factory)
     one, two = run.call("read"), run.call("read")
     assert one.record["scopes"] == two.record["scopes"] == ["data:read"]
+
+
+def test_remembered_rule_outcomes_tell_apart_what_cel_tells_apart(tmp_path: Path):
+    """The rules stage is remembered by its exact inputs: `1`, `1.0` and `true` are different inputs
+    (in CEL `true == 1.0` is false), a missing field is not null, and the values a decision records
+    are the call's own, never an earlier call's."""
+    policy = """
+    agents:
+      bot: {scopes: ["data:*"]}
+    tools:
+      read: {scopes: [data:read]}
+    rules:
+      - {id: one, tools: [read], when: "args.x == 1.0", decision: allow}
+    """
+    project = project_with(tmp_path, policy, TOOLS)
+    factory = policy_factory(project.policy)
+    run = _run(project, factory)
+    first = run.call("read", {"x": 1})
+    assert first.allowed and first.record["rule"] == "one" and first.record["values"] == {"args.x": 1}
+    again = _run(project, factory).call("read", {"x": 1.0})
+    assert again.allowed and again.record["values"] == {"args.x": 1.0}
+    assert type(again.record["values"]["args.x"]) is float
+    as_bool = _run(project, factory).call("read", {"x": True})
+    assert as_bool.record["rule"] == "tier.low" and as_bool.record["values"] == {"risk": "low"}
+    missing = _run(project, factory).call("read", {})
+    assert not missing.allowed and "condition failed" in missing.reason

@@ -342,6 +342,15 @@ class RunPolicy:
         of them), so a repeated input costs one key and one lookup however many rules there are.
         Returns the chosen rule (None: the tier default), the decision, the rule id and where it
         is written, and the values the chosen condition saw."""
+        exact = _exact_key(activation.values, plan.exact_fields) if plan.exact_fields else None
+        if exact is not None:
+            try:
+                known = plan.exact_outcomes.get(exact)
+            except TypeError:  # a value that cannot be hashed (a list, a mapping): the general key below
+                exact = known = None
+            if known is not None:
+                rule, result, rule_id, source, seen = known
+                return rule, result, rule_id, source, dict(seen)
         key = activation.key_for(plan.fields)
         outcome = plan.rule_outcomes.get(key) if key is not None else None
         if outcome is None:
@@ -356,6 +365,10 @@ class RunPolicy:
                 values: dict[str, Any] = {"risk": spec.risk.value}
             else:
                 values = rule.when.values(activation) if rule.when is not None else {}
+            if exact is not None:  # the exact values and their types: the values seen repeat too
+                if len(plan.exact_outcomes) >= MEMO_SIZE:
+                    plan.exact_outcomes.clear()
+                plan.exact_outcomes[exact] = (rule, result, rule_id, source, dict(values))
             return rule, result, rule_id, source, values
         assert rule is not None and rule.when is not None  # a failure names the rule whose condition failed
         reason = f"condition failed, blocked: {result}"
@@ -442,3 +455,22 @@ def _evaluate_rules(plan: ToolPlan, spec: ToolPolicy, activation: Activation) ->
                 return rule, str(exc), rule.id, where(rule.source)
         holding.append(rule)
     return tier_outcome(spec, *choose_rule(holding, spec))
+
+
+_ABSENT = object()
+"""A field the call or the run does not have (never equal to any value, None included)."""
+
+
+def _exact_key(values: dict[str, Any], fields: tuple[tuple[str, tuple[str, ...]], ...]) -> Any:
+    """The exact values `fields` selects and their types: equal keys mean identical inputs (`1`,
+    `1.0` and `true` apart, a missing field apart from null), so the rules stage's whole outcome —
+    the values it saw included — repeats. None when a root is not a mapping."""
+    raw = []
+    for root, names in fields:
+        scope = values.get(root)
+        if type(scope) is not dict:
+            return None
+        for name in names:
+            raw.append(scope.get(name, _ABSENT))
+    found = tuple(raw)
+    return found, tuple(map(type, found))

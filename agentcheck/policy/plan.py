@@ -89,6 +89,12 @@ class ToolPlan:
     """The `run.*` fields those conditions read (RUN_FIELDS_ALL: all of them)."""
     fixed_rules: TierOutcome | None = None
     """The rules stage's outcome when no rule that can apply has a condition."""
+    exact_fields: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    """`fields` as (root, names) pairs when every root is read field by field (the exact-key memo)."""
+    exact_outcomes: dict[Any, tuple[Rule | None, Decision, str, str | None, dict[str, Any]]] = field(
+        default_factory=dict
+    )
+    """Exact inputs (values and types) -> the rules stage's decided outcome with the values it saw."""
     rule_outcomes: dict[Any, TierOutcome] = field(default_factory=dict)
     """Condition inputs -> the rules stage's outcome (the chosen rule and decision, or the rule whose
     condition failed and why). The stage is a pure function of those inputs."""
@@ -130,6 +136,8 @@ def build_plan(policy: Policy, agent: str, version: str | None, tool: str) -> To
     conditions = [r.when for r in plan.rules if r.when is not None]
     conditions += [f.when for f in plan.flows if f.when is not None]
     plan.fields = merge_fields(conditions)
+    if plan.fields and all(names is not None for names in plan.fields.values()):
+        plan.exact_fields = tuple((root, names) for root, names in plan.fields.items() if names is not None)
     run = plan.fields.get("run", ())
     plan.run_fields = RUN_FIELDS_ALL if run is None else tuple(run)
     plan.reads_run = plan.run_fields is None or bool(plan.run_fields)
