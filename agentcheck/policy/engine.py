@@ -117,6 +117,8 @@ class RunPolicy:
         plan = self._plans.get(tool)
         if plan is None:
             plan = self._plans[tool] = build_plan(self.policy, self.agent, self.agent_version, tool)
+        if plan.constant is not None and self.kill is None:  # reads nothing of the run: no lock needed
+            return Verdict(True, plan.constant.copy())
         with run.lock:
             events = run.trace.events
             step = events[-1].step if events else 0
@@ -342,7 +344,7 @@ class RunPolicy:
         of them), so a repeated input costs one key and one lookup however many rules there are.
         Returns the chosen rule (None: the tier default), the decision, the rule id and where it
         is written, and the values the chosen condition saw."""
-        exact = _exact_key(activation.values, plan.exact_fields) if plan.exact_fields else None
+        exact = _exact_key(activation.values, plan.exact_args) if plan.exact_args is not None else None
         if exact is not None:
             try:
                 known = plan.exact_outcomes.get(exact)
@@ -461,16 +463,17 @@ _ABSENT = object()
 """A field the call or the run does not have (never equal to any value, None included)."""
 
 
-def _exact_key(values: dict[str, Any], fields: tuple[tuple[str, tuple[str, ...]], ...]) -> Any:
-    """The exact values `fields` selects and their types: equal keys mean identical inputs (`1`,
-    `1.0` and `true` apart, a missing field apart from null), so the rules stage's whole outcome —
-    the values it saw included — repeats. None when a root is not a mapping."""
-    raw = []
-    for root, names in fields:
-        scope = values.get(root)
-        if type(scope) is not dict:
-            return None
-        for name in names:
-            raw.append(scope.get(name, _ABSENT))
-    found = tuple(raw)
+def _exact_key(values: dict[str, Any], names: tuple[str, ...]) -> Any:
+    """The exact values a plan's conditions read — the named arguments, then the `run` fields — and
+    their types: equal keys mean identical inputs (`1`, `1.0` and `true` apart, a missing field apart
+    from null), so the rules stage's whole outcome, the values it saw included, repeats. None when
+    the call's arguments are not a mapping."""
+    args = values["args"]
+    if type(args) is not dict:
+        return None
+    run = values.get("run")
+    if len(names) == 1:
+        found = (args.get(names[0], _ABSENT), *run.values()) if run else (args.get(names[0], _ABSENT),)
+    else:
+        found = (*[args.get(name, _ABSENT) for name in names], *(run.values() if run else ()))
     return found, tuple(map(type, found))

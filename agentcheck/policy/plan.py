@@ -89,8 +89,9 @@ class ToolPlan:
     """The `run.*` fields those conditions read (RUN_FIELDS_ALL: all of them)."""
     fixed_rules: TierOutcome | None = None
     """The rules stage's outcome when no rule that can apply has a condition."""
-    exact_fields: tuple[tuple[str, tuple[str, ...]], ...] | None = None
-    """`fields` as (root, names) pairs when every root is read field by field (the exact-key memo)."""
+    exact_args: tuple[str, ...] | None = None
+    """The argument names the conditions read, when they read only `args.x` and `run.y` fields (then
+    the rules stage is remembered by the exact values: see the engine's `_exact_key`)."""
     exact_outcomes: dict[Any, tuple[Rule | None, Decision, str, str | None, dict[str, Any]]] = field(
         default_factory=dict
     )
@@ -136,8 +137,8 @@ def build_plan(policy: Policy, agent: str, version: str | None, tool: str) -> To
     conditions = [r.when for r in plan.rules if r.when is not None]
     conditions += [f.when for f in plan.flows if f.when is not None]
     plan.fields = merge_fields(conditions)
-    if plan.fields and all(names is not None for names in plan.fields.values()):
-        plan.exact_fields = tuple((root, names) for root, names in plan.fields.items() if names is not None)
+    if plan.fields and set(plan.fields) <= {"args", "run"} and all(n is not None for n in plan.fields.values()):
+        plan.exact_args = plan.fields.get("args") or ()
     run = plan.fields.get("run", ())
     plan.run_fields = RUN_FIELDS_ALL if run is None else tuple(run)
     plan.reads_run = plan.run_fields is None or bool(plan.run_fields)
