@@ -1,7 +1,8 @@
 """Benchmark: policy decisions per second on a 10 000-call trace, and what the policy adds to a run.
 
-    python benchmarks/bench_policy.py          # 10 000 calls, 1 000 scenarios
-    python benchmarks/bench_policy.py 50000    # chosen trace length
+    python benchmarks/bench_policy.py                  # 10 000 calls, 1 000 scenarios
+    python benchmarks/bench_policy.py 50000            # chosen trace length
+    python benchmarks/bench_policy.py --instructions   # the `agentcheck run` figure in instructions (valgrind)
 
 Figures, each the best of several repetitions in CPU time (so a busy machine skews them less than
 wall time would):
@@ -15,6 +16,9 @@ wall time would):
    running, judging and every default report — on 1 000 scenarios of an instant agent (two calls
    each), with and without the policy; the child's CPU time, the two projects alternating run by
    run (best of 7 each), so a neighbour's load drifting over the measurement skews both alike.
+   Bytecode is cached as after an install (this container sets PYTHONDONTWRITEBYTECODE, which would
+   charge every run for compiling the modules it imports). `--instructions` counts the same two
+   commands in machine instructions under valgrind instead: a figure a busy machine cannot move.
 4. the run phase alone (the session running the prepared suite, no JSON or JUnit), with and
    without the policy: a stricter figure, since loading and reports are left out of the base.
 5. where the run phase's overhead goes, per run: the engine alone (building the run's hook and
@@ -156,23 +160,38 @@ def engine_and_gateway(n: int, root: Path) -> None:
     )
 
 
-def command(root_plain: Path, root_policy: Path, repeat: int = 7) -> None:
+def _command_env(root: Path, cache: Path) -> dict[str, str]:
+    """The child's environment: bytecode cached (in `cache`, out of the tree) as an installed tool has
+    it, whatever PYTHONDONTWRITEBYTECODE this shell sets; the project's agent importable."""
+    env = {**os.environ, "PYTHONPATH": str(root), "NO_COLOR": "1", "PYTHONPYCACHEPREFIX": str(cache)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
+def _agentcheck_run(root: Path, cache: Path, wrapper: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [*wrapper, sys.executable, "-m", "agentcheck", "run"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env=_command_env(root, cache),
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return done
+
+
+def command(root_plain: Path, root_policy: Path, cache: Path, repeat: int = 7) -> None:
     """`agentcheck run` in a subprocess on both projects: the child's CPU time, best of `repeat`."""
-    exe = Path(sys.executable).with_name("agentcheck")
     runs = sum(1 for _ in (root_plain / "scenarios" / "all.yaml").read_text().splitlines() if "- {id:" in _)
 
     def child_cpu(root: Path) -> float:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        done = subprocess.run(
-            [str(exe) if exe.exists() else "agentcheck", "run"],
-            cwd=root,
-            capture_output=True,
-            env={**os.environ, "PYTHONPATH": str(root), "NO_COLOR": "1"},
-        )
+        _agentcheck_run(root, cache)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
+    for root in (root_plain, root_policy):
+        _agentcheck_run(root, cache)  # warm: bytecode compiled once, as after an install
     plain = policed = float("inf")
     for _ in range(repeat):
         plain = min(plain, child_cpu(root_plain))
@@ -183,6 +202,22 @@ def command(root_plain: Path, root_policy: Path, repeat: int = 7) -> None:
     )
     added = (policed / plain - 1) * 100
     print(f"POLICY OVERHEAD on `agentcheck run` with an instant agent: +{added:.1f}% (target: under 5%)")
+
+
+def instructions(root_plain: Path, root_policy: Path, cache: Path) -> None:
+    """The same two commands counted in machine instructions under valgrind (callgrind): the figure
+    does not move with the machine's load, as CPU time does on a shared box. Slow (minutes)."""
+    counts = {}
+    for root in (root_plain, root_policy):
+        _agentcheck_run(root, cache)
+        done = _agentcheck_run(root, cache, ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"))
+        found = [line for line in done.stderr.splitlines() if "Collected :" in line]
+        counts[root] = int(found[-1].split(":")[-1])
+    plain, policed = counts[root_plain], counts[root_policy]
+    print(
+        f"`agentcheck run` in instructions: {plain:,} without policy, {policed:,} with: "
+        f"POLICY OVERHEAD +{(policed / plain - 1) * 100:.2f}% (target: under 5%)"
+    )
 
 
 def suite(root_plain: Path, root_policy: Path, repeat: int = 7) -> float:
@@ -252,14 +287,20 @@ def breakdown(root: Path, added_per_run_s: float) -> None:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    n = int(args[0]) if args else 10_000
     tmp = Path(tempfile.mkdtemp(prefix="bench-policy-"))
     try:
         _project(tmp / "policy", True, 1000)
         _project(tmp / "plain", False, 1000)
         sys.path.insert(0, str(tmp / "policy"))
+        if "--instructions" in sys.argv:
+            if shutil.which("valgrind") is None:
+                raise SystemExit("--instructions needs valgrind on PATH")
+            instructions(tmp / "plain", tmp / "policy", tmp / "pycache")
+            return
         engine_and_gateway(n, tmp / "policy")
-        command(tmp / "plain", tmp / "policy")
+        command(tmp / "plain", tmp / "policy", tmp / "pycache")
         added = suite(tmp / "plain", tmp / "policy")
         breakdown(tmp / "policy", added)
     finally:
