@@ -102,11 +102,18 @@ class Condition:
     fields: dict[str, tuple[str, ...] | None] = field(default_factory=dict, compare=False)
     """Root variable -> the top-level fields the condition reads (None: it reads the whole value)."""
 
+    path_parts: tuple[tuple[str, str, tuple[str, ...]], ...] = field(init=False, repr=False, compare=False)
+    """Each path, its root variable and the fields below it (`args.a.b` -> args, (a, b)), split once."""
+
     memo: dict[Any, bool | str] = field(default_factory=dict, repr=False, compare=False)
     """Inputs (the values the condition reads) -> its result, or the reason it failed.
 
     A CEL expression is a pure function of its variables (there is no `now()`), so equal inputs give
     equal results; remembering them skips the conversion into the Rust core, the costly part."""
+
+    def __post_init__(self) -> None:
+        split = [(path, *path.split(".")) for path in self.paths]
+        object.__setattr__(self, "path_parts", tuple((path, root, tuple(rest)) for path, root, *rest in split))
 
     def holds(self, activation: Activation | dict[str, Any]) -> bool:
         """Evaluate on `activation` (an Activation shared by a decision's conditions, or plain values)."""
@@ -148,15 +155,6 @@ class Condition:
                 value = value.get(part) if isinstance(value, dict) else None
             out[path] = value
         return out
-
-    @property
-    def path_parts(self) -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-        """Each path, its root variable and the fields below it (`args.a.b` -> args, (a, b))."""
-        parts = _PATH_PARTS.get(self.paths)
-        if parts is None:
-            split = [(path, *path.split(".")) for path in self.paths]
-            parts = _PATH_PARTS[self.paths] = tuple((path, root, tuple(rest)) for path, root, *rest in split)
-        return parts
 
 
 Fields = dict[str, tuple[str, ...] | None]
@@ -302,9 +300,6 @@ def _fields(text: str, variables: list[str]) -> dict[str, tuple[str, ...] | None
         out[root] = None if bare or not names else tuple(dict.fromkeys(names))
     return out
 
-
-_PATH_PARTS: dict[tuple[str, ...], tuple[tuple[str, str, tuple[str, ...]], ...]] = {}
-"""A condition's paths split at the dots (conditions are few; each entry is computed once)."""
 
 MEMO_SIZE = 4096
 """Most remembered inputs per condition; the memo starts over when full."""

@@ -38,14 +38,11 @@ class ResultLog:
         self._write({"type": "plan", "plan": plan})
 
     def result(self, result: ScenarioResult, encoded: bytes | None = None) -> None:
-        """Append `result`; `encoded` is its JSON text when the caller already has it (`dumps_bytes`)."""
-        assert self._file is not None, "start() first"
-        self._note(result.index, result.trial, result.outcome)
-        if encoded is None:
-            self._write({"type": "result", "result": result})
-        else:
-            self._end += self._file.write(_RESULT_HEAD + encoded + b"}\n")
-            self._file.flush()
+        """Append `result` and flush; `encoded` is its JSON text when the caller already has it."""
+        text = dumps_bytes(result) if encoded is None else encoded
+        self.result_text(result.index, result.trial, result.outcome, text)
+        assert self._file is not None
+        self._file.flush()
 
     def result_text(self, index: int, trial: int, outcome: str, text: bytes) -> None:
         """`result` for a result given as its JSON text, exactly as `dumps_bytes(result)` writes it
