@@ -26,12 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentcheck.gcpause import collector_relaxed
 from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import metrics_from_data, result_from_data, trace_from_data
 from agentcheck.release.results_file import ResultsFile
+from agentcheck.release.trials import fold_runs
+from agentcheck.reliability import ScenarioStats
 from agentcheck.scenario import Scenario
+from agentcheck.serialize import to_data
 from agentcheck.session import Prepared, RunOptions, _absolute, _Session, load_stamped, run_prepared
-from agentcheck.verdict import PlannedScenario, RunSummary, ScenarioResult, SuiteStamp
+from agentcheck.verdict import PlannedScenario, RunMetrics, RunSummary, ScenarioResult, SuiteStamp
 
 _INDEX_HEAD = b'{"index":'
 """How a saved result's JSON text starts when agentcheck wrote it (orjson, ScenarioResult field order)."""
@@ -89,11 +93,13 @@ class _Replay(_Session):
         handoff = self.prepared.project.handoff_tools
         reporters = self.reporters[1:]  # after the stream, which gets the JSON text
         events = not all(isinstance(r, _light_reporters()) for r in reporters)
+        scenarios = _InOrder(self.saved.required, [r for r in reporters if hasattr(r, "saved_scenario")])
         for index, data, text in self.source():
-            self.deliver_saved(index, data, text, handoff, events, reporters)
+            scenarios.add(index, data, self.deliver_saved(index, data, text, handoff, events, reporters))
+        self.stats = scenarios.finish()
 
     def deliver_saved(self, index: int, data: dict[str, Any], text: bytes | None, handoff: frozenset[str],
-                      events: bool, reporters: list[Any]) -> None:
+                      events: bool, reporters: list[Any]) -> RunMetrics:
         """`deliver` for a saved result of the fast path (see the module docstring): the same metrics,
         stream line and reporter calls, from the JSON."""
         metrics = metrics_from_data(data, handoff)
@@ -104,10 +110,49 @@ class _Replay(_Session):
         if text is not None and text.startswith(_INDEX_HEAD):
             raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
             self.log.result_text(index, result.trial, result.outcome, raw)
+            data["index"] = index  # the data as the stream now holds it, for `saved_scenario` readers
         else:  # a stamped file reformatted by some tool: encode it as a run would
-            self.log.result(result if events else _placed(result_from_data(data), None, index))
+            placed = result if events else _placed(result_from_data(data), None, index)
+            self.log.result(placed)
+            data.clear()
+            data.update(to_data(placed))
         for reporter in reporters:
             reporter.result(result)
+        return metrics
+
+
+class _InOrder:
+    """Fold the saved results of the fast path, which come in collection order (each scenario's trials
+    together), into per-scenario stats as they come, and hand each scenario's results to the reporters
+    that would otherwise read them all back from the stream at finish (`saved_scenario`)."""
+
+    def __init__(self, required: dict[str, float], readers: list[Any]):
+        self.required = required
+        self.readers = readers
+        self.stats: list[ScenarioStats] = []
+        self.index: int | None = None
+        self.data: list[dict[str, Any]] = []
+        self.metrics: list[RunMetrics] = []
+
+    def add(self, index: int, data: dict[str, Any], metrics: RunMetrics) -> None:
+        if index != self.index:
+            self._flush()
+            self.index = index
+        self.data.append(data)
+        self.metrics.append(metrics)
+
+    def _flush(self) -> None:
+        if not self.metrics:
+            return
+        stats = fold_runs(self.metrics, self.required.get(self.metrics[0].scenario_id, 1.0))
+        self.stats.append(stats)
+        for reader in self.readers:
+            reader.saved_scenario(self.data, stats)
+        self.data, self.metrics = [], []
+
+    def finish(self) -> list[ScenarioStats]:
+        self._flush()
+        return self.stats
 
 
 def _light_reporters() -> tuple[type, ...]:
@@ -148,6 +193,11 @@ def _placed(result: ScenarioResult, scenario: Scenario | None, index: int | None
 def rejudge(options: RunOptions, path: Path, on_dropped: Callable[[int], None] | None = None) -> RunSummary:
     """Judge the traces saved in `path` against the current scenarios; results of scenarios no longer
     in the selection are left out, and `on_dropped` is told how many."""
+    with collector_relaxed():  # tens of thousands of saved results: see agentcheck.gcpause
+        return _rejudge(options, path, on_dropped)
+
+
+def _rejudge(options: RunOptions, path: Path, on_dropped: Callable[[int], None] | None) -> RunSummary:
     from agentcheck.judge.judge import judge, skipped_result
 
     prepared, (document,) = _prepared(options, [path], "results")
@@ -179,6 +229,11 @@ def rejudge(options: RunOptions, path: Path, on_dropped: Callable[[int], None] |
 def merge(options: RunOptions, paths: list[Path], on_missing: Callable[[list[str]], None] | None = None) -> RunSummary:
     """One report from the results files of several shards; refuses shards that overlap. `on_missing`
     is told the selected scenarios no shard file holds (a shard job that failed or was not passed)."""
+    with collector_relaxed():  # tens of thousands of saved results: see agentcheck.gcpause
+        return _merge(options, paths, on_missing)
+
+
+def _merge(options: RunOptions, paths: list[Path], on_missing: Callable[[list[str]], None] | None) -> RunSummary:
     fast = _fast_start(options, paths)
     if fast is not None:
         return _merge_saved(options, *fast)
@@ -297,8 +352,8 @@ def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[Result
         for data, text in document.results_with_text():
             scenario_id = str(data.get("scenario_id"))
             index = saved.index.get(scenario_id)
-            if index is None:  # a result of no planned scenario: kept at its saved index, as a full load does
-                index = int(data.get("index") or 0)
+            if index is None:  # the file's results and its own `scenarios` list disagree
+                raise _unlisted(document, scenario_id)
             yield (index, int(data.get("trial") or 1)), id(document), data, text
 
     def source() -> Iterator[tuple[int, dict[str, Any], bytes | None]]:
@@ -318,6 +373,13 @@ def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[Result
 def _overlap(document: ResultsFile, scenario_id: str) -> BadInput:
     return BadInput([Problem(str(document.path), None, "", f"shard file: scenario '{scenario_id}' is also in an "
                              "earlier shard file", "merge the results of one `--shard i/n` run per i, each once")])
+
+
+def _unlisted(document: ResultsFile, scenario_id: str) -> BadInput:
+    return BadInput([Problem(str(document.path), None, "", f"shard file: a result of scenario '{scenario_id}', which "
+                             "its `scenarios` list does not have (an edited or damaged file)",
+                             "merge the files exactly as `agentcheck run --shard i/n --json` wrote them, "
+                             "or run that shard again")])
 
 
 def _refuse_overlap(documents: list[ResultsFile]) -> None:

@@ -19,6 +19,7 @@ from agentcheck.exitcodes import ExitCode
 from agentcheck.problems import BadInput, Problem
 from agentcheck.project import Project
 from agentcheck.redact import Redactor, activate, reset_redactor
+from agentcheck.reliability import ScenarioStats
 from agentcheck.report.base import Reporter
 from agentcheck.report.stream import ResultLog
 from agentcheck.scenario import Scenario
@@ -264,6 +265,8 @@ class _Session:
         self.log = ResultLog(self.run_dir / "results.jsonl")
         self.file_reporters = _file_reporters(project, options, self.log)
         self.metrics: list[RunMetrics] = []
+        self.stats: list[ScenarioStats] | None = None
+        """Per-scenario stats, when the session folds them as results come (merge); else at the end."""
         settings = project.redact
         self.redactor = Redactor(patterns=settings.patterns, keys=settings.keys, defaults=settings.defaults)
         self.not_started = 0
@@ -357,6 +360,7 @@ class _Session:
             run_id=self.run_id,
             baseline=self.prepared.baseline,  # type: ignore[arg-type]
             rules=project.regressions,
+            stats=self.stats,
         )
         regressions = release.comparison.regressions if release.comparison is not None else None
         gates = evaluate_gates(project.gates, self.metrics, regressions=regressions, required=required,

@@ -18,6 +18,7 @@ from agentcheck.replay import merge
 from agentcheck.report import junit
 from agentcheck.report.stream import ResultLog
 from agentcheck.session import RunOptions
+from agentcheck.verdict import RunSummary
 
 CONFIG = """version: 1
 agents:
@@ -141,6 +142,28 @@ def test_raw_results_are_the_logged_results_reencoded(tmp_path: Path):
     raw = list(log.iter_raw_results())
     assert raw == [orjson.dumps(r) for r in log.iter_results()]
     assert [orjson.loads(r)["index"] for r in raw] == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 64, 1 << 22])
+@pytest.mark.parametrize("order", [(0, 1, 2, 3), (2, 0, 1, 3)])
+def test_raw_results_joined_in_chunks_equal_the_results_joined(tmp_path: Path, chunk_size: int, order):
+    """The JSON report's bulk copy: in collection order it copies chunks (any chunk size, lines longer
+    than a chunk, a line of another encoder's shape among them); out of order it reads line by line."""
+    log = ResultLog(tmp_path / "results.jsonl")
+    log._file = log.path.open("wb")
+    log._file.write(b'{"type":"plan","plan":{}}\n')
+    for i in order:
+        log._offsets.append((i, 1, log._file.tell()))
+        if i == 1:  # the standard library's encoder: spaces, escapes
+            log._file.write(json.dumps({"type": "result", "result": {"index": i, "y": "\u00e9}"}}).encode() + b"\n")
+        else:
+            log._file.write(orjson.dumps({"type": "result", "result": {"index": i, "x": "}" * 20 + "é"}}) + b"\n")
+    log._end = log._file.tell()
+    log.finish(RunSummary(run_id="r", started_at="t", duration_s=0.0, counts={}, gates=[], exit_code=0,
+                          results_file=str(log.path)))
+    joined = b"".join(log.iter_raw_joined(chunk_size=chunk_size))
+    assert joined == b",\n".join(log.iter_raw_results())
+    assert [r["index"] for r in orjson.loads(b"[" + joined + b"]")] == [0, 1, 2, 3]
 
 
 @pytest.mark.parametrize("value", ["plain", "a & b", "<x>", 'say "hi"', "tab\tnew\nline\r", "nul\x00bell\x07",

@@ -7,7 +7,6 @@ all files, and raises one BadInput listing every problem rather than stopping at
 
 from __future__ import annotations
 
-import gc
 import os
 import re
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from agentcheck.collect.fixtures import DocContext, FixtureFiles, build_fixtures
 from agentcheck.collect.policy import build_scenario_policy
 from agentcheck.collect.project import to_budget, unknown_tool_hint
 from agentcheck.collect.yamlsource import KeyPath, load_yaml_file
+from agentcheck.gcpause import collector_paused
 from agentcheck.matchers import ArgMode, Matcher
 from agentcheck.problems import BadInput, Problem, did_you_mean, display_path
 from agentcheck.project import AgentSpec, Project
@@ -47,14 +47,9 @@ def collect(project: Project, paths: list[Path] | None = None) -> list[Scenario]
     collector = _Collector(project)
     # Collection builds millions of small acyclic objects that all stay alive; the cyclic garbage
     # collector would rescan them again and again for nothing (about a fifth of the load time).
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         for file, explicit in _scenario_files(project, paths, collector.problems):
             collector.load_file(file, explicit)
-    finally:
-        if gc_was_enabled:
-            gc.enable()
     if collector.problems:
         raise BadInput(in_reading_order(collector.problems))
     return collector.scenarios

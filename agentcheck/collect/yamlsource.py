@@ -14,12 +14,12 @@ used to blow up memory.
 
 from __future__ import annotations
 
-import gc
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agentcheck.gcpause import collector_paused
 from agentcheck.problems import Problem
 
 KeyPath = tuple[str | int, ...]
@@ -85,29 +85,26 @@ def parse_yaml(text: str, display: str) -> tuple[list[YamlDoc], list[Problem]]:
     problems: list[Problem] = []
     # A big suite is hundreds of thousands of short-lived, acyclic node objects; letting the cyclic
     # garbage collector rescan them over and over more than doubles the load time.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is None:
-                continue
-            builder = _Builder(loader, display, problems)
-            try:
-                data = builder.build(node, ())
-            except RecursionError:
-                problems.append(Problem(display, _line(node), "", "YAML nested too deeply"))
-                continue
-            if data is not None:
-                docs.append(YamlDoc(data, builder.lines))
-    except yaml.MarkedYAMLError as exc:
-        problems.append(_syntax_problem(exc, display, text))
-    except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark on all versions
-        problems.append(Problem(display, None, "", f"invalid YAML: {exc}"))
-    finally:
-        loader.dispose()
-        if gc_was_enabled:
-            gc.enable()
+    with collector_paused():
+        try:
+            while loader.check_node():
+                node = loader.get_node()
+                if node is None:
+                    continue
+                builder = _Builder(loader, display, problems)
+                try:
+                    data = builder.build(node, ())
+                except RecursionError:
+                    problems.append(Problem(display, _line(node), "", "YAML nested too deeply"))
+                    continue
+                if data is not None:
+                    docs.append(YamlDoc(data, builder.lines))
+        except yaml.MarkedYAMLError as exc:
+            problems.append(_syntax_problem(exc, display, text))
+        except yaml.YAMLError as exc:  # reader errors (control characters) carry no mark on all versions
+            problems.append(Problem(display, None, "", f"invalid YAML: {exc}"))
+        finally:
+            loader.dispose()
     return docs, problems
 
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from agentcheck.gcpause import collector_relaxed
 from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import metrics_from_data
 from agentcheck.release.results_file import ResultsFile
@@ -35,8 +36,10 @@ class Side:
     segments: list[SegmentRow]
 
 
-def side_of_metrics(label: str, run_id: str, metrics: Sequence[RunMetrics], required: dict[str, float]) -> Side:
-    stats = aggregate(metrics, required)
+def side_of_metrics(label: str, run_id: str, metrics: Sequence[RunMetrics], required: dict[str, float],
+                    stats: list[ScenarioStats] | None = None) -> Side:
+    if stats is None:
+        stats = aggregate(metrics, required)
     return Side(label, run_id, stats, segment_table(metrics, stats))
 
 
@@ -45,8 +48,9 @@ def load_side(
 ) -> Side:
     """Read a results file into a Side, keeping only a few numbers per result (flat memory)."""
     document = ResultsFile(path, role=role)
-    metrics = [metrics_from_data(r, handoff_tools) for r in document.results()]
-    return side_of_metrics(label or str(path), document.run_id, metrics, document.required_rates())
+    with collector_relaxed():  # 10 000s of kept metrics: see agentcheck.gcpause
+        metrics = [metrics_from_data(r, handoff_tools) for r in document.results()]
+        return side_of_metrics(label or str(path), document.run_id, metrics, document.required_rates())
 
 
 def check_same_suite(base: Side, new: Side) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from agentcheck.release.compare import Side, compare, side_of_metrics
-from agentcheck.reliability import RegressionRules, ReleaseReport
+from agentcheck.reliability import RegressionRules, ReleaseReport, ScenarioStats
 from agentcheck.verdict import RunMetrics
 
 
@@ -20,8 +20,10 @@ def build_release(
     run_id: str,
     baseline: Side | None = None,
     rules: RegressionRules | None = None,
+    stats: list[ScenarioStats] | None = None,
 ) -> ReleaseReport:
-    side = side_of_metrics("this run", run_id, metrics, dict(required))
+    """`stats`: the per-scenario stats when the caller already folded them (merge does, as it goes)."""
+    side = side_of_metrics("this run", run_id, metrics, dict(required), stats)
     comparison = compare(baseline, side, rules or RegressionRules()) if baseline is not None else None
     return ReleaseReport(
         scenarios=side.stats,

@@ -9,7 +9,7 @@ and never as a pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from agentcheck.reliability import ScenarioStats, pass_at_k, pass_hat_k
@@ -95,6 +95,14 @@ def stats_of(acc: _Acc, required: float) -> ScenarioStats:
         shapes=[list(s) for s in acc.shapes] if len(acc.shapes) < 2 else sorted(list(s) for s in acc.shapes),
         message=acc.message,
     )
+
+
+def fold_runs(runs: Sequence[RunMetrics], required: float) -> ScenarioStats:
+    """The ScenarioStats of one scenario's runs (its trials, in any order), as `aggregate` folds them."""
+    acc = _Acc(runs[0])
+    for m in runs:
+        acc.add(m)
+    return stats_of(acc, required)
 
 
 def aggregate(metrics: Iterable[RunMetrics], required: Mapping[str, float] | None = None) -> list[ScenarioStats]:

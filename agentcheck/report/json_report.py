@@ -37,10 +37,11 @@ def logged_results(log: ResultLog, *, failing_only: bool = False) -> Iterator[di
 
 
 def logged_raw_results(log: ResultLog) -> Iterator[bytes]:
-    """`log.iter_raw_results()` (each result's JSON text), or nothing when the stream was never opened."""
+    """`log.iter_raw_joined()` (the results' JSON texts joined by `,` newline, in pieces), or nothing
+    when the stream was never opened."""
     if not log.path.exists():
         return iter(())
-    return log.iter_raw_results()
+    return log.iter_raw_joined()
 
 
 def logged_plan(log: ResultLog) -> dict[str, Any] | None:
@@ -121,10 +122,11 @@ class JsonReporter:
             out.flush()
             binary = out.buffer  # type: ignore[attr-defined]  # the UTF-8 text file's own bytes
             separator = b"\n"
-            for raw in logged_raw_results(self.log):  # copied through: no parse, no decode and re-encode
-                binary.write(separator)
-                binary.write(raw)
-                separator = b",\n"
+            for piece in logged_raw_results(self.log):  # copied through: no parse, no decode and re-encode
+                if piece:
+                    binary.write(separator)
+                    binary.write(piece)
+                    separator = b""
             binary.write(b"\n]}\n")
 
     def _run_data(self, summary: RunSummary) -> dict[str, Any]:

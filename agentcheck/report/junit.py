@@ -29,8 +29,9 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 from xml.sax.saxutils import escape
 
+from agentcheck.reliability import ScenarioStats
 from agentcheck.report.json_report import atomic_writer, logged_results
-from agentcheck.report.junit_trials import extra_failures, grouped, trial_lines
+from agentcheck.report.junit_trials import extra_failures, fold, grouped, trial_lines
 from agentcheck.report.show import (
     BODY_LIMIT,
     advisory_failures,
@@ -117,8 +118,15 @@ def _property_line(pad: str, name: str, value: str | int) -> str:
 
 def _properties(pairs: list[tuple[str, Any]], pad: str) -> str:
     inner = pad + "  "
-    lines = "".join(_property_line(inner, k, v) if type(v) in (str, int) else _property_lines([(k, v)], inner)
-                    for k, v in pairs)
+    texts = [v if type(v) is str else str(v) if type(v) is int else None for _, v in pairs]
+    named = list(zip((k for k, _ in pairs), texts, strict=True))
+    plain = None not in texts and not _ATTR_SPECIAL.search("".join(f"{k}{t}" for k, t in named))
+    if plain:
+        # the usual case: plain names, ids and numbers, nothing to escape (one search for all of them)
+        lines = "".join(f'{inner}<property name="{k}" value="{t}"/>\n' for k, t in named)
+    else:
+        lines = "".join(_property_line(inner, k, v) if type(v) in (str, int) else _property_lines([(k, v)], inner)
+                        for k, v in pairs)
     return f"{pad}<properties>\n{lines}{pad}</properties>\n"
 
 
@@ -148,8 +156,19 @@ class _Suite:
         return name
 
 
+class _Spool:
+    """Rendered testcases on their way into the document: a temporary file, and per scenario file its
+    counts and where its cases sit in that file (suite attributes need the counts before the cases)."""
+
+    def __init__(self) -> None:
+        self.file: IO[bytes] = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115  # closed by JUnitReporter.write
+        self.suites: dict[str, _Suite] = {}  # first-seen order
+        self.places: dict[str, str] = {}  # scenario file -> its relative path (one per file, not per result)
+
+
 class JUnitReporter:
-    """Writes the JUnit XML report to `path` at finish, reading results back from `log`."""
+    """Writes the JUnit XML report to `path` at finish, reading results back from `log` (or rendering
+    them as they come, from a session that delivers them in collection order: `saved_scenario`)."""
 
     kind = "junit"
     """The key this reporter's path is listed under in `RunSummary.reports`."""
@@ -159,6 +178,7 @@ class JUnitReporter:
         self.log = log
         self.strict = strict
         self.project_root = Path(project_root)
+        self._live: _Spool | None = None
 
     def start(self, plan: RunPlan) -> None:
         """Nothing to do: the run id and start time come with the summary."""
@@ -202,28 +222,44 @@ class JUnitReporter:
     # -- writing -----------------------------------------------------------------------------------
 
     def write(self, summary: RunSummary) -> None:
-        suites: dict[str, _Suite] = {}  # first-seen order
-        with tempfile.TemporaryFile(mode="w+b") as spool:
+        if self._live is not None:  # every scenario came with `saved_scenario`: nothing to read back
+            spool, self._live = self._live, None
+        else:
+            spool = _Spool()
             stats = summary.release.stats_by_index() if summary.release else {}
-            places: dict[str, str] = {}  # scenario file -> its relative path (one per file, not per result)
             for result in grouped(logged_results(self.log), stats):  # one testcase per scenario
-                file = result.get("file")
-                rel = places.get(file) if isinstance(file, str) else None
-                if rel is None:
-                    rel = self.relative_file(file)
-                    if isinstance(file, str):
-                        places[file] = rel
-                suite = suites.get(rel)
-                if suite is None:
-                    suite = suites[rel] = _Suite(rel)
-                self._count(suite, result)
-                name = suite.unique_name(result)
-                _extend(suite.cases, _spool(spool, self._testcase(result, rel, name)))
-                if self.strict:
-                    _extend(suite.props, _spool(spool, self._strict_case_properties(result, name)))
+                self._add(spool, result)
+        try:
             gates = self._gates_suite(summary.gates) if summary.gates else ""
             with atomic_writer(self.path) as out:
-                self._write_document(out, spool, suites, gates, summary)
+                self._write_document(out, spool.file, spool.suites, gates, summary)
+        finally:
+            spool.file.close()
+
+    def saved_scenario(self, runs: list[dict[str, Any]], stats: ScenarioStats) -> None:
+        """One scenario's saved results (JSON data, in trial order), from a session that delivers
+        results in collection order (merge): its testcase is rendered now, so finish need not read
+        20 000 results back from the stream and parse them again."""
+        if self._live is None:
+            self._live = _Spool()
+        self._add(self._live, runs[0] if len(runs) == 1 and runs[0].get("trial", 1) == 1 else fold(runs, stats))
+
+    def _add(self, spool: _Spool, result: dict[str, Any]) -> None:
+        """Render one scenario's testcase into the spool and count it in its file's suite."""
+        file = result.get("file")
+        rel = spool.places.get(file) if isinstance(file, str) else None
+        if rel is None:
+            rel = self.relative_file(file)
+            if isinstance(file, str):
+                spool.places[file] = rel
+        suite = spool.suites.get(rel)
+        if suite is None:
+            suite = spool.suites[rel] = _Suite(rel)
+        self._count(suite, result)
+        name = suite.unique_name(result)
+        _extend(suite.cases, _spool(spool.file, self._testcase(result, rel, name)))
+        if self.strict:
+            _extend(suite.props, _spool(spool.file, self._strict_case_properties(result, name)))
 
     def _count(self, suite: _Suite, result: Mapping[str, Any]) -> None:
         suite.tests += 1

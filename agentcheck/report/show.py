@@ -110,6 +110,8 @@ def number(value: Any) -> float:
 
 
 def integer(value: Any) -> int:
+    if type(value) is int:  # the usual case (counts, tokens, indexes), first
+        return value
     return int(number(value))
 
 
