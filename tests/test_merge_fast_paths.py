@@ -205,13 +205,17 @@ def test_console_plain_lines_are_what_rich_prints():
     from report_helpers import make_result
     from rich.console import Console
 
-    from agentcheck.report.console import ConsoleReporter
+    from agentcheck.report.console import LARGE_SUITE, ConsoleReporter
     from agentcheck.verdict import Outcome, RunPlan
 
     results = [make_result(0, "plain"), make_result(1, "ctrl\x01\x1b[31mred", Outcome.FAILED, message="a\x07b"),
                make_result(2, "ta\tb", Outcome.FAILED, message="tab\there"), make_result(4, "wide 中🎉", trial=3),
                make_result(5, "skip", Outcome.SKIPPED, message="not today", trace=False),
                make_result(6, "err", Outcome.ERROR, message="x" * 300)]
+    # past the table's limit, passing runs take a shorter road to the same line
+    results += [make_result(10 + i, f"pad{i}") for i in range(LARGE_SUITE)]
+    results += [make_result(100, "ctrl\x01\x1b[31mok"), make_result(101, "ta\tok"), make_result(102, "again", trial=2),
+                make_result(103, "中🎉 ok")]
     outputs = []
     for record in (False, True):  # a recording console always goes through rich's own print
         out = io.StringIO()

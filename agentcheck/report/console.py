@@ -133,6 +133,9 @@ class ConsoleReporter:
         outcome = as_text(result.outcome)
         self._counts[outcome] = self._counts.get(outcome, 0) + 1
         self._seen += 1
+        quick = outcome == "passed" and self._seen > LARGE_SUITE + 1 and self.verbose == 0 and self._progress is None
+        if quick and self._print_passed(result):  # a passing run past the table's limit: its line is all there is
+            return
         row = self._row(result)
         self._keep(row)
         if self._progress is not None and self._task is not None:
@@ -146,8 +149,6 @@ class ConsoleReporter:
         """`console.print(self._line(row))`, written straight to the file when rich would add nothing
         to the text: a log or pipe (no terminal, no colours, no wrapping) and no tab to expand.
         rich's rendering cost ~0.1 ms a line, most of `agentcheck merge`'s time for 20 000 results."""
-        from rich.control import strip_control_codes
-
         console = self.console
         file = console.file
         if self._plain_file is not file:  # decided once per output file, not per line
@@ -161,6 +162,25 @@ class ConsoleReporter:
             file.flush()
         else:
             console.print(self._line(row))
+
+    def _print_passed(self, result: ScenarioResult) -> bool:
+        """The line of a passing run no table keeps, written without building its row when the output
+        is plain (see _print_line; merge prints 20 000 of these). False: not done, print it the usual way."""
+        if self._plain_file is not self.console.file:
+            return False  # _print_line decides whether this output is plain, on its first line
+        totals = result.trace.totals if result.trace is not None else None
+        trial = integer(result.trial) or 1
+        name = as_text(result.scenario_id)
+        calls = integer(totals.tool_calls) if totals else 0
+        line = (f"PASSED {name}{f' [trial {trial}]' if trial > 1 else ''} "
+                f"({number(result.duration_ms) / 1000:.2f}s, {plural(calls, 'tool call')})")
+        plain = strip_control_codes(line)
+        if not self._plain or "\t" in plain:
+            return False
+        file = self._plain_file
+        file.write(plain + "\n")  # type: ignore[attr-defined]
+        file.flush()  # type: ignore[attr-defined]
+        return True
 
     def _row(self, result: ScenarioResult) -> _Row:
         totals = result.trace.totals if result.trace is not None else None
@@ -386,6 +406,13 @@ def _trimmed(data: Any) -> Any:
             if data.get(key) is not None:
                 data[key] = clip(as_text(data[key]))
     return data
+
+
+def strip_control_codes(text: str) -> str:
+    """What rich.text.Text does to every string it is given (imported when first needed)."""
+    from rich.control import strip_control_codes as strip
+
+    return strip(text)
 
 
 def _repeated(row: _Row) -> bool:
