@@ -23,27 +23,32 @@ from agentcheck.trace import (
 )
 from agentcheck.verdict import CheckResult, Outcome, RunMetrics, ScenarioResult
 
-_TOTALS = ("steps", "tool_calls", "model_calls", "input_tokens", "output_tokens", "cost_usd",
-           "wall_time_ms", "virtual_wait_ms")
-
-
 _FIELDS: dict[type, frozenset[str]] = {}
+_OUTCOMES = {o.value: o for o in Outcome}
 
 
-def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The fields of `data` that `cls` has (a later version's extra fields are dropped)."""
+def _outcome(value: Any) -> Outcome:
+    """`Outcome(value)`, by a dictionary lookup first (the enum call costs more than the rest of a
+    decode's fields together); anything not an outcome still raises as the enum does."""
+    found = _OUTCOMES.get(value) if type(value) is str else None
+    return found if found is not None else Outcome(value)
+
+
+def _known(cls: type, data: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The fields of `data` that `cls` has (a later version's extra fields are dropped); `data` itself
+    when it has no others. Read-only: callers unpack it (or copy it before changing it)."""
     names = _FIELDS.get(cls)
     if names is None:
         names = _FIELDS[cls] = frozenset(cls.__dataclass_fields__)  # type: ignore[attr-defined]
     if data.keys() <= names:
-        return dict(data)  # the usual case, and the fast one
+        return data  # type: ignore[return-value]  # the usual case, and the fast one: unpacked with ** anyway
     return {k: v for k, v in data.items() if k in names}
 
 
 def event_from_data(data: Mapping[str, Any]) -> Event:
     if data.get("kind") == "model_call":
         return ModelCallEvent(**_known(ModelCallEvent, data))
-    fields = _known(ToolCallEvent, data)
+    fields = dict(_known(ToolCallEvent, data))
     fields["status"] = ToolStatus(fields.get("status", "ok"))
     error = fields.get("error")
     if error is not None:
@@ -55,7 +60,9 @@ def trace_from_data(data: Mapping[str, Any], *, events: bool = True) -> Trace:
     """The Trace of saved data; `events=False` leaves the events out (a reporter that reads only the
     totals and the stop reason, as the console does, need not pay for 20 000 decoded traces)."""
     stop = data.get("stop")
-    totals = data.get("totals") or {}
+    totals = data.get("totals")
+    if type(totals) is not dict and not isinstance(totals, Mapping):
+        totals = {}
     return Trace(
         trace_id=str(data.get("trace_id", "")),
         scenario_id=str(data.get("scenario_id", "")),
@@ -65,7 +72,7 @@ def trace_from_data(data: Mapping[str, Any], *, events: bool = True) -> Trace:
         started_at=str(data.get("started_at", "")),
         events=[event_from_data(e) for e in data.get("events") or []] if events else [],
         output=data.get("output"),
-        totals=Totals(**{k: totals[k] for k in _TOTALS if k in totals}),
+        totals=Totals(**_known(Totals, totals)),
         stop=StopReason(StopKind(stop["kind"]), str(stop.get("message", "")), str(stop.get("detail", "")))
         if isinstance(stop, Mapping)
         else None,
@@ -83,7 +90,7 @@ def result_from_data(data: Mapping[str, Any], *, events: bool = True) -> Scenari
         line=data.get("line"),
         agent=str(data.get("agent", "")),
         tags=tuple(data.get("tags") or ()),
-        outcome=Outcome(data.get("outcome", "error")),
+        outcome=_outcome(data.get("outcome", "error")),
         message=str(data.get("message", "")),
         checks=[CheckResult(**_known(CheckResult, c)) for c in data.get("checks") or []],
         trace=trace_from_data(trace, events=events) if isinstance(trace, Mapping) else None,
@@ -114,7 +121,7 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
         violations += policy is not None and isinstance(policy, Mapping) and policy.get("decision") == "blocked"
         handoff = handoff or tool in handoff_tools
     tags = tuple(data.get("tags") or ())
-    outcome = Outcome(data.get("outcome", "error"))
+    outcome = _outcome(data.get("outcome", "error"))
     checks = data.get("checks") or []
     goal = next((c for c in checks if c.get("check") == "injection.goal"), None)
     attacked = (not goal.get("passed")) if goal is not None else (False if INJECTION_TAG in tags else None)
