@@ -134,13 +134,13 @@ def _joined(texts: Iterator[bytes]) -> Iterator[bytes]:
 
 def _unwrapped(block: bytes) -> bytes:
     """Whole result lines (`{"type":"result","result":` TEXT `}` newline, each) as their TEXTs joined by
-    `,` newline. A newline only ends lines (orjson escapes it inside strings), so the counts prove
-    every line has that shape; a block that has another (the standard library's encoder) goes line by
-    line."""
-    lines = block.count(b"\n")
-    if (block.startswith(_RESULT_HEAD) and block.endswith(b"}\n") and block.count(b"}\n") == lines
-            and block.count(b"\n" + _RESULT_HEAD) == lines - 1):
-        return block[len(_RESULT_HEAD) : -2].replace(b"}\n" + _RESULT_HEAD, b",\n")
+    `,` newline. A newline only ends lines (orjson escapes it inside strings), so as many pieces as
+    newlines proves every line has that shape; a block that has another (the standard library's
+    encoder) goes line by line."""
+    if block.startswith(_RESULT_HEAD) and block.endswith(b"}\n"):
+        texts = block[len(_RESULT_HEAD) : -2].split(b"}\n" + _RESULT_HEAD)
+        if len(texts) == block.count(b"\n"):  # every newline but the last is between two such lines
+            return b",\n".join(texts)
     return b",\n".join(_raw_result(line + b"\n") for line in block[:-1].split(b"\n"))
 
 
