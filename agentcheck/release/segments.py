@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from agentcheck.judge.gates import mean, p95
 from agentcheck.release.dimensions import DIMENSIONS
@@ -51,26 +52,33 @@ def segment_table(
 
 
 def _row(dimension: str, value: str, runs: list[RunMetrics], by_id: dict[str, ScenarioStats]) -> SegmentRow:
-    members = [by_id[sid] for sid in dict.fromkeys(m.scenario_id for m in runs) if sid in by_id]
+    # map/attrgetter: each column summed at C speed (three segments of a 20 000-run merge hold every run)
+    members = [by_id[sid] for sid in dict.fromkeys(map(_SCENARIO_ID, runs)) if sid in by_id]
     k = min((s.trials for s in members if s.trials), default=1)
     hat, _ = suite_pass_k(members, k)
-    calls = sum(m.tool_calls for m in runs)
-    latencies = [m.latency_s for m in runs]
+    calls = sum(map(_TOOL_CALLS, runs))
+    latencies = list(map(_LATENCY, runs))
+    outcomes = list(map(_OUTCOME, runs))
     return SegmentRow(
         dimension=dimension,
         value=value,
         scenarios=len(members),
         runs=len(runs),
-        pass_rate=sum(m.outcome is Outcome.PASSED for m in runs) / len(runs),
-        errors=sum(m.outcome is Outcome.ERROR for m in runs),
+        pass_rate=outcomes.count(Outcome.PASSED) / len(runs),
+        errors=outcomes.count(Outcome.ERROR),
         flaky=sum(s.flaky for s in members),
         k=k,
         pass_hat_k=hat,
-        mean_cost_usd=mean([m.cost_usd for m in runs]),
-        mean_tokens=mean([float(m.tokens) for m in runs]),
+        mean_cost_usd=mean(list(map(_COST, runs))),
+        mean_tokens=mean([float(t) for t in map(_TOKENS, runs)]),
         p50_latency_s=p50(latencies),
         p95_latency_s=p95(latencies),
-        tool_error_rate=sum(m.tool_errors for m in runs) / calls if calls else None,
-        policy_violations=sum(m.policy_violations for m in runs),
-        handoff_rate=sum(m.handoff for m in runs) / len(runs),
+        tool_error_rate=sum(map(_TOOL_ERRORS, runs)) / calls if calls else None,
+        policy_violations=sum(map(_VIOLATIONS, runs)),
+        handoff_rate=sum(map(_HANDOFF, runs)) / len(runs),
     )
+
+
+_SCENARIO_ID, _TOOL_CALLS, _LATENCY, _OUTCOME, _COST, _TOKENS, _TOOL_ERRORS, _VIOLATIONS, _HANDOFF = (
+    attrgetter(name) for name in ("scenario_id", "tool_calls", "latency_s", "outcome", "cost_usd", "tokens",
+                                  "tool_errors", "policy_violations", "handoff"))

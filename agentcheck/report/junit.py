@@ -21,6 +21,7 @@ moved into place. Memory holds counts and offsets, never the results.
 from __future__ import annotations
 
 import functools
+import math
 import re
 import tempfile
 from collections.abc import Mapping
@@ -116,17 +117,24 @@ def _property_line(pad: str, name: str, value: str | int) -> str:
     return f"{pad}<property name={xml_attr(name)} value={xml_attr(value)}/>\n"
 
 
-def _properties(pairs: list[tuple[str, Any]], pad: str) -> str:
+def _case_properties(values: list[Any], pad: str) -> str:
+    """The testcase's <properties> for the CASE_PROPERTIES `values` (20 000 of these per merge): one
+    format call when no value needs escaping (the usual case: ids, names and numbers), else each
+    property line escaped as _property_line does."""
+    texts = [v if type(v) is str else str(v) if type(v) is int else None for v in values]
+    if None not in texts and not _ATTR_SPECIAL.search("".join(texts)):  # type: ignore[arg-type]
+        return _case_template(pad).format(*texts)
     inner = pad + "  "
-    texts = [v if type(v) is str else str(v) if type(v) is int else None for _, v in pairs]
-    named = list(zip((k for k, _ in pairs), texts, strict=True))
-    plain = None not in texts and not _ATTR_SPECIAL.search("".join(f"{k}{t}" for k, t in named))
-    if plain:
-        # the usual case: plain names, ids and numbers, nothing to escape (one search for all of them)
-        lines = "".join(f'{inner}<property name="{k}" value="{t}"/>\n' for k, t in named)
-    else:
-        lines = "".join(_property_line(inner, k, v) if type(v) in (str, int) else _property_lines([(k, v)], inner)
-                        for k, v in pairs)
+    lines = "".join(_property_line(inner, k, v) if type(v) in (str, int) else _property_lines([(k, v)], inner)
+                    for k, v in zip(CASE_PROPERTIES, values, strict=True))
+    return f"{pad}<properties>\n{lines}{pad}</properties>\n"
+
+
+@functools.lru_cache(maxsize=8)
+def _case_template(pad: str) -> str:
+    """<properties> with one `{}` per CASE_PROPERTIES value (their names need no escaping)."""
+    inner = pad + "  "
+    lines = "".join(f'{inner}<property name="{name}" value="{{}}"/>\n' for name in CASE_PROPERTIES)
     return f"{pad}<properties>\n{lines}{pad}</properties>\n"
 
 
@@ -321,24 +329,29 @@ class JUnitReporter:
 
     # -- one testcase ------------------------------------------------------------------------------
 
-    def _case_values(self, result: Mapping[str, Any]) -> list[tuple[str, Any]]:
-        """The CASE_PROPERTIES of a run, in that order."""
+    @staticmethod
+    def _case_values(result: Mapping[str, Any]) -> list[Any]:
+        """The values of CASE_PROPERTIES for a run, in that order."""
         trace = result.get("trace")
-        trace = trace if isinstance(trace, Mapping) else {}
+        if type(trace) is not dict:
+            trace = trace if isinstance(trace, Mapping) else {}
         totals = trace.get("totals")
-        totals = totals if isinstance(totals, Mapping) else {}
+        if type(totals) is not dict:
+            totals = totals if isinstance(totals, Mapping) else {}
+        cost = totals.get("cost_usd")
         return [
-            ("trace_id", as_text(trace.get("trace_id"))),
-            ("agent", as_text(result.get("agent") or trace.get("agent"))),
-            ("cost_usd", f"{number(totals.get('cost_usd')):.6f}"),
-            ("input_tokens", integer(totals.get("input_tokens"))),
-            ("output_tokens", integer(totals.get("output_tokens"))),
-            ("tool_calls", integer(totals.get("tool_calls"))),
-            ("outcome", as_text(result.get("outcome"))),
+            as_text(trace.get("trace_id")),
+            as_text(result.get("agent") or trace.get("agent")),
+            f"{cost if type(cost) is float and math.isfinite(cost) else number(cost):.6f}",
+            integer(totals.get("input_tokens")),
+            integer(totals.get("output_tokens")),
+            integer(totals.get("tool_calls")),
+            as_text(result.get("outcome")),
         ]
 
     def _strict_case_properties(self, result: Mapping[str, Any], name: str) -> bytes:
-        pairs = [(f"{name}.{key}", value) for key, value in self._case_values(result)]
+        values = self._case_values(result)
+        pairs = [(f"{name}.{key}", value) for key, value in zip(CASE_PROPERTIES, values, strict=True)]
         return _property_lines(pairs, "      ").encode("utf-8", "backslashreplace")
 
     def _testcase(self, result: Mapping[str, Any], rel: str, name: str) -> bytes:
@@ -351,7 +364,7 @@ class JUnitReporter:
             head += f" file={_quoted(rel)}"
             if isinstance(line, int) and not isinstance(line, bool):
                 head += f' line="{line}"'
-            parts.append(_properties(self._case_values(result), "      "))
+            parts.append(_case_properties(self._case_values(result), "      "))
         outcome_element = self._outcome_element(result, rel)
         if outcome_element:
             parts.append(f"      {outcome_element}\n")
@@ -403,7 +416,7 @@ class JUnitReporter:
         lines: list[str] = trial_lines(result)
         if self.strict:  # junit-10.xsd has no testcase file/line: say where, and which trace to open
             lines.append(f"location: {location(result, rel)}")
-            trace_id = dict(self._case_values(result))["trace_id"]
+            trace_id = self._case_values(result)[CASE_PROPERTIES.index("trace_id")]
             if trace_id:
                 lines.append(f"trace_id: {trace_id}")
         advisory = advisory_failures(result)
