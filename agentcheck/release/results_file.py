@@ -132,7 +132,8 @@ class ResultsFile:
         with self.path.open("rb") as handle:
             handle.seek(self._results_offset)
             for line in handle:
-                stripped = line.strip().rstrip(b",")
+                # agentcheck's own lines end in `,` newline: one slice; anything else is trimmed in full
+                stripped = line[:-2] if line.endswith(b"},\n") else line.strip().rstrip(b",")
                 if not stripped or stripped == b"]}":
                     continue
                 try:

@@ -164,14 +164,25 @@ class _Suite:
         return name
 
 
+_SPOOL_BUFFER = 1 << 18
+"""Bytes buffered before the spool is written to: 20 000 testcases in ~3 000 writes, not 40 000."""
+
+
 class _Spool:
     """Rendered testcases on their way into the document: a temporary file, and per scenario file its
     counts and where its cases sit in that file (suite attributes need the counts before the cases)."""
 
     def __init__(self) -> None:
-        self.file: IO[bytes] = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115  # closed by JUnitReporter.write
+        self.file: IO[bytes] = tempfile.TemporaryFile(mode="w+b", buffering=_SPOOL_BUFFER)  # noqa: SIM115  # closed by write
+        self.end = 0  # bytes appended so far: the next case's offset, without asking the file
         self.suites: dict[str, _Suite] = {}  # first-seen order
         self.places: dict[str, str] = {}  # scenario file -> its relative path (one per file, not per result)
+
+    def append(self, data: bytes) -> tuple[int, int]:
+        """Append `data`; its (offset, size) in the spool (only appended to until the document is built)."""
+        offset = self.end
+        self.end += self.file.write(data)
+        return offset, len(data)
 
 
 class JUnitReporter:
@@ -265,9 +276,9 @@ class JUnitReporter:
             suite = spool.suites[rel] = _Suite(rel)
         self._count(suite, result)
         name = suite.unique_name(result)
-        _extend(suite.cases, _spool(spool.file, self._testcase(result, rel, name)))
+        _extend(suite.cases, spool.append(self._testcase(result, rel, name)))
         if self.strict:
-            _extend(suite.props, _spool(spool.file, self._strict_case_properties(result, name)))
+            _extend(suite.props, spool.append(self._strict_case_properties(result, name)))
 
     def _count(self, suite: _Suite, result: Mapping[str, Any]) -> None:
         suite.tests += 1
@@ -468,14 +479,6 @@ def _error_class(result: Mapping[str, Any]) -> str:
         if isinstance(error, Mapping) and error.get("error_class"):
             return as_text(error.get("error_class"))
     return ""
-
-
-def _spool(spool: IO[bytes], data: bytes) -> tuple[int, int]:
-    """Append `data` (the spool is only appended to until the document is assembled, so the
-    position is already the end)."""
-    offset = spool.tell()
-    spool.write(data)
-    return offset, len(data)
 
 
 def _extend(ranges: list[tuple[int, int]], span: tuple[int, int]) -> None:

@@ -34,7 +34,7 @@ class ResultLog:
 
     def start(self, plan: RunPlan) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("wb")
+        self._file = self.path.open("wb", buffering=1 << 18)  # run results flush each line; merge's need not
         self._end = 0
         self._write({"type": "plan", "plan": plan})
 
