@@ -229,6 +229,43 @@ def test_console_plain_lines_are_what_rich_prints():
     assert len(outputs[0].splitlines()) == 1 + len(results) and "ta\tb" not in outputs[0]  # rich expands tabs
 
 
+@pytest.mark.parametrize("odd", ["", "wide 中", "x" * 200, "tab\there"])
+def test_console_plain_table_is_what_rich_prints(odd: str):
+    """The end-of-run table written without rich's layout engine (plain output, printable ASCII, fits
+    the page) is byte for byte rich's; anything else is left to rich."""
+    import io
+
+    from report_helpers import make_result, make_summary
+    from rich.console import Console
+
+    from agentcheck.report.console import ConsoleReporter
+    from agentcheck.verdict import Outcome, RunPlan
+
+    results = [make_result(i, f"s{i}" + ("-long" * (i % 3)), Outcome.FAILED if i % 7 == 0 else Outcome.PASSED,
+                           message="no") for i in range(70)] + [make_result(70, f"odd {odd}", Outcome.ERROR)]
+    outputs, laid_out = [], []
+    for record in (False, True):  # a recording console always goes through rich's own print
+        out = io.StringIO()
+        reporter = ConsoleReporter(Console(file=out, width=100, soft_wrap=True, record=record))
+        reporter._plain_table = _recording(reporter._plain_table, laid_out)  # type: ignore[method-assign]
+        reporter.start(RunPlan("r", "t", "/", "/", [], 1))
+        for result in results:
+            reporter.result(result)
+        reporter.finish(make_summary(results))
+        outputs.append(out.getvalue())
+    assert outputs[0] == outputs[1]
+    assert re.search(r"\nscenario +status +tool calls +cost +time\n", outputs[0])
+    assert (laid_out[0] is not None) == (odd == ""), "plain ASCII that fits is laid out here, the rest by rich"
+    assert laid_out[1] is None
+
+
+def _recording(method, calls: list):
+    def wrapper(*args, **kwargs):
+        calls.append(method(*args, **kwargs))
+        return calls[-1]
+    return wrapper
+
+
 def test_metrics_read_from_json_equal_those_of_the_decoded_result_for_attacks_and_policy():
     from report_helpers import failed_check, make_result, make_trace, passed_check
 
