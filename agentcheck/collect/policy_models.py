@@ -36,7 +36,7 @@ Answers = Annotated[
 
 
 class _PolicyModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use (see models._Model)
 
 
 class ScopeGrantModel(_PolicyModel):
