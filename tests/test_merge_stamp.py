@@ -209,3 +209,42 @@ def test_reformatted_stamped_shards_and_event_reading_reporters(shards: Path, tm
     saved = sum(len(r["trace"]["events"]) for p in shard_paths(shards)
                 for r in json.loads(p.read_text())["results"] if r.get("trace"))
     assert counting.events == saved > 0
+
+
+def test_fast_merge_renders_junit_as_results_arrive(shards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """On the fast path each scenario's testcase is rendered as its saved results come (one parse per
+    result), not read back from the stream and parsed again at the end; the report is the same."""
+    from agentcheck.report.stream import ResultLog
+
+    full = merged(shards, "full", shard_paths(shards), fast=False, monkeypatch=monkeypatch)
+    reads: list[bool] = []
+    original = ResultLog.iter_results
+
+    def counted(self: ResultLog, *, failing_only: bool = False):
+        reads.append(failing_only)
+        return original(self, failing_only=failing_only)
+
+    monkeypatch.setattr(ResultLog, "iter_results", counted)
+    fast = merged(shards, "fast", shard_paths(shards), fast=True, monkeypatch=monkeypatch)
+    assert fast["xml"] == full["xml"]
+    assert reads == [True]  # only the Markdown summary's failures are read back
+
+
+def test_a_result_its_shard_does_not_list_is_refused(shards: Path, tmp_path: Path):
+    """A stamped shard whose results hold a scenario its own `scenarios` list does not (an edited or
+    damaged file) is bad input, with the file named, not merged at some guessed place."""
+    from agentcheck.problems import BadInput
+
+    first, *rest = shard_paths(shards)
+    lines = first.read_bytes().split(b"\n")
+    at = lines.index(b'"results": [') + 1
+    ghost = orjson.loads(lines[at].rstrip(b","))
+    ghost["scenario_id"] = "ghost"
+    lines.insert(at, orjson.dumps(ghost) + b",")
+    edited = tmp_path / first.name
+    edited.write_bytes(b"\n".join(lines))
+    options = RunOptions(cwd=shards, json_path=False, junit_path=False, md_path=False)
+    assert replay._fast_start(options, [edited, *rest]) is not None  # the stamp and the rows still agree
+    with pytest.raises(BadInput, match="scenario 'ghost', which its `scenarios` list does not have") as raised:
+        replay.merge(options, [edited, *rest])
+    assert raised.value.problems[0].file == str(edited)
