@@ -32,6 +32,7 @@ from agentcheck.release.decode import metrics_from_data, result_from_data, trace
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.release.trials import fold_runs
 from agentcheck.reliability import ScenarioStats
+from agentcheck.report.base import SavedScenarioReader
 from agentcheck.scenario import Scenario
 from agentcheck.serialize import to_data
 from agentcheck.session import Prepared, RunOptions, _absolute, _Session, load_stamped, run_prepared
@@ -93,7 +94,7 @@ class _Replay(_Session):
         handoff = self.prepared.project.handoff_tools
         reporters = self.reporters[1:]  # after the stream, which gets the JSON text
         events = not all(isinstance(r, _light_reporters()) for r in reporters)
-        scenarios = _InOrder(self.saved.required, [r for r in reporters if hasattr(r, "saved_scenario")])
+        scenarios = _InOrder(self.saved.required, [r for r in reporters if isinstance(r, SavedScenarioReader)])
         for index, data, text in self.source():
             scenarios.add(index, data, self.deliver_saved(index, data, text, handoff, events, reporters))
         self.stats = scenarios.finish()
@@ -126,7 +127,7 @@ class _InOrder:
     together), into per-scenario stats as they come, and hand each scenario's results to the reporters
     that would otherwise read them all back from the stream at finish (`saved_scenario`)."""
 
-    def __init__(self, required: dict[str, float], readers: list[Any]):
+    def __init__(self, required: dict[str, float], readers: list[SavedScenarioReader]):
         self.required = required
         self.readers = readers
         self.stats: list[ScenarioStats] = []
