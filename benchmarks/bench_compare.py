@@ -2,6 +2,7 @@
 
     python benchmarks/bench_compare.py            # N = 1 000 and 10 000 scenarios per file
     python benchmarks/bench_compare.py 10000      # chosen sizes
+    python benchmarks/bench_compare.py --instructions 10000   # the merge in instructions (valgrind)
 
 For each N it writes, in agentcheck's own results layout, a baseline and a new results file of N
 scenarios each (every result with a trace of one model call and two tool calls, as a small agent
@@ -231,10 +232,38 @@ def measure(n: int, notes: int, kinds: tuple[str, ...]) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def instructions(n: int) -> None:
+    """The stamped merge of 2 x N counted in machine instructions under valgrind (callgrind): a figure a
+    busy machine cannot move (the 2-core development box's wall times vary by 20 % or more)."""
+    import os
+    import subprocess
+
+    if shutil.which("valgrind") is None:
+        raise SystemExit("--instructions needs valgrind on PATH")
+    root = Path(tempfile.mkdtemp(prefix=f"bench-compare-{n}-"))
+    try:
+        subprocess.run([sys.executable, __file__, "--write", str(root), str(n), "200", "0"], check=True)
+        env = {**os.environ, "PYTHONPYCACHEPREFIX": str(root / "pycache")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        command = [sys.executable, "-m", "agentcheck", "merge", "shard1.json", "shard2.json", "--json", "merged.json",
+                   "--junit", "merged.xml", "--md", "merged.md"]
+        subprocess.run(command, cwd=root, env=env, capture_output=True, check=False)  # compiles the bytecode
+        done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command], cwd=root,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
+        found = [line for line in done.stderr.splitlines() if "Collected :" in line]
+        count = int(found[-1].split(":")[-1]) if found else 0
+        print(f"merge of 2 x {n}: {count / 1e9:.2f} G instructions ({count / (2 * n) / 1e3:.0f} k per result, "
+              "start-up included)")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], Path(sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--write":
         write_files(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1")
+    elif len(sys.argv) > 1 and sys.argv[1] == "--instructions":
+        instructions(int(sys.argv[2]) if len(sys.argv) > 2 else 10000)
     else:
         main([int(a) for a in sys.argv[1:]] or [1000, 10000])
