@@ -446,17 +446,23 @@ def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | No
     token = activate(session.redactor)  # messages built while judging mask secrets before shortening values
     for reporter in session.reporters:
         reporter.start(plan)
-    interrupted = False
+    interrupted = refused = False
     try:
         asyncio.run(session.run_all())
     except KeyboardInterrupt:
         interrupted = True
+    except BadInput:  # found while delivering (merge or rejudge reading a damaged file): no reports of it
+        refused = True
+        raise
     finally:
         hub = getattr(prepared.setup, "model_hub", None)
         if hub is not None:
             hub.close()
-        summary = session.summary(interrupted)
-        _finish_all(session.reporters, summary)
+        if refused:
+            session.log.close()
+        else:
+            summary = session.summary(interrupted)
+            _finish_all(session.reporters, summary)
         reset_redactor(token)
     return summary
 

@@ -243,8 +243,9 @@ def test_a_result_its_shard_does_not_list_is_refused(shards: Path, tmp_path: Pat
     lines.insert(at, orjson.dumps(ghost) + b",")
     edited = tmp_path / first.name
     edited.write_bytes(b"\n".join(lines))
-    options = RunOptions(cwd=shards, json_path=False, junit_path=False, md_path=False)
+    options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False)
     assert replay._fast_start(options, [edited, *rest]) is not None  # the stamp and the rows still agree
     with pytest.raises(BadInput, match="scenario 'ghost', which its `scenarios` list does not have") as raised:
         replay.merge(options, [edited, *rest])
     assert raised.value.problems[0].file == str(edited)
+    assert not (tmp_path / "m.json").exists() and not (tmp_path / "m.xml").exists()  # no report of a bad merge

@@ -67,6 +67,12 @@ class ResultLog:
         self._file.close()
         self._file = None
 
+    def close(self) -> None:
+        """Close the stream without a summary line, as a run killed hard leaves it (readers accept that)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
     def _write(self, record: dict[str, Any]) -> None:
         assert self._file is not None
         self._end += self._file.write(dumps_bytes(record) + b"\n")
