@@ -284,7 +284,7 @@ def _fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[
 
     try:
         project = load_project(options.config or find_config(options.cwd), cwd=options.cwd)
-        documents = [ResultsFile(_absolute(p, options.cwd), role="shard") for p in paths]
+        documents = [_slimmed(ResultsFile(_absolute(p, options.cwd), role="shard")) for p in paths]
         _refuse_overlap(documents)
     except BadInput:
         return None
@@ -303,6 +303,20 @@ def _fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[
     for document in documents:  # read into `saved`; 20 000 rows need not stay in memory
         document.header.pop("scenarios", None)
     return Prepared(project, [], None, baseline, stamp), documents, saved
+
+
+_ROW_KEYS = ("index", "scenario_id", "file", "line", "agent", "tags", "trials", "skipped", "required_pass_rate")
+"""What merge reads of a shard's `scenarios` rows (see _saved_suite)."""
+
+
+def _slimmed(document: ResultsFile) -> ResultsFile:
+    """The shard with its `scenarios` rows cut to what merge reads, as soon as it is read: each full row
+    (stats, pass^k tables, shapes) is ~5 KB in memory, and 20 000 of them held at once were merge's peak."""
+    rows = document.header.get("scenarios")
+    if isinstance(rows, list):
+        document.header["scenarios"] = [{k: row[k] for k in _ROW_KEYS if k in row} if isinstance(row, dict) else row
+                                        for row in rows]
+    return document
 
 
 def _saved_suite(documents: list[ResultsFile], fingerprint: str) -> _SavedSuite | None:

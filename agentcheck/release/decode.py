@@ -6,6 +6,7 @@ unknown fields (the results schema lets later versions add optional ones) and de
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,6 +33,12 @@ def _outcome(value: Any) -> Outcome:
     decode's fields together); anything not an outcome still raises as the enum does."""
     found = _OUTCOMES.get(value) if type(value) is str else None
     return found if found is not None else Outcome(value)
+
+
+def _shared(value: Any) -> Any:
+    """One copy of a text many results repeat (file, agent, version, route, tool names, tags, messages):
+    compare and merge keep the numbers of 10 000s of results, and parsed JSON gives each its own copy."""
+    return sys.intern(value) if type(value) is str else value
 
 
 def _known(cls: type, data: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -112,15 +119,15 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
     handoff = False
     for event in trace.get("events") or ():  # one pass: 20 000 traces per merge
         if event.get("kind") == "model_call":
-            routes.append(event.get("route") or event.get("model"))
+            routes.append(_shared(event.get("route") or event.get("model")))
             continue
         tool = event.get("tool")
-        shape.append(str(tool))
+        shape.append(_shared(str(tool)))
         tool_errors += event.get("status", "ok") not in ("ok", "stopped")
         policy = event.get("policy")
         violations += policy is not None and isinstance(policy, Mapping) and policy.get("decision") == "blocked"
         handoff = handoff or tool in handoff_tools
-    tags = tuple(data.get("tags") or ())
+    tags = tuple(map(_shared, data.get("tags") or ()))
     outcome = _outcome(data.get("outcome", "error"))
     checks = data.get("checks") or []
     goal = next((c for c in checks if c.get("check") == "injection.goal"), None)
@@ -128,7 +135,7 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
     return RunMetrics(
         index=int(data.get("index") or 0),
         scenario_id=str(data.get("scenario_id", "")),
-        agent=str(data.get("agent", "")),
+        agent=_shared(str(data.get("agent", ""))),
         tags=tags,
         outcome=outcome,
         cost_usd=float(totals.get("cost_usd") or 0.0),
@@ -140,13 +147,13 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
             not c.get("passed") and not c.get("advisory") and not str(c.get("check")).startswith("injection.")
             for c in checks),
         trial=int(data.get("trial") or 1),
-        file=str(data.get("file", "")),
+        file=_shared(str(data.get("file", ""))),
         line=data.get("line"),
-        agent_version=trace.get("agent_version"),
+        agent_version=_shared(trace.get("agent_version")),
         model_route=routes[0] if routes else None,
         tool_errors=tool_errors,
         policy_violations=violations,
         shape=tuple(shape),
-        message=str(data.get("message", "")),
+        message=_shared(str(data.get("message", ""))),
         handoff=handoff,
     )
