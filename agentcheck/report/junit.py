@@ -12,10 +12,11 @@ Two forms, because the consumers disagree (see docs/reports.md):
 Every failure/error body starts with ``path:line: message`` so tools that look for locations in the
 failure text (dorny/test-reporter) find the scenario.
 
-Writing is streaming and atomic: results come back one at a time from the JSON Lines stream; each
-testcase is rendered at once to a spool file while per-file counts accumulate (suite attributes need
-the counts before the cases), then the document is assembled from the spool into a temp file and
-moved into place. Memory holds counts and offsets, never the results.
+Writing is streaming and atomic: results come back one at a time from the JSON Lines stream (or,
+from `agentcheck merge`, as each scenario's saved results arrive: `saved_scenario`); each testcase is
+rendered at once to a spool file while per-file counts accumulate (suite attributes need the counts
+before the cases), then the document is assembled from the spool into a temp file and moved into
+place. Memory holds counts and offsets, never the results.
 """
 
 from __future__ import annotations
