@@ -7,7 +7,6 @@ all files, and raises one BadInput listing every problem rather than stopping at
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentcheck.collect.drills import build_drills, state_problems, state_tables, with_drill_expectations
 from agentcheck.collect.errors import in_reading_order, json_schema_problem, salvage
+from agentcheck.collect.files import scenario_files
 from agentcheck.collect.fixtures import DocContext, FixtureFiles, build_fixtures
 from agentcheck.collect.policy import build_scenario_policy
 from agentcheck.collect.project import to_budget, unknown_tool_hint
@@ -38,7 +38,6 @@ from agentcheck.scenario import (
 if TYPE_CHECKING:
     from agentcheck.collect.models import ExpectModel, OutputExpectModel, ScenarioModel, ToolsExpectModel
 
-SCENARIO_SUFFIXES = (".yaml", ".yml")
 _NO_ID = "missing-id"  # stands in for a missing id while the rest of a malformed scenario is checked
 
 
@@ -48,53 +47,11 @@ def collect(project: Project, paths: list[Path] | None = None) -> list[Scenario]
     # Collection builds millions of small acyclic objects that all stay alive; the cyclic garbage
     # collector would rescan them again and again for nothing (about a fifth of the load time).
     with collector_paused():
-        for file, explicit in _scenario_files(project, paths, collector.problems):
+        for file, explicit in scenario_files(project, paths, collector.problems):
             collector.load_file(file, explicit)
     if collector.problems:
         raise BadInput(in_reading_order(collector.problems))
     return collector.scenarios
-
-
-def _scenario_files(project: Project, paths: list[Path] | None, problems: list[Problem]) -> list[tuple[Path, bool]]:
-    """(file, named explicitly) pairs in collection order, each file once."""
-    config_display = display_path(project.config_file, project.root) if project.config_file else None
-    if paths is None:
-        targets = [(project.root / p, p) for p in project.defaults.paths]
-    else:
-        targets = [(p.absolute(), p.as_posix()) for p in paths]
-    seen: set[Path] = set()
-    config = project.config_file.resolve() if project.config_file else None
-    out = []
-    for target, written in targets:
-        if target.is_file():
-            found = [(target, True)]
-        elif target.is_dir():
-            found = [(f, False) for f in _walk(target)]
-        else:
-            if paths is None:
-                problems.append(
-                    Problem(config_display, None, "defaults.paths", f"scenario path '{written}' does not exist")
-                )
-            else:
-                problems.append(Problem(str(written), None, "", "no such file or folder"))
-            continue
-        for file, explicit in found:
-            real = file.resolve()
-            if real not in seen and real != config:
-                seen.add(real)
-                out.append((file, explicit))
-    return out
-
-
-def _walk(folder: Path) -> list[Path]:
-    """YAML files under `folder`, sorted, leaving out hidden files and folders."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-        found.extend(
-            Path(dirpath, name) for name in filenames if name.endswith(SCENARIO_SUFFIXES) and not name.startswith(".")
-        )
-    return sorted(found)
 
 
 @dataclass(slots=True)

@@ -28,10 +28,10 @@ def fingerprint(project: Project, *, paths: Sequence[Path] = (), keywords: Seque
     the config file's bytes, every scenario file (path relative to the project, bytes) in collection
     order, and the selection flags. None when a scenario path is missing (the full load says why)."""
     from agentcheck import __version__
-    from agentcheck.collect.scenarios import _scenario_files
+    from agentcheck.collect.files import scenario_files
 
     problems: list[Problem] = []
-    files = _scenario_files(project, [Path(p) for p in paths] or None, problems)
+    files = scenario_files(project, [Path(p) for p in paths] or None, problems)
     if problems:
         return None
     digest = hashlib.sha256()
