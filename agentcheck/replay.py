@@ -86,7 +86,8 @@ class _Replay(_Session):
     def required(self) -> dict[str, float]:
         return self.saved.required if self.saved is not None else super().required()
 
-    async def run_all(self) -> None:
+    def drive(self) -> None:
+        """Deliver the saved results, in order (no agent runs, so no event loop)."""
         if self.saved is None:
             for result in self.source():
                 self.deliver(result)

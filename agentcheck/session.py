@@ -6,7 +6,6 @@ reporters passed in `RunOptions.reporters` decide what the user sees.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import secrets
 import time
@@ -335,6 +334,12 @@ class _Session:
         trace = await execute(scenario, self.prepared.setup, trial=trial)  # type: ignore[arg-type]
         return judge(scenario, trace)
 
+    def drive(self) -> None:
+        """Deliver every result: run the agents, concurrently, on an event loop."""
+        import asyncio  # here: merge and rejudge deliver saved results and need no loop
+
+        asyncio.run(self.run_all())
+
     async def run_all(self) -> None:
         from agentcheck.runner.scheduler import run_bounded
 
@@ -448,7 +453,7 @@ def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | No
         reporter.start(plan)
     interrupted = refused = False
     try:
-        asyncio.run(session.run_all())
+        session.drive()
     except KeyboardInterrupt:
         interrupted = True
     except BadInput:  # found while delivering (merge or rejudge reading a damaged file): no reports of it
