@@ -92,12 +92,12 @@ class ConsoleReporter:
 
             from rich.console import Console
 
-            console = Console()
+            console = Console(emoji=False)  # agentcheck prints no :emoji: codes; user text keeps its colons
             if not console.is_terminal:
                 # CI logs and pipes: never hard-wrap text (lines stay whole for grep and copy-paste);
                 # tables get a wide page instead of rich's 80-column default.
                 width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 160
-                console = Console(width=width, soft_wrap=True)
+                console = Console(width=width, soft_wrap=True, emoji=False)
             self._console = console
         return self._console
 

@@ -22,8 +22,8 @@ def _console(console: Console | None) -> Console:
 
     from rich.console import Console
 
-    made = Console()
-    return made if made.is_terminal or "COLUMNS" in os.environ else Console(width=160)
+    made = Console(emoji=False)
+    return made if made.is_terminal or "COLUMNS" in os.environ else Console(width=160, emoji=False)
 
 
 def print_trials(console: Console, release: ReleaseReport) -> None:
