@@ -15,7 +15,7 @@ import pytest
 
 from agentcheck.redact import Redactor
 from agentcheck.replay import merge
-from agentcheck.report import junit
+from agentcheck.report import junit, junit_xml
 from agentcheck.report.stream import ResultLog
 from agentcheck.session import RunOptions
 from agentcheck.verdict import RunSummary
@@ -170,8 +170,8 @@ def test_raw_results_joined_in_chunks_equal_the_results_joined(tmp_path: Path, c
                                    "\ud800lone", "é ü 中", 42, 1.5, None, {"k": ["<v>"]}])
 def test_junit_escaping_fast_path_matches_the_full_escape(value):
     text = junit.as_text(value)
-    assert junit.xml_attr(value) == '"' + escape(junit.xml_clean(text), junit._ATTR_ENTITIES) + '"'
-    assert junit.xml_text(value) == escape(junit.xml_clean(text))
+    assert junit_xml.xml_attr(value) == '"' + escape(junit_xml.xml_clean(text), junit_xml.ATTR_ENTITIES) + '"'
+    assert junit_xml.xml_text(value) == escape(junit_xml.xml_clean(text))
 
 
 # -- the faster writers and readers behind merge give the bytes and numbers of the generic ones --------
@@ -189,15 +189,16 @@ def test_junit_testcase_tag_spelled_out_equals_the_generic_tag(tmp_path: Path, n
     data["line"] = line
     data["agent"] = name  # properties that need escaping take the long road, the others the template
     rel = 'scenarios/we"ird & <x>.yaml'
-    attrs = [("name", name), ("classname", reporter.classname(rel)), ("time", junit.seconds(data["duration_ms"])),
+    attrs = [("name", name), ("classname", reporter.classname(rel)), ("time", junit_xml.seconds(data["duration_ms"])),
              ("file", rel)] + ([("line", line)] if isinstance(line, int) and not isinstance(line, bool) else [])
     text = reporter._testcase(data, rel, name).decode()
-    assert text.startswith("    " + junit._open_tag("testcase", attrs) + "\n")
-    generic = "".join(f"        {junit._element('property', [('name', k), ('value', v)])}\n"
-                      for k, v in zip(junit.CASE_PROPERTIES, reporter._case_values(data), strict=True))
+    assert text.startswith("    " + junit_xml.open_tag("testcase", attrs) + "\n")
+    generic = "".join(f"        {junit_xml.element('property', [('name', k), ('value', v)])}\n"
+                      for k, v in zip(junit_xml.CASE_PROPERTIES, reporter._case_values(data), strict=True))
     assert generic in text
-    assert junit._property_lines([("k", None), ("n", 5), ("b", True)], "") == "".join(
-        f"{junit._element('property', [('name', k), ('value', v)])}\n" for k, v in [("k", None), ("n", 5), ("b", True)])
+    pairs = [("k", None), ("n", 5), ("b", True)]
+    assert junit_xml.property_lines(pairs, "") == "".join(
+        f"{junit_xml.element('property', [('name', k), ('value', v)])}\n" for k, v in pairs)
 
 
 def test_console_plain_lines_are_what_rich_prints():

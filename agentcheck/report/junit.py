@@ -23,17 +23,26 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
-from xml.sax.saxutils import escape
 
 from agentcheck.reliability import ScenarioStats
 from agentcheck.report.json_report import atomic_writer, logged_results
 from agentcheck.report.junit_trials import extra_failures, fold, grouped, trial_lines
+from agentcheck.report.junit_xml import (
+    CASE_PROPERTIES,
+    case_properties,
+    element,
+    open_tag,
+    property_lines,
+    quoted,
+    seconds,
+    xml_attr,
+    xml_text,
+)
 from agentcheck.report.show import (
     BODY_LIMIT,
     advisory_failures,
@@ -54,91 +63,6 @@ from agentcheck.verdict import GateResult, RunPlan, RunSummary, ScenarioResult
 
 GATES_SUITE = "agentcheck gates"
 GATES_CLASSNAME = "agentcheck.gates"
-CASE_PROPERTIES = ("trace_id", "agent", "cost_usd", "input_tokens", "output_tokens", "tool_calls", "outcome")
-"""Per-run properties, in this order (testcase <properties> in the rich form)."""
-
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_ATTR_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
-# Text with none of these needs no escaping or cleaning at all: the usual case (names, numbers, ids),
-# so one regex search replaces the escape/clean calls per value (400 000 attributes for 20 000 runs).
-_TEXT_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_ATTR_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
-
-
-def xml_clean(text: str) -> str:
-    """`text` without the characters XML 1.0 cannot hold at all (even as references)."""
-    return _ILLEGAL_XML.sub("", text)
-
-
-def xml_text(value: Any) -> str:
-    text = as_text(value)
-    return escape(xml_clean(text)) if _TEXT_SPECIAL.search(text) else text
-
-
-def xml_attr(value: Any) -> str:
-    """A double-quoted attribute value; newlines and tabs kept as character references."""
-    kind = type(value)
-    if kind is int:  # counts and line numbers: digits, nothing to escape (as_text gives their repr)
-        return f'"{value}"'
-    text = value if kind is str else as_text(value)
-    if _ATTR_SPECIAL.search(text):
-        text = escape(xml_clean(text), _ATTR_ENTITIES)
-    return '"' + text + '"'
-
-
-def seconds(ms: Any) -> str:
-    """Milliseconds as JUnit seconds: at most 3 decimals, never negative (junit-10.xsd SUREFIRE_TIME)."""
-    return f"{max(number(ms), 0.0) / 1000:.3f}"
-
-
-def _open_tag(tag: str, attrs: list[tuple[str, Any]]) -> str:
-    return f"<{tag}" + "".join(f" {name}={xml_attr(value)}" for name, value in attrs if value is not None) + ">"
-
-
-def _element(tag: str, attrs: list[tuple[str, Any]], body: str | None = None) -> str:
-    start = _open_tag(tag, attrs)
-    return start[:-1] + "/>" if body is None else f"{start}{body}</{tag}>"
-
-
-def _property_lines(pairs: list[tuple[str, Any]], pad: str) -> str:
-    """`<property name=".." value=".."/>` lines (`_element` spelled out: 140 000 of them for 20 000 runs)."""
-    return "".join(f"{pad}<property name={xml_attr(k)} value={xml_attr(v)}/>\n" if v is not None
-                   else f"{pad}<property name={xml_attr(k)}/>\n" for k, v in pairs)
-
-
-@functools.lru_cache(maxsize=1024)
-def _quoted(text: str) -> str:
-    """`xml_attr` of the few strings every testcase of a file repeats (its path and class name)."""
-    return xml_attr(text)
-
-
-@functools.lru_cache(maxsize=4096)
-def _property_line(pad: str, name: str, value: str | int) -> str:
-    """One property line, remembered: most testcase values repeat (agent, outcome, token counts)."""
-    return f"{pad}<property name={xml_attr(name)} value={xml_attr(value)}/>\n"
-
-
-def _case_properties(values: list[Any], pad: str) -> str:
-    """The testcase's <properties> for the CASE_PROPERTIES `values` (20 000 of these per merge): one
-    format call when no value needs escaping (the usual case: ids, names and numbers), else each
-    property line escaped as _property_line does."""
-    texts = [v if type(v) is str else str(v) if type(v) is int else None for v in values]
-    if None not in texts and not _ATTR_SPECIAL.search("".join(texts)):  # type: ignore[arg-type]
-        return _case_template(pad).format(*texts)
-    inner = pad + "  "
-    lines = "".join(_property_line(inner, k, v) if type(v) in (str, int) else _property_lines([(k, v)], inner)
-                    for k, v in zip(CASE_PROPERTIES, values, strict=True))
-    return f"{pad}<properties>\n{lines}{pad}</properties>\n"
-
-
-@functools.lru_cache(maxsize=8)
-def _case_template(pad: str) -> str:
-    """<properties> with one `{}` per CASE_PROPERTIES value (their names need no escaping)."""
-    inner = pad + "  "
-    lines = "".join(f'{inner}<property name="{name}" value="{{}}"/>\n' for name in CASE_PROPERTIES)
-    return f"{pad}<properties>\n{lines}{pad}</properties>\n"
-
-
 @dataclass(slots=True)
 class _Suite:
     """One scenario file's counts and where its rendered testcases sit in the spool."""
@@ -307,7 +231,7 @@ class JUnitReporter:
         if not self.strict:  # junit-10.xsd has no testsuites@skipped/@timestamp; others read them
             root += [("skipped", sum(s.skipped for s in suites.values())), ("timestamp", summary.started_at)]
         out.write('<?xml version="1.0" encoding="UTF-8"?>\n')
-        out.write(_open_tag("testsuites", root) + "\n")
+        out.write(open_tag("testsuites", root) + "\n")
         suite_props = self._suite_properties(summary)
         for suite in suites.values():
             attrs = [
@@ -320,8 +244,8 @@ class JUnitReporter:
                 ("timestamp", summary.started_at),
                 ("file", suite.name),
             ]
-            out.write(f"  {_open_tag('testsuite', attrs)}\n    <properties>\n")
-            out.write(_property_lines(suite_props, "      "))
+            out.write(f"  {open_tag('testsuite', attrs)}\n    <properties>\n")
+            out.write(property_lines(suite_props, "      "))
             for offset, size in suite.props:
                 _copy(spool, offset, size, out)
             out.write("    </properties>\n")
@@ -364,24 +288,24 @@ class JUnitReporter:
     def _strict_case_properties(self, result: Mapping[str, Any], name: str) -> bytes:
         values = self._case_values(result)
         pairs = [(f"{name}.{key}", value) for key, value in zip(CASE_PROPERTIES, values, strict=True)]
-        return _property_lines(pairs, "      ").encode("utf-8", "backslashreplace")
+        return property_lines(pairs, "      ").encode("utf-8", "backslashreplace")
 
     def _testcase(self, result: Mapping[str, Any], rel: str, name: str) -> bytes:
-        # the <testcase> tag's attributes, as _open_tag would write them (seconds() needs no escaping)
-        head = (f"<testcase name={xml_attr(name)} classname={_quoted(self.classname(rel))}"
+        # the <testcase> tag's attributes, as open_tag would write them (seconds() needs no escaping)
+        head = (f"<testcase name={xml_attr(name)} classname={quoted(self.classname(rel))}"
                 f' time="{seconds(result.get("duration_ms"))}"')
         line = result.get("line")
         parts: list[str] = []
         if not self.strict:
-            head += f" file={_quoted(rel)}"
+            head += f" file={quoted(rel)}"
             if isinstance(line, int) and not isinstance(line, bool):
                 head += f' line="{line}"'
-            parts.append(_case_properties(self._case_values(result), "      "))
+            parts.append(case_properties(self._case_values(result), "      "))
         outcome_element = self._outcome_element(result, rel)
         if outcome_element:
             parts.append(f"      {outcome_element}\n")
         if not self.strict:
-            parts += [f"      {_element(tag, [('message', one_line(m)), ('type', t)])}\n"
+            parts += [f"      {element(tag, [('message', one_line(m)), ('type', t)])}\n"
                       for tag, m, t in extra_failures(result)]
         system_out = self._system_out(result, rel)
         if system_out:
@@ -395,7 +319,7 @@ class JUnitReporter:
             return ""
         where = location(result, rel)
         if outcome == "skipped":
-            return _element("skipped", [("message", one_line(result.get("message")) or "skipped")])
+            return element("skipped", [("message", one_line(result.get("message")) or "skipped")])
         blocking = blocking_checks(result)
         message = one_line(result.get("message"))
         if outcome == "failed":
@@ -422,7 +346,7 @@ class JUnitReporter:
             body += [explain_check(check) for check in blocking]
             tag = "error"
         text = truncate_bytes("\n".join(body), BODY_LIMIT)
-        return _element(tag, [("message", message), ("type", kind)], xml_text(text))
+        return element(tag, [("message", message), ("type", kind)], xml_text(text))
 
     def _system_out(self, result: Mapping[str, Any], rel: str) -> str:
         lines: list[str] = trial_lines(result)
@@ -466,10 +390,10 @@ class JUnitReporter:
                 message = one_line(gate.message) or (
                     f"gate '{gate.name}' failed: {', '.join(failing)}" if failing else f"gate '{gate.name}' failed"
                 )
-                failure = _element("failure", [("message", message), ("type", "gate")], xml_text("\n".join(lines)))
+                failure = element("failure", [("message", message), ("type", "gate")], xml_text("\n".join(lines)))
                 inner = f"      {failure}\n"
-            cases.append("    " + _element("testcase", case_attrs, "\n" + inner + "    ") + "\n")
-        return f"  {_open_tag('testsuite', attrs)}\n" + "".join(cases) + "  </testsuite>\n"
+            cases.append("    " + element("testcase", case_attrs, "\n" + inner + "    ") + "\n")
+        return f"  {open_tag('testsuite', attrs)}\n" + "".join(cases) + "  </testsuite>\n"
 
 
 def _error_class(result: Mapping[str, Any]) -> str:
