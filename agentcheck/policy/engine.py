@@ -283,7 +283,12 @@ class RunPolicy:
         assert history is not None  # a plan with flows reads the history, caught up before this
         for flow in plan.flows:
             if flow.requires_prior is not None:
-                if args_key(args, flow.same_args) in history.prior_keys.get(flow.id, ()):
+                names = flow.same_args
+                if len(names) == 1 and type(value := args.get(names[0])) is str:  # args_key's usual key, inline
+                    key: Any = (value,)
+                else:
+                    key = args_key(args, names)
+                if key in history.prior_keys.get(flow.id, ()):
                     continue
                 same = f" with the same {', '.join(flow.same_args)}" if flow.same_args else ""
                 reason = flow.reason or f"no earlier successful {flow.requires_prior}{same}"
@@ -320,9 +325,13 @@ class RunPolicy:
         if problem is not None:
             raise Refusal("intent", f"tools.{spec.name}.intent", problem, spec.source, {self.policy.intent_arg: intent})
         record["intent"] = intent
-        seen = self.history.seen  # caught up when the plan reads the history (an intent tool's does)
+        history = self._history or self.history  # caught up when the plan reads the history (an intent tool's does)
+        seen = history.seen
         evidence = intent["evidence"]
-        if all(type(item) is str and item in seen for item in evidence):  # the usual case: ids, all seen
+        for item in evidence:  # the usual case: ids, all seen
+            if type(item) is not str or item not in seen:
+                break
+        else:
             return
         cited = cited_ids(evidence)
         invented = [c for c in cited if c not in seen]
@@ -344,7 +353,18 @@ class RunPolicy:
         of them), so a repeated input costs one key and one lookup however many rules there are.
         Returns the chosen rule (None: the tier default), the decision, the rule id and where it
         is written, and the values the chosen condition saw."""
-        exact = _exact_key(activation.values, plan.exact_args) if plan.exact_args is not None else None
+        exact = None
+        names = plan.exact_args
+        if names is not None:  # `_exact_key`, with its usual case (one argument, a few run fields) inline
+            values = activation.values
+            args = values["args"]
+            if len(names) == 1 and type(args) is dict:
+                run_values = values.get("run")
+                first = args.get(names[0], _ABSENT)
+                found = (first, *run_values.values()) if run_values else (first,)
+                exact = found, tuple(map(type, found))
+            else:
+                exact = _exact_key(values, names)
         if exact is not None:
             try:
                 known = plan.exact_outcomes.get(exact)
@@ -393,7 +413,7 @@ class RunPolicy:
         history = self._history
         assert history is not None  # a spending tool's plan reads the history, caught up before this
         amount = args.get(spec.spends)
-        if not isinstance(amount, int | float) or isinstance(amount, bool):
+        if not isinstance(amount, _NUMBER) or isinstance(amount, bool):
             raise Refusal(
                 "spend",
                 "spend.max_money_moved",
@@ -458,6 +478,10 @@ def _evaluate_rules(plan: ToolPlan, spec: ToolPolicy, activation: Activation) ->
         holding.append(rule)
     return tier_outcome(spec, *choose_rule(holding, spec))
 
+
+_NUMBER = (int, float)
+"""The types a spend amount may have (bool excluded apart): a tuple, not `int | float`, which would
+build a union object on every call."""
 
 _ABSENT = object()
 """A field the call or the run does not have (never equal to any value, None included)."""
