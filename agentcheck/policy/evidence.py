@@ -17,9 +17,11 @@ class SeenIds:
     """Values are queued as they arrive and indexed on the first lookup, so a run that never cites
     evidence never pays for indexing its tool results."""
 
-    def __init__(self) -> None:
+    __slots__ = ("ids", "pending")  # one per run that cites evidence: no instance dict
+
+    def __init__(self, pending: list[Any] | None = None) -> None:
         self.ids: set[str] = set()
-        self.pending: list[Any] = []
+        self.pending: list[Any] = [] if pending is None else pending
 
     def add(self, value: Any) -> None:
         self.pending.append(value)

@@ -48,9 +48,8 @@ class RunHistory:
     def __init__(self, policy: Policy, task: AgentInput, prior_flows: dict[str, list[FlowRule]] | None = None):
         self.policy = policy
         self.cursor = 0
-        self.seen = SeenIds()
+        self.seen = SeenIds([task.messages, task.data])
         """Ids that appeared in the input or a returned tool result (for grounding evidence)."""
-        self.seen.pending += (task.messages, task.data)
         self.tools_ok: dict[str, None] = {}
         """Tools that answered successfully, in first-answer order."""
         self.untrusted = False

@@ -1,0 +1,149 @@
+"""The shortcuts that keep the policy cheap decide exactly as the general code would.
+
+Each fast path here (the usual key of a `requires_prior` flow built inline, the one-pass intent
+check, `run.*` fields read one by one, the redactor's one-character gates before its longer
+searches) has a general form beside it; these tests hold the two to the same answers, and the
+redaction gates to never vouching for text that holds a secret.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from agentcheck.policy.evidence import SeenIds, intent_problem
+from agentcheck.policy.expr import RUN_FIELDS
+from agentcheck.policy.history import RunHistory, args_key
+from agentcheck.redact import MASK, Redactor
+from agentcheck.scenario import AgentInput
+from tests.policy_helpers import Run, project_with
+
+BASE = """
+agents:
+  bot: {scopes: ["data:read", "data:write"]}
+tools:
+  read: {scopes: [data:read]}
+  note: {scopes: [data:write]}
+rules: [{id: notes, tools: [note], decision: allow}]
+flows: [{id: read-first, tools: [note], requires_prior: read, same_args: [id]}]
+"""
+
+IDS = ["A", "", "1", 1, 1.0, True, None, ["A"], {"k": "A"}]
+"""Values of the flow's `same_args` argument: text (the inline key) and every other JSON shape."""
+
+
+@pytest.mark.parametrize("read_id", IDS, ids=repr)
+@pytest.mark.parametrize("note_id", IDS, ids=repr)
+def test_a_prior_read_matches_exactly_when_the_general_key_matches(tmp_path: Path, read_id, note_id):
+    run = Run(project_with(tmp_path, BASE))
+    run.call("read", {"id": read_id}, result={"ok": True})
+    verdict = run.call("note", {"id": note_id})
+    same = args_key({"id": read_id}, ("id",)) == args_key({"id": note_id}, ("id",))
+    assert verdict.allowed == same, (read_id, note_id, verdict.reason)
+    if not same:
+        assert verdict.record["rule"] == "read-first" and verdict.record["values"] == {"id": note_id}
+
+
+def test_a_missing_argument_keys_as_null_on_both_sides(tmp_path: Path):
+    run = Run(project_with(tmp_path, BASE))
+    run.call("read", {}, result={"ok": True})
+    assert run.call("note", {}).allowed
+    assert not run.call("note", {"id": "A"}).allowed
+
+
+def _general_intent_problem(intent: object) -> str | None:
+    """The intent check without its one-pass shortcut (a mapping in another shape skips it)."""
+
+    class Other(dict):  # type: ignore[type-arg]
+        pass
+
+    return intent_problem(Other(intent) if type(intent) is dict else intent)
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [["A1"], ["A1", "T-7"], [" "], ["A1", ""], ["A1", 7], ["A1", {"id": "C-9"}], [{"id": 3}], [{"id": ""}], [None]],
+    ids=repr,
+)
+def test_the_one_pass_intent_check_agrees_with_the_general_one(evidence):
+    intent = {"action": "refund", "justification": "damaged", "evidence": evidence}
+    assert intent_problem(intent) == _general_intent_problem(intent)
+
+
+def test_run_fields_read_one_by_one_equal_the_whole_run(tmp_path: Path):
+    project = project_with(tmp_path, BASE)
+    run = Run(project)
+    run.call("read", {"id": "A"}, result={"ok": True})
+    run.model_spend(0.25)
+    run.recorder.clock.advance(1500)
+    run.recorder.begin_tool_call("note", {"id": "A"})
+    assert project.policy is not None
+    history = RunHistory(project.policy, AgentInput([], None))
+    history.catch_up(run.trace.events)
+    whole = history.run_vars(run.recorder, 3)
+    assert set(whole) == RUN_FIELDS
+    elapsed = pytest.approx(whole["elapsed_s"], abs=0.5)  # the virtual clock also counts real time
+    for name in RUN_FIELDS:
+        expected = elapsed if name == "elapsed_s" else whole[name]
+        assert history.run_vars(run.recorder, 3, (name,)) == {name: expected}
+    names = tuple(sorted(RUN_FIELDS))
+    expected_all = {name: elapsed if name == "elapsed_s" else whole[name] for name in names}
+    assert history.run_vars(run.recorder, 3, names) == expected_all
+    with pytest.raises(KeyError):
+        history.run_vars(run.recorder, 3, ("no_such_field",))
+
+
+def test_seen_ids_start_from_the_values_given():
+    seen = SeenIds([{"ticket": "T-7"}, []])
+    assert "T-7" in seen and "T-8" not in seen
+
+
+SECRETS = [
+    "AKIAABCDEFGHIJKLMNOP",
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----",
+    "sk-proj-abcdefghijklmnop1234",
+    "ghp_" + "a" * 36,
+    "xoxb-1234567890-abcdef",
+    "Bearer abcdefgh12345678",
+    "4111 1111 1111 1111",
+]
+
+
+@pytest.mark.parametrize("secret", SECRETS)
+@pytest.mark.parametrize("where", ["args", "policy.values", "policy.intent", "result"])
+def test_the_json_check_never_vouches_for_a_result_holding_a_built_in_secret(secret: str, where: str):
+    """The one-character gates (`K` before `AKIA`, `B` before `-----BEGIN `, a backslash before the
+    escapes) only skip a search the text cannot match; a secret anywhere is still seen."""
+    event = {
+        "tool": "pay",
+        "args": {"amount": 5},
+        "result": {"ok": True},
+        "policy": {"decision": "allowed", "values": {"args.amount": 5}, "intent": {"evidence": ["A1"]}},
+    }
+    if where == "args":
+        event["args"]["note"] = f"use {secret} now"
+    elif where == "result":
+        event["result"]["note"] = secret
+    elif where == "policy.values":
+        event["policy"]["values"]["args.note"] = secret
+    else:
+        event["policy"]["intent"]["evidence"].append(secret)
+    data = {"trace": {"events": [event]}}
+    redactor = Redactor()
+    assert redactor.data(data) != data  # the walk masks it...
+    assert not redactor.leaves_json_alone(orjson.dumps(data).decode())  # ...so the check must not vouch
+
+
+@pytest.mark.parametrize("text", ['{"a":"\\u0041KIA"}', '{"x\\/pin":"1"}', '{"a":"\\\\u"}'])
+def test_escapes_are_still_refused_behind_the_backslash_gate(text: str):
+    assert not Redactor().leaves_json_alone(text)
+
+
+def test_plain_text_with_the_gate_characters_alone_is_still_vouched_for():
+    redactor = Redactor()
+    text = orjson.dumps({"Key": "BKA", "path": "a\\b", "note": "AKI A -----BEGIN"}).decode()
+    assert redactor.data(orjson.loads(text)) == orjson.loads(text)
+    assert redactor.leaves_json_alone(text)
+    assert redactor.data({"api_key": "x"}) == {"api_key": MASK}
