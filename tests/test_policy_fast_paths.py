@@ -147,3 +147,138 @@ def test_plain_text_with_the_gate_characters_alone_is_still_vouched_for():
     assert redactor.data(orjson.loads(text)) == orjson.loads(text)
     assert redactor.leaves_json_alone(text)
     assert redactor.data({"api_key": "x"}) == {"api_key": MASK}
+
+
+# --- the shortcut (policy/shortcut.py) against the engine's long way --------------------------------
+
+SHORTCUT_POLICY = """
+agents:
+  bot: {scopes: ["data:read", "data:write", "money:move"]}
+tools:
+  read: {scopes: [data:read]}
+  note: {scopes: [data:write], idempotency_key: key}
+  pay: {scopes: [money:move], intent: true, spends: amount}
+rules:
+  - {id: notes, tools: [note], decision: allow}
+  - {id: small, tools: [pay], when: "args.amount <= 100.0", reason: small refunds, decision: allow}
+  - {id: mid, tools: [pay], when: "args.amount > 100.0 && args.amount <= 500.0", decision: approval_required}
+  - {id: huge, tools: [pay], when: "run.money_moved + args.amount > 2000.0", decision: block}
+flows:
+  - {id: read-first, tools: [note, pay], requires_prior: read, same_args: [id]}
+spend: {max_money_moved: 1000.0, max_model_cost_usd: 1.0}
+"""
+
+SHORTCUT_TOOLS = """
+tools:
+  read: {parameters: {type: object}, risk: low}
+  note:
+    parameters: {type: object, properties: {id: {}, key: {type: string}}}
+    writes: true
+    risk: medium
+  pay:
+    parameters: {type: object, properties: {id: {}, amount: {}, intent: {type: object}}}
+    writes: true
+    risk: high
+"""
+
+
+def _intent_args(amount: object, *evidence: object, **extra: object) -> dict:
+    intent = {"action": "refund", "justification": "damaged", "evidence": list(evidence)}
+    return {"id": "A", "amount": amount, "intent": intent, **extra}
+
+
+CALLS: list[tuple[str, dict, object]] = [
+    ("pay", _intent_args(5, "A"), None),  # no read yet: the flow refuses
+    ("read", {"id": "A"}, {"id": "A", "ticket": "T-7"}),
+    ("note", {"id": "A"}, None),  # no idempotency key
+    ("note", {"id": "A", "key": "k1"}, None),
+    ("note", {"id": 1, "key": "k1"}, None),
+    ("pay", _intent_args(5, "A"), None),
+    ("pay", _intent_args(5, "A"), None),  # the same input again: remembered outcome
+    ("pay", _intent_args(5.0, "A", "T-7"), None),  # 5.0 is not 5: keyed apart
+    ("pay", _intent_args(True, "A"), None),  # a bool is not a number
+    ("pay", _intent_args(50, "A", "INVENTED"), None),
+    ("pay", _intent_args(50, "A", {"id": "T-7"}), None),  # a mapping id: the engine's general check
+    ("pay", _intent_args(50, "A", " "), None),
+    ("pay", {"id": "A", "amount": 50}, None),  # no intent
+    ("pay", _intent_args(300, "A"), None),  # approval
+    ("pay", _intent_args(90, "A"), None),
+    ("pay", _intent_args(90, "A"), None),
+    ("pay", _intent_args(90, "A"), None),
+    ("pay", _intent_args(90, "A"), None),
+    ("pay", _intent_args(90, "A"), None),
+    ("pay", _intent_args(90, "A"), None),  # over the money cap by now
+    ("pay", {"id": "A", "intent": _intent_args(1, "A")["intent"]}, None),  # no amount: condition fails
+    ("read", {"id": "B"}, {"id": "B"}),
+    ("pay", {**_intent_args(1, "B"), "id": "B"}, None),
+    ("pay", _intent_args([1], "A"), None),  # unhashable input
+    ("pay", _intent_args(1, "A"), None),
+]
+
+
+def _verdicts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, shortcuts: bool, spend_at: int) -> list:
+    from agentcheck.policy import plan as plan_module
+
+    real = plan_module.compile_shortcut
+
+    def counted(policy, plan):  # counts the allows each shortcut proved
+        shortcut = real(policy, plan)
+        if shortcut is None:
+            return None
+
+        def run(*args):
+            verdict = shortcut(*args)
+            SHORTCUT_ALLOWS[0] += verdict is not None
+            return verdict
+
+        return run
+
+    monkeypatch.setattr(plan_module, "compile_shortcut", counted if shortcuts else lambda policy, plan: None)
+    tmp_path.mkdir()
+    project = project_with(tmp_path, SHORTCUT_POLICY, SHORTCUT_TOOLS)
+    out = []
+    for _ in range(2):  # a second run meets the plans and outcomes the first one left behind
+        run = Run(project, approver=("approved", "denied"), data={"order": "A"})
+        for index, (tool, args, result) in enumerate(CALLS):
+            if index == spend_at:
+                run.model_spend(2.0)  # over the model cost cap from here on
+            verdict = run.call(tool, args, result)
+            out.append((tool, verdict.allowed, verdict.reason, orjson.dumps(verdict.record, default=str)))
+    monkeypatch.undo()
+    return out
+
+
+SHORTCUT_ALLOWS = [0]
+
+
+@pytest.mark.parametrize("spend_at", [len(CALLS), 15])
+def test_the_shortcut_gives_the_engines_verdicts_and_records(tmp_path: Path, monkeypatch, spend_at: int):
+    SHORTCUT_ALLOWS[0] = 0
+    fast = _verdicts(tmp_path / "fast", monkeypatch, True, spend_at)
+    assert SHORTCUT_ALLOWS[0] >= 3  # the shortcut did prove allows (the rest took the long way)
+    slow = _verdicts(tmp_path / "slow", monkeypatch, False, spend_at)
+    assert fast == slow
+    assert sum(allowed for _, allowed, _, _ in fast) >= 8  # the shortcut had allows to prove
+    assert any(not allowed for _, allowed, _, _ in fast)
+
+
+def test_the_shortcut_is_built_for_the_usual_plan_only(tmp_path: Path):
+    from agentcheck.policy.plan import build_plan
+
+    project = project_with(tmp_path, SHORTCUT_POLICY, SHORTCUT_TOOLS)
+    assert project.policy is not None
+    assert build_plan(project.policy, "bot", None, "pay").shortcut is not None
+    assert build_plan(project.policy, "stranger", None, "pay").shortcut is None  # not a principal
+    assert build_plan(project.policy, "bot", None, "unknown").shortcut is None  # fail closed, the long way
+    assert build_plan(project.policy, "bot", None, "read").shortcut is not None  # a tier default, model cap
+
+
+def test_the_shortcut_never_runs_once_the_kill_switch_is_reached(tmp_path: Path):
+    from agentcheck.policy.spec import KillSwitch
+
+    project = project_with(tmp_path, SHORTCUT_POLICY, SHORTCUT_TOOLS)
+    run = Run(project, kill=KillSwitch(at_step=3, revoke=("pay",)))
+    run.call("read", {"id": "A"}, {"id": "A"})
+    assert run.call("pay", _intent_args(5, "A")).allowed  # step 2: before the kill
+    refused = run.call("pay", _intent_args(5, "A"))  # step 3: the same input, now revoked
+    assert not refused.allowed and refused.record["rule"] == "kill_switch"

@@ -32,6 +32,7 @@ from agentcheck.policy.plan import (
     tier_outcome,
     where,
 )
+from agentcheck.policy.shortcut import ABSENT as _ABSENT
 from agentcheck.policy.spec import Decision, Policy, Rule, ScenarioPolicy, ToolPolicy
 from agentcheck.scenario import AgentInput, Scenario
 
@@ -126,6 +127,10 @@ class RunPolicy:
             killed = kill is not None and step >= kill.at_step
             if plan.constant is not None and not killed:
                 return Verdict(True, dict(plan.constant))
+            if plan.shortcut is not None and not killed and type(args) is dict:
+                quick = plan.shortcut(self, args, run, step)  # the usual allow, or None: the long way
+                if quick is not None:
+                    return quick
             record: dict[str, Any] = {"decision": _BLOCKED, "agent": self.agent}
             try:
                 verdict = self._decide(plan, args if isinstance(args, dict) else {}, run, step, killed, record)
@@ -482,9 +487,6 @@ def _evaluate_rules(plan: ToolPlan, spec: ToolPolicy, activation: Activation) ->
 _NUMBER = (int, float)
 """The types a spend amount may have (bool excluded apart): a tuple, not `int | float`, which would
 build a union object on every call."""
-
-_ABSENT = object()
-"""A field the call or the run does not have (never equal to any value, None included)."""
 
 
 def _exact_key(values: dict[str, Any], names: tuple[str, ...]) -> Any:
