@@ -282,3 +282,34 @@ def test_the_shortcut_never_runs_once_the_kill_switch_is_reached(tmp_path: Path)
     assert run.call("pay", _intent_args(5, "A")).allowed  # step 2: before the kill
     refused = run.call("pay", _intent_args(5, "A"))  # step 3: the same input, now revoked
     assert not refused.allowed and refused.record["rule"] == "kill_switch"
+
+
+# --- least-privilege accounting ----------------------------------------------------------------------
+
+
+def test_least_privilege_counts_the_scopes_of_calls_the_policy_let_through(tmp_path: Path):
+    from agentcheck.report.least_privilege import LeastPrivilegeReporter
+    from agentcheck.trace import ModelCallEvent, ToolCallEvent, ToolStatus, Trace
+    from agentcheck.verdict import Outcome, ScenarioResult
+
+    def call(step: int, record: dict | None) -> ToolCallEvent:
+        event = ToolCallEvent(step, f"c{step}", "t", {}, ToolStatus.OK)
+        event.policy = record
+        return event
+
+    trace = Trace("t", "s", 1, "bot", None, "now")
+    trace.events += [
+        call(1, {"decision": "allowed", "agent": "bot", "scopes": ["a:read"]}),
+        call(2, {"decision": "blocked", "agent": "bot", "scopes": ["b:write"]}),
+        call(3, {"decision": "approval_required", "outcome": "denied", "scopes": ["c:write"]}),
+        call(4, {"decision": "approval_required", "outcome": "approved", "scopes": ["d:write"]}),
+        call(5, {"decision": "allowed", "agent": "other", "scopes": ["e:read", "a:read"]}),
+        call(6, {"decision": "allowed", "scopes": []}),
+        call(7, None),
+        call(8, {}),
+        ModelCallEvent(9, "m"),
+    ]
+    reporter = LeastPrivilegeReporter(tmp_path / "lp.md", None)  # type: ignore[arg-type]
+    reporter.result(ScenarioResult(0, "s", "s.yaml", 1, "bot", (), Outcome.PASSED, "", trace=trace))
+    reporter.result(ScenarioResult(1, "s2", "s.yaml", 2, "bot", (), Outcome.PASSED, "", trace=None))
+    assert reporter.used == {"bot": {"a:read", "d:write"}, "other": {"e:read", "a:read"}}
