@@ -2,7 +2,8 @@
 
     python benchmarks/bench_policy.py                  # 10 000 calls, 1 000 scenarios
     python benchmarks/bench_policy.py 50000            # chosen trace length
-    python benchmarks/bench_policy.py --instructions   # the `agentcheck run` figure in instructions (valgrind)
+    python benchmarks/bench_policy.py --instructions   # the `agentcheck run` figure in instructions (valgrind),
+                                                       # split into a fixed cost and a cost per scenario
 
 Figures, each the best of several repetitions in CPU time (so a busy machine skews them less than
 wall time would):
@@ -204,19 +205,35 @@ def command(root_plain: Path, root_policy: Path, cache: Path, repeat: int = 7) -
     print(f"POLICY OVERHEAD on `agentcheck run` with an instant agent: +{added:.1f}% (target: under 5%)")
 
 
+def _instructions(root: Path, cache: Path) -> int:
+    """Machine instructions of `agentcheck run` in `root` under valgrind (bytecode cached first)."""
+    _agentcheck_run(root, cache)
+    done = _agentcheck_run(root, cache, ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"))
+    found = [line for line in done.stderr.splitlines() if "Collected :" in line]
+    return int(found[-1].split(":")[-1])
+
+
 def instructions(root_plain: Path, root_policy: Path, cache: Path) -> None:
     """The same two commands counted in machine instructions under valgrind (callgrind): the figure
-    does not move with the machine's load, as CPU time does on a shared box. Slow (minutes)."""
-    counts = {}
-    for root in (root_plain, root_policy):
-        _agentcheck_run(root, cache)
-        done = _agentcheck_run(root, cache, ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"))
-        found = [line for line in done.stderr.splitlines() if "Collected :" in line]
-        counts[root] = int(found[-1].split(":")[-1])
-    plain, policed = counts[root_plain], counts[root_policy]
+    does not move with the machine's load, as CPU time does on a shared box. Then the same projects
+    with one scenario, which splits what the policy adds into a fixed cost (loading it, CEL's core,
+    the least-privilege report) and a cost per scenario. Slow (minutes)."""
+    plain, policed = _instructions(root_plain, cache), _instructions(root_policy, cache)
     print(
         f"`agentcheck run` in instructions: {plain:,} without policy, {policed:,} with: "
         f"POLICY OVERHEAD +{(policed / plain - 1) * 100:.2f}% (target: under 5%)"
+    )
+    runs = sum(1 for _ in (root_plain / "scenarios" / "all.yaml").read_text().splitlines() if "- {id:" in _)
+    one_plain, one_policy = root_plain.parent / "plain-1", root_policy.parent / "policy-1"
+    _project(one_plain, False, 1)
+    _project(one_policy, True, 1)
+    small_plain, small_policed = _instructions(one_plain, cache), _instructions(one_policy, cache)
+    fixed = small_policed - small_plain
+    per_plain = (plain - small_plain) / (runs - 1)
+    per_added = (policed - small_policed - (plain - small_plain)) / (runs - 1)
+    print(
+        f"of which fixed (the 1-scenario projects): +{fixed:,}; per scenario: +{per_added:,.0f} on "
+        f"{per_plain:,.0f} (+{per_added / per_plain * 100:.1f}%)"
     )
 
 

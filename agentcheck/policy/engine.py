@@ -288,12 +288,7 @@ class RunPolicy:
         assert history is not None  # a plan with flows reads the history, caught up before this
         for flow in plan.flows:
             if flow.requires_prior is not None:
-                names = flow.same_args
-                if len(names) == 1 and type(value := args.get(names[0])) is str:  # args_key's usual key, inline
-                    key: Any = (value,)
-                else:
-                    key = args_key(args, names)
-                if key in history.prior_keys.get(flow.id, ()):
+                if args_key(args, flow.same_args) in history.prior_keys.get(flow.id, ()):
                     continue
                 same = f" with the same {', '.join(flow.same_args)}" if flow.same_args else ""
                 reason = flow.reason or f"no earlier successful {flow.requires_prior}{same}"
@@ -358,18 +353,7 @@ class RunPolicy:
         of them), so a repeated input costs one key and one lookup however many rules there are.
         Returns the chosen rule (None: the tier default), the decision, the rule id and where it
         is written, and the values the chosen condition saw."""
-        exact = None
-        names = plan.exact_args
-        if names is not None:  # `_exact_key`, with its usual case (one argument, a few run fields) inline
-            values = activation.values
-            args = values["args"]
-            if len(names) == 1 and type(args) is dict:
-                run_values = values.get("run")
-                first = args.get(names[0], _ABSENT)
-                found = (first, *run_values.values()) if run_values else (first,)
-                exact = found, tuple(map(type, found))
-            else:
-                exact = _exact_key(values, names)
+        exact = _exact_key(activation.values, plan.exact_args) if plan.exact_args is not None else None
         if exact is not None:
             try:
                 known = plan.exact_outcomes.get(exact)
