@@ -3,7 +3,8 @@
     python benchmarks/bench_policy.py                  # 10 000 calls, 1 000 scenarios
     python benchmarks/bench_policy.py 50000            # chosen trace length
     python benchmarks/bench_policy.py --instructions   # the `agentcheck run` figure in instructions (valgrind),
-                                                       # split into a fixed cost and a cost per scenario
+                                                       # split into a fixed cost and a cost per scenario,
+                                                       # and the engine's own share per scenario
 
 Figures, each the best of several repetitions in CPU time (so a busy machine skews them less than
 wall time would):
@@ -260,8 +261,9 @@ def suite(root_plain: Path, root_policy: Path, repeat: int = 7) -> float:
     return (policed - plain) / runs
 
 
-def breakdown(root: Path, added_per_run_s: float) -> None:
-    """The engine's share of what the policy adds to each run of the run phase."""
+def _engine_runs(root: Path) -> Callable[[bool], None]:
+    """`runs(decide)`: every scenario of `root` replayed without an agent — a recorder, the two calls
+    and their results — with the policy deciding each call (`decide`) or not: the engine's own cost."""
     from agentcheck.collect import collect, load_project
     from agentcheck.policy.engine import policy_factory
     from agentcheck.runner.clock import VirtualClock
@@ -293,7 +295,38 @@ def breakdown(root: Path, added_per_run_s: float) -> None:
                 event.result = result
             traces.append(rec.trace)
 
-    n = len(scenarios)
+    return runs
+
+
+ENGINE_LOOPS = 3
+"""Times `--engine-loop` replays the suite (after one warm-up replay that decides)."""
+
+
+def engine_instructions(cache: Path, runs: int) -> None:
+    """The engine's instructions per scenario: this script's `--engine-loop` under valgrind, deciding
+    and not deciding; everything else the child does (start-up, building the projects) cancels out."""
+    counts = {}
+    for mode in ("none", "decide"):
+        command = [sys.executable, str(Path(__file__).resolve()), "--engine-loop", mode]
+        env = _command_env(Path(__file__).resolve().parents[1], cache)
+        subprocess.run(command, check=True, env=env, capture_output=True)  # bytecode cached first
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        found = [line for line in done.stderr.splitlines() if "Collected :" in line]
+        counts[mode] = int(found[-1].split(":")[-1])
+    per = (counts["decide"] - counts["none"]) / (ENGINE_LOOPS * runs)
+    print(f"the engine alone (hook + 2 decisions), per scenario: {per:,.0f} instructions")
+
+
+def breakdown(root: Path, added_per_run_s: float) -> None:
+    """The engine's share of what the policy adds to each run of the run phase."""
+    runs = _engine_runs(root)
+    n = sum(1 for _ in (root / "scenarios" / "all.yaml").read_text().splitlines() if "- {id:" in _)
     runs(True)
     engine = (_best(lambda: runs(True), 15) - _best(lambda: runs(False), 15)) / n
     print(
@@ -304,17 +337,24 @@ def breakdown(root: Path, added_per_run_s: float) -> None:
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    args = [a for a in sys.argv[1:] if not a.startswith("--") and a not in ("none", "decide")]
     n = int(args[0]) if args else 10_000
     tmp = Path(tempfile.mkdtemp(prefix="bench-policy-"))
     try:
         _project(tmp / "policy", True, 1000)
         _project(tmp / "plain", False, 1000)
         sys.path.insert(0, str(tmp / "policy"))
+        if "--engine-loop" in sys.argv:  # a child of --instructions: replay the suite, deciding or not
+            runs = _engine_runs(tmp / "policy")
+            runs(True)
+            for _ in range(ENGINE_LOOPS):
+                runs(sys.argv[-1] == "decide")
+            return
         if "--instructions" in sys.argv:
             if shutil.which("valgrind") is None:
                 raise SystemExit("--instructions needs valgrind on PATH")
             instructions(tmp / "plain", tmp / "policy", tmp / "pycache")
+            engine_instructions(tmp / "pycache", 1000)
             return
         engine_and_gateway(n, tmp / "policy")
         command(tmp / "plain", tmp / "policy", tmp / "pycache")
