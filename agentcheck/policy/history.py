@@ -96,42 +96,43 @@ class RunHistory:
         """The `run` variable of conditions: the run before this call (numbers as doubles); only
         the fields in `names` when given (the rest are never read)."""
         totals = run.trace.totals
-        if names is not None:
-            out: dict[str, Any] = {}
-            for name in names:  # an if-chain, not a table of functions: no call per field
-                if name == "money_moved":
-                    out[name] = self.money_moved
-                elif name == "tool_calls":
-                    out[name] = float(totals.tool_calls - 1)
-                elif name == "step":
-                    out[name] = float(step)
-                elif name == "steps":
-                    out[name] = float(totals.steps - 1)
-                elif name == "cost_usd":
-                    out[name] = float(totals.cost_usd)
-                elif name == "model_calls":
-                    out[name] = float(totals.model_calls)
-                elif name == "tools_called":
-                    out[name] = list(self.tools_ok)
-                elif name == "untrusted_seen":
-                    out[name] = self.untrusted
-                elif name == "elapsed_s":
-                    out[name] = run.clock.now_ms() / 1000.0
-                else:
-                    raise KeyError(name)
-            return out
-        return {
-            "step": float(step),
-            "steps": float(totals.steps - 1),
-            "tool_calls": float(totals.tool_calls - 1),
-            "model_calls": float(totals.model_calls),
-            "cost_usd": float(totals.cost_usd),
-            "money_moved": self.money_moved,
-            "tools_called": list(self.tools_ok),
-            "untrusted_seen": self.untrusted,
-            "elapsed_s": run.clock.now_ms() / 1000.0,
-        }
+        out: dict[str, Any] = {}
+        for name in _ALL_RUN_FIELDS if names is None else names:  # an if-chain: no call per field
+            if name == "money_moved":
+                out[name] = self.money_moved
+            elif name == "tool_calls":
+                out[name] = float(totals.tool_calls - 1)
+            elif name == "step":
+                out[name] = float(step)
+            elif name == "steps":
+                out[name] = float(totals.steps - 1)
+            elif name == "cost_usd":
+                out[name] = float(totals.cost_usd)
+            elif name == "model_calls":
+                out[name] = float(totals.model_calls)
+            elif name == "tools_called":
+                out[name] = list(self.tools_ok)
+            elif name == "untrusted_seen":
+                out[name] = self.untrusted
+            elif name == "elapsed_s":
+                out[name] = run.clock.now_ms() / 1000.0
+            else:
+                raise KeyError(name)
+        return out
 
+
+_ALL_RUN_FIELDS = (
+    "step",
+    "steps",
+    "tool_calls",
+    "model_calls",
+    "cost_usd",
+    "money_moved",
+    "tools_called",
+    "untrusted_seen",
+    "elapsed_s",
+)
+"""Every `run.*` field (expr.RUN_FIELDS), in the order the whole `run` variable lists them."""
 
 _NUMBER = (int, float)
 """Types of an amount that counts as money moved (bool apart)."""
