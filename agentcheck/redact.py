@@ -136,13 +136,17 @@ class Redactor:
         Conservative (a match anywhere, even in a number, says False); a run uses it to skip walking
         results with nothing to mask, merge to skip re-redacting saved results. A few scans of the
         text in C: it must cost far less than the walk it saves."""
-        if not self._vouches or "\\u" in text or "\\/" in text:  # an escape could spell any character
+        if not self._vouches:
+            return False
+        # A one-character `in` is a memchr, many times faster than a longer needle's search: each
+        # longer search below runs only when a character it needs is in the text at all.
+        if "\\" in text and ("\\u" in text or "\\/" in text):  # an escape could spell any character
             return False
         if self._patterns and (
             "sk-" in text
-            or "AKIA" in text
+            or ("K" in text and "AKIA" in text)
             or "xox" in text
-            or "-----BEGIN " in text
+            or ("B" in text and "-----BEGIN " in text)
             or ("gh" in text and any(literal in text for literal in _GITHUB_LITERALS))
         ):
             return False

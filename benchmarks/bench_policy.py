@@ -2,7 +2,9 @@
 
     python benchmarks/bench_policy.py                  # 10 000 calls, 1 000 scenarios
     python benchmarks/bench_policy.py 50000            # chosen trace length
-    python benchmarks/bench_policy.py --instructions   # the `agentcheck run` figure in instructions (valgrind)
+    python benchmarks/bench_policy.py --instructions   # the `agentcheck run` figure in instructions (valgrind),
+                                                       # split into a fixed cost and a cost per scenario,
+                                                       # and the engine's own share per scenario
 
 Figures, each the best of several repetitions in CPU time (so a busy machine skews them less than
 wall time would):
@@ -204,19 +206,35 @@ def command(root_plain: Path, root_policy: Path, cache: Path, repeat: int = 7) -
     print(f"POLICY OVERHEAD on `agentcheck run` with an instant agent: +{added:.1f}% (target: under 5%)")
 
 
+def _instructions(root: Path, cache: Path) -> int:
+    """Machine instructions of `agentcheck run` in `root` under valgrind (bytecode cached first)."""
+    _agentcheck_run(root, cache)
+    done = _agentcheck_run(root, cache, ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"))
+    found = [line for line in done.stderr.splitlines() if "Collected :" in line]
+    return int(found[-1].split(":")[-1])
+
+
 def instructions(root_plain: Path, root_policy: Path, cache: Path) -> None:
     """The same two commands counted in machine instructions under valgrind (callgrind): the figure
-    does not move with the machine's load, as CPU time does on a shared box. Slow (minutes)."""
-    counts = {}
-    for root in (root_plain, root_policy):
-        _agentcheck_run(root, cache)
-        done = _agentcheck_run(root, cache, ("valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"))
-        found = [line for line in done.stderr.splitlines() if "Collected :" in line]
-        counts[root] = int(found[-1].split(":")[-1])
-    plain, policed = counts[root_plain], counts[root_policy]
+    does not move with the machine's load, as CPU time does on a shared box. Then the same projects
+    with one scenario, which splits what the policy adds into a fixed cost (loading it, CEL's core,
+    the least-privilege report) and a cost per scenario. Slow (minutes)."""
+    plain, policed = _instructions(root_plain, cache), _instructions(root_policy, cache)
     print(
         f"`agentcheck run` in instructions: {plain:,} without policy, {policed:,} with: "
         f"POLICY OVERHEAD +{(policed / plain - 1) * 100:.2f}% (target: under 5%)"
+    )
+    runs = sum(1 for _ in (root_plain / "scenarios" / "all.yaml").read_text().splitlines() if "- {id:" in _)
+    one_plain, one_policy = root_plain.parent / "plain-1", root_policy.parent / "policy-1"
+    _project(one_plain, False, 1)
+    _project(one_policy, True, 1)
+    small_plain, small_policed = _instructions(one_plain, cache), _instructions(one_policy, cache)
+    fixed = small_policed - small_plain
+    per_plain = (plain - small_plain) / (runs - 1)
+    per_added = (policed - small_policed - (plain - small_plain)) / (runs - 1)
+    print(
+        f"of which fixed (the 1-scenario projects): +{fixed:,}; per scenario: +{per_added:,.0f} on "
+        f"{per_plain:,.0f} (+{per_added / per_plain * 100:.1f}%)"
     )
 
 
@@ -243,8 +261,9 @@ def suite(root_plain: Path, root_policy: Path, repeat: int = 7) -> float:
     return (policed - plain) / runs
 
 
-def breakdown(root: Path, added_per_run_s: float) -> None:
-    """The engine's share of what the policy adds to each run of the run phase."""
+def _engine_runs(root: Path) -> Callable[[bool], None]:
+    """`runs(decide)`: every scenario of `root` replayed without an agent — a recorder, the two calls
+    and their results — with the policy deciding each call (`decide`) or not: the engine's own cost."""
     from agentcheck.collect import collect, load_project
     from agentcheck.policy.engine import policy_factory
     from agentcheck.runner.clock import VirtualClock
@@ -276,7 +295,38 @@ def breakdown(root: Path, added_per_run_s: float) -> None:
                 event.result = result
             traces.append(rec.trace)
 
-    n = len(scenarios)
+    return runs
+
+
+ENGINE_LOOPS = 3
+"""Times `--engine-loop` replays the suite (after one warm-up replay that decides)."""
+
+
+def engine_instructions(cache: Path, runs: int) -> None:
+    """The engine's instructions per scenario: this script's `--engine-loop` under valgrind, deciding
+    and not deciding; everything else the child does (start-up, building the projects) cancels out."""
+    counts = {}
+    for mode in ("none", "decide"):
+        command = [sys.executable, str(Path(__file__).resolve()), "--engine-loop", mode]
+        env = _command_env(Path(__file__).resolve().parents[1], cache)
+        subprocess.run(command, check=True, env=env, capture_output=True)  # bytecode cached first
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+            check=True,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        found = [line for line in done.stderr.splitlines() if "Collected :" in line]
+        counts[mode] = int(found[-1].split(":")[-1])
+    per = (counts["decide"] - counts["none"]) / (ENGINE_LOOPS * runs)
+    print(f"the engine alone (hook + 2 decisions), per scenario: {per:,.0f} instructions")
+
+
+def breakdown(root: Path, added_per_run_s: float) -> None:
+    """The engine's share of what the policy adds to each run of the run phase."""
+    runs = _engine_runs(root)
+    n = sum(1 for _ in (root / "scenarios" / "all.yaml").read_text().splitlines() if "- {id:" in _)
     runs(True)
     engine = (_best(lambda: runs(True), 15) - _best(lambda: runs(False), 15)) / n
     print(
@@ -287,17 +337,24 @@ def breakdown(root: Path, added_per_run_s: float) -> None:
 
 
 def main() -> None:
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    args = [a for a in sys.argv[1:] if not a.startswith("--") and a not in ("none", "decide")]
     n = int(args[0]) if args else 10_000
     tmp = Path(tempfile.mkdtemp(prefix="bench-policy-"))
     try:
         _project(tmp / "policy", True, 1000)
         _project(tmp / "plain", False, 1000)
         sys.path.insert(0, str(tmp / "policy"))
+        if "--engine-loop" in sys.argv:  # a child of --instructions: replay the suite, deciding or not
+            runs = _engine_runs(tmp / "policy")
+            runs(True)
+            for _ in range(ENGINE_LOOPS):
+                runs(sys.argv[-1] == "decide")
+            return
         if "--instructions" in sys.argv:
             if shutil.which("valgrind") is None:
                 raise SystemExit("--instructions needs valgrind on PATH")
             instructions(tmp / "plain", tmp / "policy", tmp / "pycache")
+            engine_instructions(tmp / "pycache", 1000)
             return
         engine_and_gateway(n, tmp / "policy")
         command(tmp / "plain", tmp / "policy", tmp / "pycache")

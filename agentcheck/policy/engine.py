@@ -32,6 +32,7 @@ from agentcheck.policy.plan import (
     tier_outcome,
     where,
 )
+from agentcheck.policy.shortcut import ABSENT as _ABSENT
 from agentcheck.policy.spec import Decision, Policy, Rule, ScenarioPolicy, ToolPolicy
 from agentcheck.scenario import AgentInput, Scenario
 
@@ -126,6 +127,10 @@ class RunPolicy:
             killed = kill is not None and step >= kill.at_step
             if plan.constant is not None and not killed:
                 return Verdict(True, dict(plan.constant))
+            if plan.shortcut is not None and not killed and type(args) is dict:
+                quick = plan.shortcut(self, args, run, step)  # the usual allow, or None: the long way
+                if quick is not None:
+                    return quick
             record: dict[str, Any] = {"decision": _BLOCKED, "agent": self.agent}
             try:
                 verdict = self._decide(plan, args if isinstance(args, dict) else {}, run, step, killed, record)
@@ -320,9 +325,13 @@ class RunPolicy:
         if problem is not None:
             raise Refusal("intent", f"tools.{spec.name}.intent", problem, spec.source, {self.policy.intent_arg: intent})
         record["intent"] = intent
-        seen = self.history.seen  # caught up when the plan reads the history (an intent tool's does)
+        history = self._history or self.history  # caught up when the plan reads the history (an intent tool's does)
+        seen = history.seen
         evidence = intent["evidence"]
-        if all(type(item) is str and item in seen for item in evidence):  # the usual case: ids, all seen
+        for item in evidence:  # the usual case: ids, all seen
+            if type(item) is not str or item not in seen:
+                break
+        else:
             return
         cited = cited_ids(evidence)
         invented = [c for c in cited if c not in seen]
@@ -393,7 +402,7 @@ class RunPolicy:
         history = self._history
         assert history is not None  # a spending tool's plan reads the history, caught up before this
         amount = args.get(spec.spends)
-        if not isinstance(amount, int | float) or isinstance(amount, bool):
+        if not isinstance(amount, _NUMBER) or isinstance(amount, bool):
             raise Refusal(
                 "spend",
                 "spend.max_money_moved",
@@ -459,8 +468,9 @@ def _evaluate_rules(plan: ToolPlan, spec: ToolPolicy, activation: Activation) ->
     return tier_outcome(spec, *choose_rule(holding, spec))
 
 
-_ABSENT = object()
-"""A field the call or the run does not have (never equal to any value, None included)."""
+_NUMBER = (int, float)
+"""The types a spend amount may have (bool excluded apart): a tuple, not `int | float`, which would
+build a union object on every call."""
 
 
 def _exact_key(values: dict[str, Any], names: tuple[str, ...]) -> Any:

@@ -17,9 +17,11 @@ class SeenIds:
     """Values are queued as they arrive and indexed on the first lookup, so a run that never cites
     evidence never pays for indexing its tool results."""
 
-    def __init__(self) -> None:
+    __slots__ = ("ids", "pending")  # one per run that cites evidence: no instance dict
+
+    def __init__(self, pending: list[Any] | None = None) -> None:
         self.ids: set[str] = set()
-        self.pending: list[Any] = []
+        self.pending: list[Any] = [] if pending is None else pending
 
     def add(self, value: Any) -> None:
         self.pending.append(value)
@@ -91,7 +93,10 @@ def _shallow_hit(evidence: str, values: list[Any]) -> bool:
 
 
 def _holds_text(items: Any, evidence: str) -> bool:
-    return any(type(item) is str and item == evidence for item in items)
+    for item in items:  # noqa: SIM110 - a loop, not any(generator): this runs on most decisions that cite evidence
+        if type(item) is str and item == evidence:
+            return True
+    return False
 
 
 def cited_ids(evidence: list[Any]) -> list[str]:
@@ -110,9 +115,12 @@ def intent_problem(intent: Any) -> str | None:
             and evidence
             and action.strip()
             and why.strip()
-            and all(type(item) is str and item.strip() for item in evidence)
         ):
-            return None
+            for item in evidence:
+                if type(item) is not str or not item.strip():
+                    break  # an id in another shape, or blank: the full check below says which
+            else:
+                return None
     if intent is None:
         return "missing intent: the call must carry `intent: {action, justification, evidence}`"
     if not isinstance(intent, dict):

@@ -48,9 +48,8 @@ class RunHistory:
     def __init__(self, policy: Policy, task: AgentInput, prior_flows: dict[str, list[FlowRule]] | None = None):
         self.policy = policy
         self.cursor = 0
-        self.seen = SeenIds()
+        self.seen = SeenIds([task.messages, task.data])
         """Ids that appeared in the input or a returned tool result (for grounding evidence)."""
-        self.seen.pending += (task.messages, task.data)
         self.tools_ok: dict[str, None] = {}
         """Tools that answered successfully, in first-answer order."""
         self.untrusted = False
@@ -74,8 +73,14 @@ class RunHistory:
             self.tools_ok[tool] = None
             self.seen.pending.append(event.result)
             if tool in prior_flows:
+                args = event.args
                 for flow in prior_flows[tool]:
-                    self.prior_keys.setdefault(flow.id, set()).add(args_key(event.args, flow.same_args))
+                    names = flow.same_args
+                    if len(names) == 1 and type(args) is dict and type(value := args.get(names[0])) is str:
+                        key: Any = (value,)  # args_key's usual key, inline
+                    else:
+                        key = args_key(args, names)
+                    self.prior_keys.setdefault(flow.id, set()).add(key)
             spec = tools.get(tool)
             if spec is None:
                 continue
@@ -83,7 +88,7 @@ class RunHistory:
                 self.untrusted = True
             if spec.spends and isinstance(event.args, dict):
                 amount = event.args.get(spec.spends)
-                if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+                if isinstance(amount, _NUMBER) and not isinstance(amount, bool):
                     self.money_moved += float(amount)
         self.cursor = end
 
@@ -91,30 +96,43 @@ class RunHistory:
         """The `run` variable of conditions: the run before this call (numbers as doubles); only
         the fields in `names` when given (the rest are never read)."""
         totals = run.trace.totals
-        if names is not None:
-            return {name: _RUN_VAR[name](self, run, totals, step) for name in names}
-        return {
-            "step": float(step),
-            "steps": float(totals.steps - 1),
-            "tool_calls": float(totals.tool_calls - 1),
-            "model_calls": float(totals.model_calls),
-            "cost_usd": float(totals.cost_usd),
-            "money_moved": self.money_moved,
-            "tools_called": list(self.tools_ok),
-            "untrusted_seen": self.untrusted,
-            "elapsed_s": run.clock.now_ms() / 1000.0,
-        }
+        out: dict[str, Any] = {}
+        for name in _ALL_RUN_FIELDS if names is None else names:  # an if-chain: no call per field
+            if name == "money_moved":
+                out[name] = self.money_moved
+            elif name == "tool_calls":
+                out[name] = float(totals.tool_calls - 1)
+            elif name == "step":
+                out[name] = float(step)
+            elif name == "steps":
+                out[name] = float(totals.steps - 1)
+            elif name == "cost_usd":
+                out[name] = float(totals.cost_usd)
+            elif name == "model_calls":
+                out[name] = float(totals.model_calls)
+            elif name == "tools_called":
+                out[name] = list(self.tools_ok)
+            elif name == "untrusted_seen":
+                out[name] = self.untrusted
+            elif name == "elapsed_s":
+                out[name] = run.clock.now_ms() / 1000.0
+            else:
+                raise KeyError(name)
+        return out
 
 
-_RUN_VAR: dict[str, Any] = {
-    "step": lambda history, run, totals, step: float(step),
-    "steps": lambda history, run, totals, step: float(totals.steps - 1),
-    "tool_calls": lambda history, run, totals, step: float(totals.tool_calls - 1),
-    "model_calls": lambda history, run, totals, step: float(totals.model_calls),
-    "cost_usd": lambda history, run, totals, step: float(totals.cost_usd),
-    "money_moved": lambda history, run, totals, step: history.money_moved,
-    "tools_called": lambda history, run, totals, step: list(history.tools_ok),
-    "untrusted_seen": lambda history, run, totals, step: history.untrusted,
-    "elapsed_s": lambda history, run, totals, step: run.clock.now_ms() / 1000.0,
-}
-"""How each `run.*` field is read (one entry per RUN_FIELDS name)."""
+_ALL_RUN_FIELDS = (
+    "step",
+    "steps",
+    "tool_calls",
+    "model_calls",
+    "cost_usd",
+    "money_moved",
+    "tools_called",
+    "untrusted_seen",
+    "elapsed_s",
+)
+"""Every `run.*` field (expr.RUN_FIELDS), in the order the whole `run` variable lists them."""
+
+_NUMBER = (int, float)
+"""Types of an amount that counts as money moved (bool apart)."""

@@ -17,6 +17,7 @@ from typing import Any
 
 from agentcheck.policy.expr import Fields, merge_fields
 from agentcheck.policy.history import prior_flows_of
+from agentcheck.policy.shortcut import Shortcut, compile_shortcut
 from agentcheck.policy.spec import (
     STRICTNESS,
     TIER_DEFAULTS,
@@ -107,6 +108,8 @@ class ToolPlan:
     """Whether an allowed decision is one no argument or run state can change (see `is_constant`)."""
     constant: dict[str, Any] | None = None
     """An allowed record that no argument or run state can change (reused until a kill switch is live)."""
+    shortcut: Shortcut | None = None
+    """The usual allow in one function (policy/shortcut.py), when the plan has the usual shape."""
 
 
 def build_plan(policy: Policy, agent: str, version: str | None, tool: str) -> ToolPlan:
@@ -146,6 +149,7 @@ def build_plan(policy: Policy, agent: str, version: str | None, tool: str) -> To
     if not any(r.when is not None for r in plan.rules):
         plan.fixed_rules = tier_outcome(spec, *choose_rule(list(plan.rules), spec))
     plan.may_be_constant = is_constant(policy, plan)
+    plan.shortcut = compile_shortcut(policy, plan)
     return plan
 
 
