@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+# Every allow a policy shortcut proves is checked against the engine's long way, in this process and
+# in the agentcheck subprocesses the end-to-end tests start (agentcheck.policy.engine.VERIFY_SHORTCUTS).
+os.environ["AGENTCHECK_VERIFY_SHORTCUTS"] = "1"
 
 
 @pytest.fixture(autouse=True)

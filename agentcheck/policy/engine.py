@@ -14,6 +14,7 @@ O(calls).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -41,6 +42,11 @@ __all__ = ["RunPolicy", "Verdict", "policy_factory", "scope_matches"]
 APPROVED, DENIED = "approved", "denied"
 _ALLOWED, _APPROVAL, _BLOCKED = Decision.ALLOWED.value, Decision.APPROVAL_REQUIRED.value, Decision.BLOCKED.value
 _VALUE = {Decision.ALLOWED: _ALLOWED, Decision.APPROVAL_REQUIRED: _APPROVAL, Decision.BLOCKED: _BLOCKED}
+
+VERIFY_SHORTCUTS = os.environ.get("AGENTCHECK_VERIFY_SHORTCUTS") == "1"
+"""Every allow a plan's shortcut proves is decided the long way too and must be the same (the test
+suite sets this, subprocesses included, so each policy test also checks the shortcut — a check the
+engine gains that the shortcut does not know would fail there, not pass quietly)."""
 
 
 class RunView(Protocol):
@@ -130,6 +136,8 @@ class RunPolicy:
             if plan.shortcut is not None and not killed and type(args) is dict:
                 quick = plan.shortcut(self, args, run, step)  # the usual allow, or None: the long way
                 if quick is not None:
+                    if VERIFY_SHORTCUTS:
+                        self._verify_shortcut(plan, args, run, step, quick)
                     return quick
             record: dict[str, Any] = {"decision": _BLOCKED, "agent": self.agent}
             try:
@@ -147,6 +155,18 @@ class RunPolicy:
             if plan.may_be_constant and verdict.allowed and "outcome" not in record:
                 plan.constant = dict(record)
             return verdict
+
+    def _verify_shortcut(self, plan: ToolPlan, args: dict[str, Any], run: RunView, step: int, quick: Verdict) -> None:
+        """Decide the long way too and insist on the very same allow (VERIFY_SHORTCUTS: the test suite)."""
+        record: dict[str, Any] = {"decision": _BLOCKED, "agent": self.agent}
+        try:
+            verdict = self._decide(plan, args, run, step, False, record)
+        except Refusal as refusal:
+            raise AssertionError(f"a policy shortcut allowed '{plan.tool}', which the engine refuses: "
+                                 f"{refusal.rule}: {refusal.reason}") from None
+        if not verdict.allowed or verdict.record != quick.record:
+            raise AssertionError(f"a policy shortcut's record for '{plan.tool}' differs from the engine's: "
+                                 f"{quick.record!r} != {verdict.record!r}")
 
     def _decide(
         self, plan: ToolPlan, args: dict[str, Any], run: RunView, step: int, killed: bool, record: dict[str, Any]
