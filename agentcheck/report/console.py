@@ -147,34 +147,31 @@ class ConsoleReporter:
 
     def _print_line(self, row: _Row) -> None:
         """`console.print(self._line(row))`, written straight to the file when rich would add nothing
-        to the text: a log or pipe (no terminal, no colours, no wrapping) and no tab to expand.
-        rich's rendering cost ~0.1 ms a line, most of `agentcheck merge`'s time for 20 000 results."""
+        to the text (see _write_plain): rich's rendering cost ~0.1 ms a line, most of `agentcheck
+        merge`'s time for 20 000 results."""
         console = self.console
-        file = console.file
-        if self._plain_file is not file:  # decided once per output file, not per line
-            self._plain_file, self._plain = file, (
+        if self._plain_file is not console.file:  # decided once per output file, not per line
+            self._plain_file, self._plain = console.file, (
                 not console.is_terminal and console.color_system is None and console.soft_wrap
                 and not console.record and not console.quiet and not console.is_jupyter)
         label, rest = self._line_parts(row)
-        plain = strip_control_codes(label + rest)  # as rich.text.Text does with every string it is given
-        if self._plain and "\t" not in plain:
-            file.write(plain + "\n")
-            file.flush()
-        else:
+        if not self._write_plain(label + rest):
             console.print(self._line(row))
 
     def _print_passed(self, result: ScenarioResult) -> bool:
         """The line of a passing run no table keeps, written without building its row when the output
-        is plain (see _print_line; merge prints 20 000 of these). False: not done, print it the usual way."""
+        is plain (merge prints 20 000 of these). False: not done, print it the usual way."""
         if self._plain_file is not self.console.file:
             return False  # _print_line decides whether this output is plain, on its first line
         totals = result.trace.totals if result.trace is not None else None
-        trial = integer(result.trial) or 1
-        name = as_text(result.scenario_id)
+        name = _run_name(as_text(result.scenario_id), integer(result.trial) or 1)
         calls = integer(totals.tool_calls) if totals else 0
-        line = (f"PASSED {name}{f' [trial {trial}]' if trial > 1 else ''} "
-                f"({number(result.duration_ms) / 1000:.2f}s, {plural(calls, 'tool call')})")
-        plain = strip_control_codes(line)
+        return self._write_plain("PASSED" + _line_rest(name, "passed", number(result.duration_ms) / 1000, calls))
+
+    def _write_plain(self, text: str) -> bool:
+        """Write a line as rich would print it, when rich would add nothing to the text: a log or pipe
+        (no terminal, no colours, no wrapping) and no tab to expand. False: not written."""
+        plain = strip_control_codes(text)  # as rich.text.Text does with every string it is given
         if not self._plain or "\t" in plain:
             return False
         file = self._plain_file
@@ -193,7 +190,7 @@ class ConsoleReporter:
         row = _Row(
             index=integer(result.index),
             trial=trial,
-            name=f"{name} [trial {trial}]" if trial > 1 else name,
+            name=_run_name(name, trial),
             location=where,
             outcome=outcome,
             message=one_line(result.message),
@@ -227,12 +224,7 @@ class ConsoleReporter:
     @staticmethod
     def _line_parts(row: _Row) -> tuple[str, str]:
         """The line's outcome label (styled) and the rest (plain)."""
-        rest = f" {row.name}"
-        if row.outcome != "skipped":
-            rest += f" ({row.seconds:.2f}s, {plural(row.tool_calls, 'tool call')})"
-        if row.outcome != "passed":
-            rest += f" — {row.message or row.outcome}"
-        return row.outcome.upper(), rest
+        return row.outcome.upper(), _line_rest(row.name, row.outcome, row.seconds, row.tool_calls, row.message)
 
     def _counts_markup(self) -> str:
         c = self._counts
@@ -425,6 +417,21 @@ def _trimmed(data: Any) -> Any:
             if data.get(key) is not None:
                 data[key] = clip(as_text(data[key]))
     return data
+
+
+def _run_name(scenario_id: str, trial: int) -> str:
+    """A run's name in lines and tables: the scenario id, and its trial past the first."""
+    return f"{scenario_id} [trial {trial}]" if trial > 1 else scenario_id
+
+
+def _line_rest(name: str, outcome: str, seconds: float, tool_calls: int, message: str = "") -> str:
+    """A run's line after its outcome label: ` id (0.01s, 2 tool calls)`, then ` — why` unless it passed."""
+    rest = f" {name}"
+    if outcome != "skipped":
+        rest += f" ({seconds:.2f}s, {plural(tool_calls, 'tool call')})"
+    if outcome != "passed":
+        rest += f" — {message or outcome}"
+    return rest
 
 
 def strip_control_codes(text: str) -> str:
