@@ -26,19 +26,20 @@ from typing import Any
 ROOTS: frozenset[str] = frozenset({"args", "tool", "agent", "run"})
 """Variables a condition may use."""
 
-RUN_FIELDS: frozenset[str] = frozenset(
-    {
-        "step",
-        "steps",
-        "tool_calls",
-        "model_calls",
-        "cost_usd",
-        "money_moved",
-        "tools_called",
-        "untrusted_seen",
-        "elapsed_s",
-    }
+RUN_FIELD_ORDER: tuple[str, ...] = (
+    "step",
+    "steps",
+    "tool_calls",
+    "model_calls",
+    "cost_usd",
+    "money_moved",
+    "tools_called",
+    "untrusted_seen",
+    "elapsed_s",
 )
+"""Fields of `run`, in the order the whole `run` variable lists them."""
+
+RUN_FIELDS: frozenset[str] = frozenset(RUN_FIELD_ORDER)
 """Fields of `run`: the run so far, before this call."""
 
 FUNCTIONS: frozenset[str] = frozenset(

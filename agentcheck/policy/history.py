@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from agentcheck.policy.evidence import SeenIds
+from agentcheck.policy.expr import RUN_FIELD_ORDER
 from agentcheck.policy.spec import FlowRule, Policy
 from agentcheck.scenario import AgentInput
 from agentcheck.trace import ToolStatus
@@ -97,7 +98,7 @@ class RunHistory:
         the fields in `names` when given (the rest are never read)."""
         totals = run.trace.totals
         out: dict[str, Any] = {}
-        for name in _ALL_RUN_FIELDS if names is None else names:  # an if-chain: no call per field
+        for name in RUN_FIELD_ORDER if names is None else names:  # an if-chain: no call per field
             if name == "money_moved":
                 out[name] = self.money_moved
             elif name == "tool_calls":
@@ -120,19 +121,6 @@ class RunHistory:
                 raise KeyError(name)
         return out
 
-
-_ALL_RUN_FIELDS = (
-    "step",
-    "steps",
-    "tool_calls",
-    "model_calls",
-    "cost_usd",
-    "money_moved",
-    "tools_called",
-    "untrusted_seen",
-    "elapsed_s",
-)
-"""Every `run.*` field (expr.RUN_FIELDS), in the order the whole `run` variable lists them."""
 
 _NUMBER = (int, float)
 """Types of an amount that counts as money moved (bool apart)."""

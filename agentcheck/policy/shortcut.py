@@ -122,33 +122,11 @@ def compile_shortcut(policy: Policy, plan: ToolPlan) -> Shortcut | None:
                 return None
             if history.money_moved + float(amount) > money_cap:  # type: ignore[union-attr]
                 return None
-        if wants_intent:  # built whole, in the engine's key order: no resizing as keys are added
-            record = {
-                "decision": "allowed",
-                "agent": hook.agent,
-                "risk": risk,
-                "writes": writes,
-                "scopes": list(scopes),
-                "intent": intent,
-                "stage": "tier",
-                "rule": rule_id,
-                "source": source,
-                "values": values,
-                "reason": reason,
-            }
-        else:
-            record = {
-                "decision": "allowed",
-                "agent": hook.agent,
-                "risk": risk,
-                "writes": writes,
-                "scopes": list(scopes),
-                "stage": "tier",
-                "rule": rule_id,
-                "source": source,
-                "values": values,
-                "reason": reason,
-            }
+        # in the engine's key order (intent, when the tool takes it, between scopes and stage)
+        record = {"decision": "allowed", "agent": hook.agent, "risk": risk, "writes": writes, "scopes": list(scopes)}
+        if wants_intent:
+            record["intent"] = intent
+        record.update(stage="tier", rule=rule_id, source=source, values=values, reason=reason)
         return Verdict(True, record)
 
     return shortcut
