@@ -209,7 +209,6 @@ def test_the_run_summary_does_not_carry_an_unmasked_message(tmp_path, monkeypatc
     """`_Session.deliver` builds RunMetrics (with `message=result.message`) *before* redacting; inplace
     then rebinds result.message to a masked copy, but the metrics keep the original string, which
     the release report writes to results.json `scenarios[].message` and the stream's summary line."""
-    from agentcheck.session import RunOptions, run
 
     write(tmp_path, {
         "agentcheck.yaml": MINI_CONFIG,
@@ -222,12 +221,7 @@ def test_the_run_summary_does_not_carry_an_unmasked_message(tmp_path, monkeypatc
             input: hi
         """,
     })
-    monkeypatch.syspath_prepend(str(tmp_path))
-    run(RunOptions(cwd=tmp_path, junit_path=False))
-    sys.modules.pop("bot", None)
-    for path in (tmp_path / "reports").rglob("*"):
-        if path.is_file():
-            assert KEY not in path.read_text(), path.name
+    _assert_reports_never_hold(KEY, tmp_path, monkeypatch)
 
 
 def test_console_one_line_does_not_assemble_a_card():
@@ -248,7 +242,6 @@ def test_an_agent_returning_a_tuple_or_a_str_subclass_is_masked(tmp_path, monkey
     """`_check_output` accepts any JSON-encodable value, so `trace.output` may be a tuple or a str
     subclass; `inplace` walks only exact `str`/`dict`/`list` fields (tuples are "names"), so neither
     is masked, on the old path as on the new."""
-    from agentcheck.session import RunOptions, run
 
     write(tmp_path, {
         "agentcheck.yaml": MINI_CONFIG,
@@ -265,9 +258,16 @@ def test_an_agent_returning_a_tuple_or_a_str_subclass_is_masked(tmp_path, monkey
               - {id: as_subclass, input: sub}
         """,
     })
-    monkeypatch.syspath_prepend(str(tmp_path))
-    run(RunOptions(cwd=tmp_path, junit_path=False))
+    _assert_reports_never_hold(KEY, tmp_path, monkeypatch)
+
+
+def _assert_reports_never_hold(secret: str, root, monkeypatch) -> None:
+    """Run the project at `root` (its agent is `bot.py`) and check no report or trace file holds `secret`."""
+    from agentcheck.session import RunOptions, run
+
+    monkeypatch.syspath_prepend(str(root))
+    run(RunOptions(cwd=root, junit_path=False))
     sys.modules.pop("bot", None)
-    for path in (tmp_path / "reports").rglob("*"):
+    for path in (root / "reports").rglob("*"):
         if path.is_file():
-            assert KEY not in path.read_text(), path.name
+            assert secret not in path.read_text(), path.name
