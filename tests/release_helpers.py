@@ -6,6 +6,17 @@ from agentcheck.verdict import Outcome, RunMetrics
 
 P, F, E, S = Outcome.PASSED, Outcome.FAILED, Outcome.ERROR, Outcome.SKIPPED
 
+BOT_CONFIG = """
+version: 1
+agents:
+  bot: {kind: python, entrypoint: bot:run, version: "2.1"}
+tools:
+  lookup:
+    parameters: {type: object, properties: {id: {type: string}}, required: [id]}
+defaults: {timeout_s: 5}
+"""
+"""A project of one python agent (`bot.py`: `run(task, tools, context)`) with one `lookup` tool."""
+
 
 def runs(scenario_id: str, *outcomes: Outcome, index: int = 0, tags: tuple[str, ...] = ("t",), agent: str = "bot",
          version: str | None = "1.0", cost: float = 0.01, tokens: int = 100, latency: float = 1.0,

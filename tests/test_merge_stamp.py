@@ -11,21 +11,14 @@ from pathlib import Path
 import orjson
 import pytest
 from e2e_helpers import cli, write
+from release_helpers import BOT_CONFIG
 
 from agentcheck import replay
 from agentcheck.collect import load_project
 from agentcheck.release.suite import fingerprint
 from agentcheck.session import RunOptions
 
-CONFIG = """
-version: 1
-agents:
-  bot: {kind: python, entrypoint: bot:run, version: "2.1"}
-tools:
-  lookup:
-    parameters: {type: object, properties: {id: {type: string}}, required: [id]}
-defaults: {timeout_s: 5}
-gates:
+CONFIG = BOT_CONFIG + """gates:
   - {name: suite, min_pass_rate: 0.5, max_flaky: 5, min_pass_hat_k: 0.1, k: 2}
 """
 

@@ -12,20 +12,13 @@ import jsonschema
 import pytest
 import xmlschema
 from e2e_helpers import agentcheck_exe, cli, write
+from release_helpers import BOT_CONFIG
 
 from agentcheck.report.json_report import SCHEMA, SCHEMA_PATH
 
 XSD = Path(__file__).parent / "data" / "junit-10.xsd"
 
-CONFIG = """
-version: 1
-agents:
-  bot: {kind: python, entrypoint: bot:run, version: "2.1"}
-tools:
-  lookup:
-    parameters: {type: object, properties: {id: {type: string}}, required: [id]}
-defaults: {timeout_s: 5}
-"""
+CONFIG = BOT_CONFIG
 
 # Fails every even trial of `flaky-*` scenarios; MODE=worse makes `steady-b` fail too.
 BOT = """
