@@ -95,9 +95,11 @@ class _Replay(_Session):
         handoff = self.prepared.project.handoff_tools
         reporters = self.reporters[1:]  # after the stream, which gets the JSON text
         events = not all(isinstance(r, _light_reporters()) for r in reporters)
-        scenarios = _InOrder(self.saved.required, [r for r in reporters if isinstance(r, SavedScenarioReader)])
+        readers = [r for r in reporters if isinstance(r, SavedScenarioReader)]
+        scenarios = _InOrder(self.saved.required, readers)
+        others = [r for r in reporters if r not in readers]  # readers get the scenario, not each result
         for index, data, text in self.source():
-            scenarios.add(index, data, self.deliver_saved(index, data, text, handoff, events, reporters))
+            scenarios.add(index, data, self.deliver_saved(index, data, text, handoff, events, others))
         self.stats = scenarios.finish()
 
     def deliver_saved(self, index: int, data: dict[str, Any], text: bytes | None, handoff: frozenset[str],

@@ -213,9 +213,9 @@ def test_fast_merge_renders_junit_as_results_arrive(shards: Path, tmp_path: Path
     reads: list[bool] = []
     original = ResultLog.iter_results
 
-    def counted(self: ResultLog, *, failing_only: bool = False):
+    def counted(self: ResultLog, *, failing_only: bool = False, skip=()):
         reads.append(failing_only)
-        return original(self, failing_only=failing_only)
+        return original(self, failing_only=failing_only, skip=skip)
 
     monkeypatch.setattr(ResultLog, "iter_results", counted)
     fast = merged(shards, "fast", shard_paths(shards), fast=True, monkeypatch=monkeypatch)

@@ -308,3 +308,83 @@ def test_duplicate_names_in_a_suite_are_made_unique(tmp_path):
     path, _ = write_report(tmp_path, results, strict=False, gates=[])
     (suite,) = JUnitXml.fromfile(str(path))
     assert [c.name for c in suite] == ["same", "same [other-bot]", "same [other-bot] #2"]
+
+
+def _early_mix() -> tuple[list, list]:
+    """Results of every kind a run delivers, with the planned trials of each scenario: passing
+    single-trial runs (rendered as they come) with awkward values, and the kinds read back at finish."""
+    import dataclasses
+
+    from report_helpers import make_trace, passed_check
+
+    from agentcheck.verdict import PlannedScenario
+
+    results = [
+        make_result(0, "plain"),
+        make_result(1, 'odd <name> & "quotes"\ttab', file="scenarios/odd & é.yaml", line=None),
+        make_result(2, "no-trace", trace=False, duration_ms=float("inf")),
+        make_result(3, "nan-cost", trace=make_trace("nan-cost", cost_usd=float("nan")), duration_ms=float("nan")),
+        make_result(4, "twice"),  # the same id in the same file, against another agent: names collide
+        make_result(5, "twice"),
+        make_result(6, "twice [other-bot]"),  # a literal name the suffixed one would take
+        make_result(7, "advisory", checks=[passed_check(), failed_check("output.tone", "curt", "", advisory=True)]),
+        make_result(8, "fails", Outcome.FAILED, message="no", checks=[failed_check()]),
+        make_result(9, "repeated", trial=1),
+        make_result(9, "repeated", trial=2),
+        make_result(10, "", file="/abs/elsewhere.yaml"),
+        make_result(11, "big-int", trace=make_trace("big-int"), duration_ms=2),
+        make_result(12, "agent-from-trace", duration_ms=0.0),
+    ]
+    results[13].agent = ""  # the testcase then names the trace's agent
+    results[5].agent = "other-bot"
+    results[5].trace = dataclasses.replace(results[5].trace, agent="other-bot")
+    results[12].trace.totals.input_tokens = 2**70  # beyond orjson: the stream's fallback encoder
+    trials = {9: 2}
+    plan = [PlannedScenario(r.index, r.scenario_id, r.file, r.line, r.agent, r.tags, trials.get(r.index, 1))
+            for r in results if r.trial == 1]
+    return results, plan
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_testcases_rendered_as_results_come_equal_those_read_back(tmp_path, strict, monkeypatch):
+    """A run's passing single-trial results are rendered when they arrive, in finishing order, from the
+    result object; the document is byte for byte the one rendered from the stream at finish, and only
+    the others (advisory failures, failures, repeated trials, a name taken by another case) are read back."""
+    from report_helpers import STARTED_AT
+
+    from agentcheck.verdict import RunPlan
+
+    results, planned = _early_mix()
+    order = [11, 5, 0, 12, 3, 9, 13, 1, 7, 10, 2, 6, 4, 8]
+    documents = {}
+    for mode in ("read back", "as they come"):
+        folder = tmp_path / mode
+        folder.mkdir()
+        log = fill_log(folder / "results.jsonl", results, order=order)
+        path = folder / "junit.xml"
+        reporter = JUnitReporter(path, log, strict=strict, project_root=tmp_path)
+        read: list[int] = []
+        original = log.iter_results
+
+        def counted(*args, _original=original, _read=read, **kwargs):
+            for data in _original(*args, **kwargs):
+                _read.append(data["index"])
+                yield data
+
+        monkeypatch.setattr(log, "iter_results", counted)
+        original_one = log.read_result
+        monkeypatch.setattr(log, "read_result", lambda index, trial=1, _o=original_one, _read=read:
+                            _read.append(index) or _o(index, trial))
+        reporter.start(RunPlan(RUN_ID, STARTED_AT, str(tmp_path), str(folder), planned, 4))
+        if mode == "as they come":
+            for position in order:
+                reporter.result(results[position])
+        summary = make_summary(results)
+        reporter.finish(summary)
+        log.finish(summary)
+        documents[mode] = path.read_bytes()
+        if mode == "as they come":
+            assert sorted(read) == [5, 6, 7, 8, 9, 9]  # the early ones (0-4, 10-13) were never parsed
+    assert documents["as they come"] == documents["read back"]
+    cases = [case.name for suite in JUnitXml.fromfile(str(tmp_path / "as they come" / "junit.xml")) for case in suite]
+    assert {"twice", "twice [other-bot]", "twice [other-bot] [support-bot]"} <= set(cases)

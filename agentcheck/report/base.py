@@ -27,6 +27,6 @@ class SavedScenarioReader(Protocol):
     session that delivers saved results in collection order (merge) also hands it each scenario's
     results as JSON data, with the scenario's stats, as they come — so it need not read and parse
     20 000 results again at the end. A reporter given any `saved_scenario` call gets one for every
-    scenario of the run."""
+    scenario of the run, and no `result` calls (the scenario's results come with it)."""
 
     def saved_scenario(self, runs: list[dict[str, Any]], stats: ScenarioStats) -> None: ...

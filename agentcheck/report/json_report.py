@@ -14,7 +14,7 @@ import dataclasses
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -29,11 +29,13 @@ removed, renamed or retyped); new optional fields keep it."""
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "results.schema.json"
 
 
-def logged_results(log: ResultLog, *, failing_only: bool = False) -> Iterator[dict[str, Any]]:
+def logged_results(
+    log: ResultLog, *, failing_only: bool = False, skip: Container[int] = ()
+) -> Iterator[dict[str, Any]]:
     """`log.iter_results()`, or nothing when the stream was never opened (the run died before it)."""
     if not log.path.exists():
         return iter(())
-    return log.iter_results(failing_only=failing_only)
+    return log.iter_results(failing_only=failing_only, skip=skip)
 
 
 def logged_raw_results(log: ResultLog) -> Iterator[bytes]:

@@ -12,25 +12,28 @@ Two forms, because the consumers disagree (see docs/reports.md):
 Every failure/error body starts with ``path:line: message`` so tools that look for locations in the
 failure text (dorny/test-reporter) find the scenario.
 
-Writing is streaming and atomic: results come back one at a time from the JSON Lines stream (or,
-from `agentcheck merge`, as each scenario's saved results arrive: `saved_scenario`); each testcase is
-rendered at once to a spool file while per-file counts accumulate (suite attributes need the counts
-before the cases), then the document is assembled from the spool into a temp file and moved into
-place. Memory holds counts and offsets, never the results.
+Writing is streaming and atomic: each testcase is rendered at once to a spool file, then the
+document is assembled from the spool into a temp file and moved into place. A run's passing
+single-trial results (nearly all of them) are rendered as they come, from the result object; the
+rest (failures, errors, repeated trials: they need the scenario's whole story) are read back from the
+JSON Lines stream at finish, and every testcase is placed in collection order then, when the per-file
+counts that suite attributes need are known. `agentcheck merge` hands each scenario's saved results
+over as they arrive, in order (`saved_scenario`). Memory holds counts and offsets, never the results.
 """
 
 from __future__ import annotations
 
 import functools
+import heapq
 import math
-import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from agentcheck.reliability import ScenarioStats
 from agentcheck.report.json_report import atomic_writer, logged_results
+from agentcheck.report.junit_spool import EarlyCase, Spool, Suite, copy_range, extend_range
 from agentcheck.report.junit_trials import extra_failures, fold, grouped, trial_lines
 from agentcheck.report.junit_xml import (
     CASE_PROPERTIES,
@@ -59,60 +62,16 @@ from agentcheck.report.show import (
     truncate_bytes,
 )
 from agentcheck.report.stream import ResultLog
-from agentcheck.verdict import GateResult, RunPlan, RunSummary, ScenarioResult
+from agentcheck.verdict import GateResult, Outcome, RunPlan, RunSummary, ScenarioResult
 
 GATES_SUITE = "agentcheck gates"
 GATES_CLASSNAME = "agentcheck.gates"
-@dataclass(slots=True)
-class _Suite:
-    """One scenario file's counts and where its rendered testcases sit in the spool."""
-
-    name: str
-    tests: int = 0
-    failures: int = 0
-    errors: int = 0
-    skipped: int = 0
-    time_ms: float = 0.0
-    cases: list[tuple[int, int]] = field(default_factory=list)
-    props: list[tuple[int, int]] = field(default_factory=list)
-    names: set[str] = field(default_factory=set)
-
-    def unique_name(self, result: Mapping[str, Any]) -> str:
-        """The testcase name, made unique in the suite: GitLab keeps only the first of duplicate names,
-        and the same scenario run against two agents would otherwise collide."""
-        name = case_name(result)
-        if name in self.names:
-            name = f"{name} [{as_text(result.get('agent')) or 'agent?'}]"
-        if name in self.names:
-            name = f"{name} #{integer(result.get('index'))}"
-        self.names.add(name)
-        return name
-
-
-_SPOOL_BUFFER = 1 << 18
-"""Bytes buffered before the spool is written to: 20 000 testcases in ~3 000 writes, not 40 000."""
-
-
-class _Spool:
-    """Rendered testcases on their way into the document: a temporary file, and per scenario file its
-    counts and where its cases sit in that file (suite attributes need the counts before the cases)."""
-
-    def __init__(self) -> None:
-        self.file: IO[bytes] = tempfile.TemporaryFile(mode="w+b", buffering=_SPOOL_BUFFER)  # noqa: SIM115  # closed by write
-        self.end = 0  # bytes appended so far: the next case's offset, without asking the file
-        self.suites: dict[str, _Suite] = {}  # first-seen order
-        self.places: dict[str, str] = {}  # scenario file -> its relative path (one per file, not per result)
-
-    def append(self, data: bytes) -> tuple[int, int]:
-        """Append `data`; its (offset, size) in the spool (only appended to until the document is built)."""
-        offset = self.end
-        self.end += self.file.write(data)
-        return offset, len(data)
 
 
 class JUnitReporter:
-    """Writes the JUnit XML report to `path` at finish, reading results back from `log` (or rendering
-    them as they come, from a session that delivers them in collection order: `saved_scenario`)."""
+    """Writes the JUnit XML report to `path` at finish: passing single-trial runs rendered as they
+    come, the others read back from `log` (or every scenario rendered as it comes, from a session
+    that delivers them in collection order: `saved_scenario`)."""
 
     kind = "junit"
     """The key this reporter's path is listed under in `RunSummary.reports`."""
@@ -122,13 +81,33 @@ class JUnitReporter:
         self.log = log
         self.strict = strict
         self.project_root = Path(project_root)
-        self._live: _Spool | None = None
+        self._spool: Spool | None = None
+        self._saved = False  # every scenario came with `saved_scenario`: nothing to read back
+        self._early: dict[int, EarlyCase] = {}
+        self._repeated: set[int] | None = None  # indexes of scenarios run more than once; None before start
 
     def start(self, plan: RunPlan) -> None:
-        """Nothing to do: the run id and start time come with the summary."""
+        """Note the scenarios run more than once (their testcase folds every trial, so it waits)."""
+        self._repeated = {p.index for p in plan.scenarios if p.trials != 1}
 
     def result(self, result: ScenarioResult) -> None:
-        """Nothing to do: results are read back from the stream at finish."""
+        """Render a passing single-trial run's testcase now, from the result object (already redacted,
+        so it says what the stream says): finish then need not read it back and parse its whole trace
+        again. Anything else is read back at finish."""
+        if (result.outcome is not Outcome.PASSED or result.trial != 1 or self._repeated is None
+                or result.index in self._repeated or any(not c.passed and c.advisory for c in result.checks)):
+            return
+        view = _case_view(result)
+        if self._spool is None:
+            self._spool = Spool()
+        spool = self._spool
+        rel = self._relative(spool, view["file"])
+        name = case_name(view)
+        self._early[result.index] = EarlyCase(
+            result.index, rel, view["scenario_id"], view["agent"], view["duration_ms"], name,
+            spool.append(self._testcase(view, rel, name)),
+            spool.append(self._strict_case_properties(view, name)) if self.strict else None,
+        )
 
     def finish(self, summary: RunSummary) -> None:
         summary.reports["junit"] = str(self.path)
@@ -166,13 +145,19 @@ class JUnitReporter:
     # -- writing -----------------------------------------------------------------------------------
 
     def write(self, summary: RunSummary) -> None:
-        if self._live is not None:  # every scenario came with `saved_scenario`: nothing to read back
-            spool, self._live = self._live, None
-        else:
-            spool = _Spool()
+        spool, self._spool = self._spool or Spool(), None
+        if not self._saved:
             stats = summary.release.stats_by_index() if summary.release else {}
-            for result in grouped(logged_results(self.log), stats):  # one testcase per scenario
-                self._add(spool, result)
+            early, self._early = self._early, {}
+            try:
+                for item in self._in_order(early, grouped(logged_results(self.log, skip=early), stats)):
+                    if type(item) is EarlyCase:
+                        self._add_early(spool, item)
+                    else:
+                        self._add(spool, item)
+            except BaseException:
+                spool.file.close()
+                raise
         try:
             gates = self._gates_suite(summary.gates) if summary.gates else ""
             with atomic_writer(self.path) as out:
@@ -184,28 +169,56 @@ class JUnitReporter:
         """One scenario's saved results (JSON data, in trial order), from a session that delivers
         results in collection order (merge): its testcase is rendered now, so finish need not read
         20 000 results back from the stream and parse them again."""
-        if self._live is None:
-            self._live = _Spool()
-        self._add(self._live, runs[0] if len(runs) == 1 and runs[0].get("trial", 1) == 1 else fold(runs, stats))
+        if self._spool is None:
+            self._spool = Spool()
+        self._saved = True
+        self._add(self._spool, runs[0] if len(runs) == 1 and runs[0].get("trial", 1) == 1 else fold(runs, stats))
 
-    def _add(self, spool: _Spool, result: dict[str, Any]) -> None:
-        """Render one scenario's testcase into the spool and count it in its file's suite."""
-        file = result.get("file")
+    @staticmethod
+    def _in_order(early: dict[int, EarlyCase], rest: Iterator[dict[str, Any]]) -> Iterator[EarlyCase | dict[str, Any]]:
+        """The testcases rendered early and the results read back, together in collection order."""
+        return map(itemgetter(1), heapq.merge(
+            ((index, early[index]) for index in sorted(early)),
+            ((integer(result.get("index")), result) for result in rest),
+            key=itemgetter(0),
+        ))
+
+    def _relative(self, spool: Spool, file: Any) -> str:
+        """`relative_file`, remembered per scenario file (not worked out again for each result)."""
         rel = spool.places.get(file) if isinstance(file, str) else None
         if rel is None:
             rel = self.relative_file(file)
             if isinstance(file, str):
                 spool.places[file] = rel
-        suite = spool.suites.get(rel)
-        if suite is None:
-            suite = spool.suites[rel] = _Suite(rel)
+        return rel
+
+    def _add(self, spool: Spool, result: dict[str, Any]) -> None:
+        """Render one scenario's testcase into the spool and count it in its file's suite."""
+        rel = self._relative(spool, result.get("file"))
+        suite = spool.suite(rel)
         self._count(suite, result)
         name = suite.unique_name(result)
-        _extend(suite.cases, spool.append(self._testcase(result, rel, name)))
+        extend_range(suite.cases, spool.append(self._testcase(result, rel, name)))
         if self.strict:
-            _extend(suite.props, spool.append(self._strict_case_properties(result, name)))
+            extend_range(suite.props, spool.append(self._strict_case_properties(result, name)))
 
-    def _count(self, suite: _Suite, result: Mapping[str, Any]) -> None:
+    def _add_early(self, spool: Spool, early: EarlyCase) -> None:
+        """Count and place a testcase rendered early. Should another case of its file have taken its
+        name (the same scenario id against two agents, say), it is read back and rendered again under
+        the name it gets, as every other testcase is."""
+        suite = spool.suite(early.rel)
+        key = {"scenario_id": early.scenario_id, "agent": early.agent, "index": early.index, "trial": 1}
+        if suite.free_name(key) != early.name:
+            self._add(spool, self.log.read_result(early.index))
+            return
+        suite.names.add(early.name)
+        suite.tests += 1
+        suite.time_ms += max(number(early.duration_ms), 0.0)
+        extend_range(suite.cases, early.case)
+        if early.props is not None:
+            extend_range(suite.props, early.props)
+
+    def _count(self, suite: Suite, result: Mapping[str, Any]) -> None:
         suite.tests += 1
         suite.time_ms += max(number(result.get("duration_ms")), 0.0)
         outcome = result.get("outcome")
@@ -217,7 +230,7 @@ class JUnitReporter:
             suite.errors += 1  # `error`, and anything unknown: never report an odd outcome as passed
 
     def _write_document(
-        self, out: IO[str], spool: IO[bytes], suites: dict[str, _Suite], gates: str, summary: RunSummary
+        self, out: IO[str], spool: IO[bytes], suites: dict[str, Suite], gates: str, summary: RunSummary
     ) -> None:
         gate_counts = (len(summary.gates), sum(not g.passed for g in summary.gates))
         total_tests = sum(s.tests for s in suites.values()) + gate_counts[0]
@@ -247,10 +260,10 @@ class JUnitReporter:
             out.write(f"  {open_tag('testsuite', attrs)}\n    <properties>\n")
             out.write(property_lines(suite_props, "      "))
             for offset, size in suite.props:
-                _copy(spool, offset, size, out)
+                copy_range(spool, offset, size, out)
             out.write("    </properties>\n")
             for offset, size in suite.cases:
-                _copy(spool, offset, size, out)
+                copy_range(spool, offset, size, out)
             out.write("  </testsuite>\n")
         out.write(gates)
         out.write("</testsuites>\n")
@@ -396,6 +409,24 @@ class JUnitReporter:
         return f"  {open_tag('testsuite', attrs)}\n" + "".join(cases) + "  </testsuite>\n"
 
 
+def _case_view(result: ScenarioResult) -> dict[str, Any]:
+    """What a passing single-trial run's testcase reads of its result, as the JSON data read back
+    from the stream would hold it (JSON's null for a non-finite number; the testcase then shows 0,
+    as for null)."""
+    trace = result.trace
+    view: dict[str, Any] = {
+        "index": result.index, "scenario_id": result.scenario_id, "file": result.file, "line": result.line,
+        "agent": result.agent, "outcome": result.outcome.value, "message": result.message,
+        "trial": result.trial, "duration_ms": result.duration_ms, "trace": None,
+    }
+    if trace is not None:
+        totals = trace.totals
+        view["trace"] = {"trace_id": trace.trace_id, "agent": trace.agent, "totals": {
+            "cost_usd": totals.cost_usd, "input_tokens": totals.input_tokens,
+            "output_tokens": totals.output_tokens, "tool_calls": totals.tool_calls}}
+    return view
+
+
 def _error_class(result: Mapping[str, Any]) -> str:
     """The error class of the last failing tool call, for errors without a stop reason."""
     events = (result.get("trace") or {}).get("events") if isinstance(result.get("trace"), Mapping) else None
@@ -404,26 +435,3 @@ def _error_class(result: Mapping[str, Any]) -> str:
         if isinstance(error, Mapping) and error.get("error_class"):
             return as_text(error.get("error_class"))
     return ""
-
-
-def _extend(ranges: list[tuple[int, int]], span: tuple[int, int]) -> None:
-    """Add a spool range, joined to the last one when it follows it: the testcases of a file are
-    usually consecutive, and are then copied into the document in one read instead of 20 000."""
-    if ranges and ranges[-1][0] + ranges[-1][1] == span[0]:
-        ranges[-1] = (ranges[-1][0], ranges[-1][1] + span[1])
-    else:
-        ranges.append(span)
-
-
-def _copy(spool: IO[bytes], offset: int, size: int, out: IO[str], chunk: int = 1 << 20) -> None:
-    """Copy a spool range (UTF-8 already) into the document's bytes, a chunk at a time: a file's
-    20 000 testcases are one range, and read whole they would be 20 MB held three times over."""
-    out.flush()
-    binary = out.buffer  # type: ignore[attr-defined]
-    spool.seek(offset)
-    while size > 0:
-        data = spool.read(min(chunk, size))
-        if not data:
-            raise OSError("the JUnit spool ended early")
-        binary.write(data)
-        size -= len(data)

@@ -10,7 +10,7 @@ last (absent when the run was killed hard).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,7 @@ class ResultLog:
         self.path = path
         self._offsets: list[tuple[int, int, int]] = []  # (index, trial, byte offset) in finishing order
         self._failing: set[int] = set()  # offsets of the results that failed or errored
+        self._where: dict[tuple[int, int], int] = {}  # (index, trial) -> offset, for read_result
         self._file = None
         self._end = 0  # bytes written: the next line's offset, without asking the file each time
         self._results_end: int | None = None
@@ -79,17 +80,29 @@ class ResultLog:
         self._end += self._file.write(b"\n")                 # again to add its newline)
         self._file.flush()
 
-    def iter_results(self, *, failing_only: bool = False) -> Iterator[dict[str, Any]]:
+    def iter_results(self, *, failing_only: bool = False, skip: Container[int] = ()) -> Iterator[dict[str, Any]]:
         """Every result written so far (or only those that failed or errored: the Markdown summary
-        reads 400 of 20 000), as JSON data, in collection (index) order."""
+        reads 400 of 20 000; or all but the scenarios whose indexes are in `skip`: JUnit rendered
+        those as they came), as JSON data, in collection (index) order."""
         if self._file is not None:
             self._file.flush()
         with self.path.open("rb") as handle:
-            for _, _, offset in sorted(self._offsets):
-                if failing_only and offset not in self._failing:
+            for index, _, offset in sorted(self._offsets):
+                if (failing_only and offset not in self._failing) or index in skip:
                     continue
                 handle.seek(offset)
                 yield loads(handle.readline())["result"]
+
+    def read_result(self, index: int, trial: int = 1) -> dict[str, Any]:
+        """One result written so far, as JSON data (KeyError when there is none)."""
+        if len(self._where) != len(self._offsets):  # built on first use: few readers need it
+            self._where = {(i, t): o for i, t, o in self._offsets}
+        offset = self._where[(index, trial)]
+        if self._file is not None:
+            self._file.flush()
+        with self.path.open("rb") as handle:
+            handle.seek(offset)
+            return loads(handle.readline())["result"]
 
     def iter_raw_joined(self, chunk_size: int = 1 << 22) -> Iterator[bytes]:
         """`b",\n".join(self.iter_raw_results())`, in pieces. When results were written in collection
