@@ -188,8 +188,11 @@ def test_interrupted_run_keeps_finished_results(tmp_path):
               - {id: slow, input: slow}
         """,
     })
+    # Ctrl-C as a terminal sends it: a shell ignores SIGINT in commands it starts in the background
+    # (`pytest &`), and the child would inherit that and rightly ignore it too.
     proc = subprocess.Popen([agentcheck_exe(), "run"], cwd=tmp_path, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.time() + 60
     stream = None
     while time.time() < deadline:
