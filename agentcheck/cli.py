@@ -38,8 +38,9 @@ ConfigOpt = Annotated[
 ]
 
 
-def _guard(action: Callable[[], int]) -> int:
-    """Run a command body, turning bad input and internal errors into their exit codes."""
+def _guard(action: Callable[[], int], *, after: str = "nothing was run") -> int:
+    """Run a command body, turning bad input and internal errors into their exit codes. `after` says
+    what bad input left undone, in the problem count's line."""
     from agentcheck.problems import BadInput
 
     try:
@@ -48,7 +49,7 @@ def _guard(action: Callable[[], int]) -> int:
         count = len(exc.problems)
         for problem in exc.problems:
             typer.echo(f"error: {problem.render()}", err=True)
-        typer.echo(f"agentcheck: {count} problem{'s' if count != 1 else ''} found; nothing was run.", err=True)
+        typer.echo(f"agentcheck: {count} problem{'s' if count != 1 else ''} found; {after}.", err=True)
         return ExitCode.BAD_INPUT
     except KeyboardInterrupt:
         typer.echo("agentcheck: interrupted", err=True)

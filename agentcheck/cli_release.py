@@ -24,15 +24,16 @@ KeywordOpt = Annotated[list[str] | None, typer.Option("-k", help="Select scenari
 TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Select scenarios with this tag.")]
 
 
-def _replay_options(config: Path | None, json_path: Path | None, junit_path: Path | None, md_path: Path | None,
-                    baseline: Path | None, keyword: list[str] | None = None, tag: list[str] | None = None) -> object:
+def _replay_options(command: str, config: Path | None, json_path: Path | None, junit_path: Path | None,
+                    md_path: Path | None, baseline: Path | None, keyword: list[str] | None = None,
+                    tag: list[str] | None = None) -> object:
     from agentcheck.report.console import ConsoleReporter
     from agentcheck.report.release_console import ReleaseConsoleReporter
     from agentcheck.session import RunOptions
 
     return RunOptions(cwd=Path.cwd(), config=config, keywords=list(keyword or []), tags=list(tag or []),
                       json_path=json_path, junit_path=junit_path, md_path=md_path, baseline=baseline,
-                      reporters=[ConsoleReporter(), ReleaseConsoleReporter()])
+                      reporters=[ConsoleReporter(command=command), ReleaseConsoleReporter()])
 
 
 @app.command()
@@ -57,7 +58,7 @@ def compare(
         write_comparison(comparison, md_path)
         return ExitCode.GATES_FAILED if comparison.regressions else ExitCode.OK
 
-    raise typer.Exit(_guard(body))
+    raise typer.Exit(_guard(body, after="nothing was compared"))
 
 
 def _project(config: Path | None) -> Any:
@@ -88,7 +89,7 @@ def rejudge(
     def body() -> int:
         from agentcheck.replay import rejudge as rejudge_results
 
-        options = _replay_options(config, json_path, junit_path, md_path, baseline, keyword, tag)
+        options = _replay_options("rejudge", config, json_path, junit_path, md_path, baseline, keyword, tag)
 
         def dropped(count: int) -> None:
             typer.echo(f"agentcheck: {count} saved result{'s' if count != 1 else ''} left out: "
@@ -96,7 +97,7 @@ def rejudge(
 
         return rejudge_results(options, results, dropped).exit_code  # type: ignore[arg-type]
 
-    raise typer.Exit(_guard(body))
+    raise typer.Exit(_guard(body, after="nothing was judged"))
 
 
 @app.command()
@@ -113,7 +114,7 @@ def merge(
     def body() -> int:
         from agentcheck.replay import merge as merge_results
 
-        options = _replay_options(config, json_path, junit_path, md_path, baseline)
+        options = _replay_options("merge", config, json_path, junit_path, md_path, baseline)
 
         def missing(ids: list[str]) -> None:
             shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
@@ -122,7 +123,7 @@ def merge(
 
         return merge_results(options, shards, missing).exit_code  # type: ignore[arg-type]
 
-    raise typer.Exit(_guard(body))
+    raise typer.Exit(_guard(body, after="nothing was merged"))
 
 
 @baseline_app.command("save")
@@ -141,4 +142,4 @@ def baseline_save(
         typer.echo(f"baseline saved: {out} (run {document.run_id or '?'})")
         return ExitCode.OK
 
-    raise typer.Exit(_guard(body))
+    raise typer.Exit(_guard(body, after="no baseline was written"))

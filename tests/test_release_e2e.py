@@ -126,7 +126,11 @@ def test_bad_baselines_exit_2_before_anything_runs(project: Path):
     (project / "other.json").write_text(json.dumps(other))
     done = cli("run", "--baseline", "other.json", cwd=project)
     assert done.code == 2 and "from another suite" in done.err
-    assert cli("compare", "other.json", "missing.json", cwd=project).code == 2
+    compared = cli("compare", "other.json", "missing.json", cwd=project)
+    assert compared.code == 2 and compared.err.rstrip().endswith("1 problem found; nothing was compared.")
+    assert done.err.rstrip().endswith("found; nothing was run.")
+    unsaved = cli("baseline", "save", "missing.json", cwd=project)
+    assert unsaved.code == 2 and unsaved.err.rstrip().endswith("found; no baseline was written.")
     assert cli("run", "--shard", "3/2", cwd=project).code == 2
 
 
@@ -147,6 +151,9 @@ def test_rejudge_applies_current_expectations_without_running_the_agent(project:
     assert cli("rejudge", "reports/results.json", cwd=project).code == 0
     narrowed = cli("rejudge", "reports/results.json", "-k", "steady-a", cwd=project)
     assert narrowed.code == 0 and "3 saved results left out" in narrowed.err
+    assert narrowed.out.startswith("agentcheck rejudge ") and "from saved results" in narrowed.out.splitlines()[0]
+    missing = cli("rejudge", "reports/nope.json", cwd=project)
+    assert missing.code == 2 and missing.err.rstrip().endswith("found; nothing was judged.")
 
 
 def comparable(data: dict) -> dict:
@@ -177,6 +184,8 @@ def test_shards_partition_the_suite_and_merge_equals_a_single_run(project: Path)
                  "--json", "reports/merged.json", "--junit", "reports/merged.xml", "--md", "reports/merged.md",
                  cwd=project)
     assert merged.code == single.code
+    assert merged.out.splitlines()[0].endswith(": 24 scenario runs, from saved results")
+    assert merged.out.startswith("agentcheck merge ") and "concurrency" not in merged.out.splitlines()[0]
     merged_data = results(project / "reports" / "merged.json")
     assert comparable(merged_data) == comparable(results(project / "reports" / "single.json"))
     assert merged_data["run"]["planned"] == 24
@@ -186,6 +195,7 @@ def test_shards_partition_the_suite_and_merge_equals_a_single_run(project: Path)
     assert "in no shard file" not in merged.err
     overlap = cli("merge", "reports/shard1.json", "reports/shard1.json", cwd=project)
     assert overlap.code == 2 and "also in an earlier shard file" in overlap.err
+    assert overlap.err.rstrip().endswith("1 problem found; nothing was merged.")
 
 
 def test_github_step_summary_and_annotations(project: Path):

@@ -73,8 +73,10 @@ class ConsoleReporter:
     explanation; -1 (quiet): no per-run lines and no table.
     """
 
-    def __init__(self, console: Console | None = None, *, verbose: int = 0):
+    def __init__(self, console: Console | None = None, *, verbose: int = 0, command: str = "run"):
         self._console = console
+        self.command = command
+        """The command reporting (`run`; `merge` and `rejudge` report saved results: no concurrency)."""
         self.verbose = verbose
         self._rows: list[_Row] = []
         self._counts: dict[str, int] = dict.fromkeys(OUTCOMES, 0)
@@ -122,9 +124,9 @@ class ConsoleReporter:
             self._task = self._progress.add_task("running", total=self._planned, counts=self._counts_markup())
             self._progress.start()
         elif self.verbose >= 0:
+            how = f"concurrency {plan.concurrency}" if self.command == "run" else "from saved results"
             self.console.print(
-                f"agentcheck run {plan.run_id}: {plural(self._planned, 'scenario run')}, "
-                f"concurrency {plan.concurrency}",
+                f"agentcheck {self.command} {plan.run_id}: {plural(self._planned, 'scenario run')}, {how}",
                 markup=False,
                 highlight=False,
             )
