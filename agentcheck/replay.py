@@ -12,10 +12,12 @@ Merge has a fast path for the usual case, shards written by this agentcheck from
 disk (their suite stamps carry the fingerprint of the current files, agentcheck.release.suite): the
 scenarios are not collected from YAML again but taken from the shards' `scenarios` rows, each result's
 JSON text is copied to the stream with only its index changed (not decoded and encoded again), the
-numbers for gates and tables are read straight from the JSON, reporters that read no trace events get
-results without them, and nothing is redacted again (the same redactor wrote those files). Any other
-shard (an older file without a stamp, a suite edited since, a missing shard, drilled copies) takes the
-full path, which gives the same reports, more slowly.
+numbers for gates and tables are read straight from the JSON, the console and JUnit take each
+scenario's saved JSON data (`saved_scenario`), no result objects are built unless some other reporter
+takes them (and reporters that read no trace events get them without events), and nothing is
+redacted again (the same redactor wrote those files). Any other shard (an older file without a stamp,
+a suite edited since, a missing shard, drilled copies) takes the full path, which gives the same
+reports, more slowly.
 """
 
 from __future__ import annotations
@@ -97,7 +99,8 @@ class _Replay(_Session):
         events = not all(isinstance(r, _light_reporters()) for r in reporters)
         readers = [r for r in reporters if isinstance(r, SavedScenarioReader)]
         scenarios = _InOrder(self.saved.required, readers)
-        others = [r for r in reporters if r not in readers]  # readers get the scenario, not each result
+        # readers get the scenario, not each result; nor do reporters whose `result` does nothing
+        others = [r for r in reporters if r not in readers and not isinstance(r, _idle_reporters())]
         for index, data, text in self.source():
             scenarios.add(index, data, self.deliver_saved(index, data, text, handoff, events, others))
         self.stats = scenarios.finish()
@@ -109,19 +112,19 @@ class _Replay(_Session):
         metrics = metrics_from_data(data, handoff)
         metrics.index = index
         self.metrics.append(metrics)
-        result = result_from_data(data, events=events)
-        result.index = index
         if text is not None and text.startswith(_INDEX_HEAD):
             raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
-            self.log.result_text(index, result.trial, result.outcome, raw)
+            self.log.result_text(index, metrics.trial, metrics.outcome, raw)
             data["index"] = index  # the data as the stream now holds it, for `saved_scenario` readers
         else:  # a stamped file reformatted by some tool: encode it as a run would
-            placed = result if events else _placed(result_from_data(data), None, index)
+            placed = _placed(result_from_data(data), None, index)
             self.log.result(placed)
             data.clear()
             data.update(to_data(placed))
-        for reporter in reporters:
-            reporter.result(result)
+        if reporters:  # built only for reporters that take result objects (none of agentcheck's own do here)
+            result = result_from_data(data, events=events)
+            for reporter in reporters:
+                reporter.result(result)
         return metrics
 
 
@@ -170,6 +173,17 @@ def _light_reporters() -> tuple[type, ...]:
     from agentcheck.report.release_console import ReleaseConsoleReporter
 
     return (AnnotationReporter, ConsoleReporter, JsonReporter, JUnitReporter, MarkdownReporter, ReleaseConsoleReporter)
+
+
+def _idle_reporters() -> tuple[type, ...]:
+    """Reporters whose `result` does nothing (they work from the stream or the summary at finish):
+    merge builds no result objects for them."""
+    from agentcheck.report.annotations import AnnotationReporter
+    from agentcheck.report.json_report import JsonReporter
+    from agentcheck.report.markdown import MarkdownReporter
+    from agentcheck.report.release_console import ReleaseConsoleReporter
+
+    return (AnnotationReporter, JsonReporter, MarkdownReporter, ReleaseConsoleReporter)
 
 
 def _prepared(options: RunOptions, paths: list[Path], role: str) -> tuple[Prepared, list[ResultsFile]]:

@@ -204,10 +204,11 @@ def test_junit_testcase_tag_spelled_out_equals_the_generic_tag(tmp_path: Path, n
 def test_console_plain_lines_are_what_rich_prints():
     import io
 
-    from report_helpers import make_result
+    from report_helpers import make_result, make_summary
     from rich.console import Console
 
     from agentcheck.report.console import LARGE_SUITE, ConsoleReporter
+    from agentcheck.serialize import dumps_bytes
     from agentcheck.verdict import Outcome, RunPlan
 
     results = [make_result(0, "plain"), make_result(1, "ctrl\x01\x1b[31mred", Outcome.FAILED, message="a\x07b"),
@@ -219,15 +220,24 @@ def test_console_plain_lines_are_what_rich_prints():
     results += [make_result(100, "ctrl\x01\x1b[31mok"), make_result(101, "ta\tok"), make_result(102, "again", trial=2),
                 make_result(103, "中🎉 ok")]
     outputs = []
-    for record in (False, True):  # a recording console always goes through rich's own print
+    for record, saved in ((False, False), (True, False), (False, True)):
+        # a recording console always goes through rich's own print; merge hands over saved JSON data
         out = io.StringIO()
         reporter = ConsoleReporter(Console(file=out, width=160, soft_wrap=True, record=record))
         reporter.start(RunPlan("r", "t", "/", "/", [], 1))
         for result in results:
-            reporter.result(result)
+            if saved:
+                reporter.saved_scenario([orjson.loads(dumps_bytes(result))], None)  # type: ignore[arg-type]
+            else:
+                reporter.result(result)
         outputs.append(out.getvalue())
-    assert outputs[0] == outputs[1]
+        finished = io.StringIO()
+        reporter.console.file = finished
+        reporter.finish(make_summary(results, gates=[]))
+        outputs.append(finished.getvalue())
+    assert outputs[0] == outputs[2] == outputs[4] and outputs[1] == outputs[3] == outputs[5]
     assert len(outputs[0].splitlines()) == 1 + len(results) and "ta\tb" not in outputs[0]  # rich expands tabs
+    assert "56 passed, 2 failed, 1 error, 1 skipped" in outputs[1] and "FAILED" in outputs[1]  # kept rows
 
 
 @pytest.mark.parametrize("odd", ["", "wide 中", "x" * 200, "tab\there"])

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
     from rich.text import Text
 
+    from agentcheck.reliability import ScenarioStats
+
 LARGE_SUITE = 50
 """Above this many runs the final table lists only non-passing runs (unless verbose)."""
 TRACEBACK_LINES = 15
@@ -132,12 +134,38 @@ class ConsoleReporter:
             )
 
     def result(self, result: ScenarioResult) -> None:
-        outcome = as_text(result.outcome)
+        if self._counted(as_text(result.outcome)):  # a passing run past the table's limit: its line is all
+            totals = result.trace.totals if result.trace is not None else None
+            if self._print_passed(result.scenario_id, result.trial, result.duration_ms,
+                                  totals.tool_calls if totals else 0):
+                return
+        self._show(result)
+
+    def saved_scenario(self, runs: list[dict[str, Any]], stats: ScenarioStats) -> None:
+        """A scenario's saved results as JSON data, in trial order (`agentcheck merge`, instead of
+        `result` calls): a passing run past the table's limit is printed from the data, so merge need
+        not build 20 000 result objects for the console; any other run is shown as `result` shows it."""
+        from agentcheck.release.decode import result_from_data
+
+        for data in runs:
+            if self._counted(as_text(data.get("outcome"))):
+                trace = data.get("trace")
+                totals = trace.get("totals") if isinstance(trace, dict) else None
+                calls = totals.get("tool_calls") if isinstance(totals, dict) else 0
+                if self._print_passed(data.get("scenario_id"), data.get("trial"), data.get("duration_ms"), calls):
+                    continue
+            self._show(result_from_data(data, events=False))
+
+    def _counted(self, outcome: str) -> bool:
+        """Count a run's outcome; True when its line is all there is to show of it (a passing run past
+        the table's limit, in a plain listing)."""
         self._counts[outcome] = self._counts.get(outcome, 0) + 1
         self._seen += 1
-        quick = outcome == "passed" and self._seen > LARGE_SUITE + 1 and self.verbose == 0 and self._progress is None
-        if quick and self._print_passed(result):  # a passing run past the table's limit: its line is all there is
-            return
+        return outcome == "passed" and self._seen > LARGE_SUITE + 1 and self.verbose == 0 and self._progress is None
+
+    def _show(self, result: ScenarioResult) -> None:
+        """Keep a run's row for the table and print its line (or advance the progress bar)."""
+        outcome = as_text(result.outcome)
         row = self._row(result)
         self._keep(row)
         if self._progress is not None and self._task is not None:
@@ -160,15 +188,13 @@ class ConsoleReporter:
         if not self._write_plain(label + rest):
             console.print(self._line(row))
 
-    def _print_passed(self, result: ScenarioResult) -> bool:
+    def _print_passed(self, scenario_id: Any, trial: Any, duration_ms: Any, tool_calls: Any) -> bool:
         """The line of a passing run no table keeps, written without building its row when the output
         is plain (merge prints 20 000 of these). False: not done, print it the usual way."""
         if self._plain_file is not self.console.file:
             return False  # _print_line decides whether this output is plain, on its first line
-        totals = result.trace.totals if result.trace is not None else None
-        name = _run_name(as_text(result.scenario_id), integer(result.trial) or 1)
-        calls = integer(totals.tool_calls) if totals else 0
-        return self._write_plain("PASSED" + _line_rest(name, "passed", number(result.duration_ms) / 1000, calls))
+        name = _run_name(as_text(scenario_id), integer(trial) or 1)
+        return self._write_plain("PASSED" + _line_rest(name, "passed", number(duration_ms) / 1000, integer(tool_calls)))
 
     def _write_plain(self, text: str) -> bool:
         """Write a line as rich would print it, when rich would add nothing to the text: a log or pipe
