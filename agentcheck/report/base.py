@@ -23,10 +23,11 @@ class Reporter(Protocol):
 
 @runtime_checkable
 class SavedScenarioReader(Protocol):
-    """Optional, for a reporter that reads every result back from the stream at finish (JUnit): a
-    session that delivers saved results in collection order (merge) also hands it each scenario's
-    results as JSON data, with the scenario's stats, as they come — so it need not read and parse
-    20 000 results again at the end. A reporter given any `saved_scenario` call gets one for every
-    scenario of the run, and no `result` calls (the scenario's results come with it)."""
+    """Optional, for a reporter that can work from saved results as JSON data: a session that delivers
+    saved results in collection order (merge) hands it each scenario's results that way, with the
+    scenario's stats, as they come — so JUnit need not read and parse 20 000 results back from the
+    stream at the end, and the console need not be given 20 000 result objects. A reporter given any
+    `saved_scenario` call gets one for every scenario of the run, and no `result` calls (the
+    scenario's results come with it)."""
 
     def saved_scenario(self, runs: list[dict[str, Any]], stats: ScenarioStats) -> None: ...
