@@ -146,9 +146,10 @@ class JUnitReporter:
 
     def write(self, summary: RunSummary) -> None:
         spool, self._spool = self._spool or Spool(), None
-        if not self._saved:
+        saved, self._saved = self._saved, False
+        early, self._early = self._early, {}
+        if not saved:
             stats = summary.release.stats_by_index() if summary.release else {}
-            early, self._early = self._early, {}
             try:
                 for item in self._in_order(early, grouped(logged_results(self.log, skip=early), stats)):
                     if type(item) is EarlyCase:
