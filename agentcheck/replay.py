@@ -165,14 +165,10 @@ class _InOrder:
 def _light_reporters() -> tuple[type, ...]:
     """Reporters known to read no trace events from the results they are given (they read the
     stream back at the end, or only totals and stop reasons): merge gives them results without."""
-    from agentcheck.report.annotations import AnnotationReporter
     from agentcheck.report.console import ConsoleReporter
-    from agentcheck.report.json_report import JsonReporter
     from agentcheck.report.junit import JUnitReporter
-    from agentcheck.report.markdown import MarkdownReporter
-    from agentcheck.report.release_console import ReleaseConsoleReporter
 
-    return (AnnotationReporter, ConsoleReporter, JsonReporter, JUnitReporter, MarkdownReporter, ReleaseConsoleReporter)
+    return (*_idle_reporters(), ConsoleReporter, JUnitReporter)
 
 
 def _idle_reporters() -> tuple[type, ...]:

@@ -204,6 +204,34 @@ def test_reformatted_stamped_shards_and_event_reading_reporters(shards: Path, tm
     assert counting.events == saved > 0
 
 
+def test_fast_merge_gives_a_reporter_of_its_own_every_result(shards: Path, tmp_path: Path):
+    """Merge builds result objects only for reporters that take them: an API user's reporter gets every
+    saved result, in collection order, with its numbers (the built-in reporters take saved data)."""
+    from agentcheck.verdict import RunPlan, RunSummary, ScenarioResult
+
+    class Recorder:
+        def __init__(self) -> None:
+            self.seen: list[tuple[int, int, str, int]] = []
+
+        def start(self, plan: RunPlan) -> None: ...
+
+        def result(self, result: ScenarioResult) -> None:
+            calls = result.trace.totals.tool_calls if result.trace is not None else -1
+            self.seen.append((result.index, result.trial, result.outcome.value, calls))
+
+        def finish(self, summary: RunSummary) -> None: ...
+
+    recorder = Recorder()
+    options = RunOptions(cwd=shards, json_path=tmp_path / "merged.json", junit_path=False, md_path=False,
+                         reporters=[recorder])
+    assert replay._fast_start(options, shard_paths(shards)) is not None
+    replay.merge(options, shard_paths(shards))
+    saved = json.loads((tmp_path / "merged.json").read_text())["results"]
+    assert recorder.seen == [(r["index"], r["trial"], r["outcome"],
+                              r["trace"]["totals"]["tool_calls"] if r["trace"] else -1) for r in saved]
+    assert len(recorder.seen) == len(saved) > len(NAMES)  # every trial
+
+
 def test_fast_merge_renders_junit_as_results_arrive(shards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """On the fast path each scenario's testcase is rendered as its saved results come (one parse per
     result), not read back from the stream and parsed again at the end; the report is the same."""
