@@ -197,7 +197,7 @@ class JUnitReporter:
         """Render one scenario's testcase into the spool and count it in its file's suite."""
         rel = self._relative(spool, result.get("file"))
         suite = spool.suite(rel)
-        self._count(suite, result)
+        self._count(suite, result.get("duration_ms"), result.get("outcome"))
         name = suite.unique_name(result)
         extend_range(suite.cases, spool.append(self._testcase(result, rel, name)))
         if self.strict:
@@ -213,16 +213,15 @@ class JUnitReporter:
             self._add(spool, self.log.read_result(early.index))
             return
         suite.names.add(early.name)
-        suite.tests += 1
-        suite.time_ms += max(number(early.duration_ms), 0.0)
+        self._count(suite, early.duration_ms, "passed")
         extend_range(suite.cases, early.case)
         if early.props is not None:
             extend_range(suite.props, early.props)
 
-    def _count(self, suite: Suite, result: Mapping[str, Any]) -> None:
+    @staticmethod
+    def _count(suite: Suite, duration_ms: Any, outcome: Any) -> None:
         suite.tests += 1
-        suite.time_ms += max(number(result.get("duration_ms")), 0.0)
-        outcome = result.get("outcome")
+        suite.time_ms += max(number(duration_ms), 0.0)
         if outcome == "failed":
             suite.failures += 1
         elif outcome == "skipped":
