@@ -347,3 +347,19 @@ def test_gates_reusing_the_run_stats_measure_what_they_fold_themselves():
     stats = aggregate(metrics, required)
     assert evaluate_gates(gates, metrics, required=required, stats=stats) == evaluate_gates(
         gates, metrics, required=required)
+
+
+@pytest.mark.parametrize("values", [
+    ["t1", "bot", "0.001000", 900, 120, 2, "passed"],
+    ["100%s", "50% {} %d", "0.000000", 0, -1, 2**70, "passed"],  # format characters are only text
+])
+def test_case_properties_template_is_the_property_lines(values):
+    """The testcase <properties> filled from one template equal the property lines written one by one."""
+    from agentcheck.report import junit_xml
+
+    for pad in ("      ", "%% "):
+        inner = pad + "  "
+        expected = (f"{pad}<properties>\n"
+                    + "".join(junit_xml.property_line(inner, k, v) for k, v in zip(junit_xml.CASE_PROPERTIES, values, strict=True))
+                    + f"{pad}</properties>\n")
+        assert junit_xml.case_properties(values, pad) == expected

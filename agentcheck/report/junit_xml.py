@@ -83,7 +83,7 @@ def case_properties(values: list[Any], pad: str) -> str:
     property line escaped as property_line does."""
     texts = [v if type(v) is str else str(v) if type(v) is int else None for v in values]
     if None not in texts and not _ATTR_SPECIAL.search("".join(texts)):  # type: ignore[arg-type]
-        return _case_template(pad).format(*texts)
+        return _case_template(pad) % tuple(texts)  # (%-formatting: a third of str.format's cost here)
     inner = pad + "  "
     lines = "".join(property_line(inner, k, v) if type(v) in (str, int) else property_lines([(k, v)], inner)
                     for k, v in zip(CASE_PROPERTIES, values, strict=True))
@@ -92,7 +92,8 @@ def case_properties(values: list[Any], pad: str) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _case_template(pad: str) -> str:
-    """<properties> with one `{}` per CASE_PROPERTIES value (their names need no escaping)."""
-    inner = pad + "  "
-    lines = "".join(f'{inner}<property name="{name}" value="{{}}"/>\n' for name in CASE_PROPERTIES)
-    return f"{pad}<properties>\n{lines}{pad}</properties>\n"
+    """<properties> with one `%s` per CASE_PROPERTIES value (their names need no escaping; a `%` in
+    the padding would be doubled)."""
+    inner = pad.replace("%", "%%") + "  "
+    lines = "".join(f'{inner}<property name="{name}" value="%s"/>\n' for name in CASE_PROPERTIES)
+    return f"{pad.replace('%', '%%')}<properties>\n{lines}{pad.replace('%', '%%')}</properties>\n"
