@@ -359,7 +359,6 @@ def test_case_properties_template_is_the_property_lines(values):
 
     for pad in ("      ", "%% "):
         inner = pad + "  "
-        expected = (f"{pad}<properties>\n"
-                    + "".join(junit_xml.property_line(inner, k, v) for k, v in zip(junit_xml.CASE_PROPERTIES, values, strict=True))
-                    + f"{pad}</properties>\n")
+        lines = [junit_xml.property_line(inner, k, v) for k, v in zip(junit_xml.CASE_PROPERTIES, values, strict=True)]
+        expected = f"{pad}<properties>\n{''.join(lines)}{pad}</properties>\n"
         assert junit_xml.case_properties(values, pad) == expected
