@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from agentcheck.llm.cassette import first_difference, request_key
+from agentcheck.session import RunOptions, run
 from agentcheck.verdict import Outcome
 from examples.standin_model import LoopbackModelServer, chat_response
 from tests.e2e_helpers import cli
@@ -57,6 +58,23 @@ def test_a_changed_request_is_a_cassette_miss_naming_the_first_difference(tmp_pa
     assert "cassette miss: no recording in" in done.out
     assert 'nearest differs at messages[0].content: recorded "Be brief.", now "Be thorough."' in done.out
     assert "agentcheck run --record=missing" in done.out
+
+
+def test_a_trial_without_its_own_cassette_misses_instead_of_going_live(tmp_path: Path):
+    """A scenario recorded for trial 1 only: its trial 2 is a cassette miss naming the file and the fix,
+    not a call to the real endpoint; `--record=missing` then records just that trial."""
+    base_url, _ = record(tmp_path)
+    with LoopbackModelServer(scripted_server([refund_turn] * 10), port=int(base_url.rsplit(":", 1)[1].split("/")[0])) \
+            as server:  # the recorded endpoint is up again: a trial that went live would reach it
+        done = cli("run", "--trials", "2", cwd=tmp_path)
+        assert done.code == 1, done.out + done.err
+        assert "PASSED s1 (" in done.out and "ERROR s1 [trial 2]" in done.out
+        assert "cassette miss: no cassette for trial 2" in done.out and server.requests == []
+        assert "record it with `agentcheck run --trials 2 --record=missing`" in done.out
+        summary = run(RunOptions(cwd=tmp_path, json_path=False, junit_path=False, record="missing", trials=2))
+        assert summary.counts["passed"] == 2 and len(server.requests) == 2  # trial 2's two calls only
+    assert (tmp_path / "cassettes" / "s1" / "trial-2.json").is_file()
+    assert cli("run", "--trials", "2", cwd=tmp_path).code == 0  # both trials replay offline now
 
 
 def test_record_missing_keeps_hits_and_records_only_misses(tmp_path: Path):

@@ -137,7 +137,9 @@ class ModelHub:
             clock=clock,
             settings=settings,
             cassette=cassette,
-            replay=not fresh and path.is_file(),
+            # a trial with no file of its own, of a scenario recorded for other trials, misses (no
+            # network) rather than reaching the real endpoint unasked
+            replay=not fresh and (path.is_file() or (self.record == "none" and _has_recordings(path.parent))),
             save=self.record in ("all", "missing"),
             script=script,
         )
@@ -335,3 +337,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(reply.data)
+
+
+def _has_recordings(folder: Path) -> bool:
+    """Whether a scenario's cassette folder holds any trial's recordings."""
+    return folder.is_dir() and any(folder.glob("trial-*.json"))
