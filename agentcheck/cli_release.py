@@ -64,13 +64,9 @@ def compare(
 def _project(config: Path | None) -> Any:
     """The project when a project file is found (for its regression rules and hand-off tools)."""
     from agentcheck.collect import find_config, load_project
-    from agentcheck.problems import BadInput
 
-    try:
-        path = config or find_config(Path.cwd())
-    except BadInput:
-        return None
-    return load_project(path, cwd=Path.cwd())
+    path = config or find_config(Path.cwd())
+    return load_project(path, cwd=Path.cwd()) if path is not None else None  # none: the default rules
 
 
 @app.command()

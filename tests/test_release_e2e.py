@@ -114,6 +114,10 @@ def test_baseline_save_then_run_against_it_and_compare(project: Path):
     assert done.code == 1 and "newly_failing" in done.out
     assert "| newly_failing | scenario | `steady-b` |" in (project / "reports" / "compare.md").read_text()
     assert cli("compare", "reports/baseline.json", "reports/baseline.json", cwd=project).code == 0
+    elsewhere = project.parent / "no-project-here"  # outside any project: the default regression rules
+    elsewhere.mkdir()
+    outside = cli("compare", str(project / "reports/baseline.json"), str(project / "reports/new.json"), cwd=elsewhere)
+    assert outside.code == 1 and "newly_failing" in outside.out, outside.err
 
 
 def test_bad_baselines_exit_2_before_anything_runs(project: Path):
