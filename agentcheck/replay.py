@@ -13,8 +13,9 @@ disk (their suite stamps carry the fingerprint of the current files, agentcheck.
 scenarios are not collected from YAML again but taken from the shards' `scenarios` rows, each result's
 JSON text is copied to the stream with only its index changed (not decoded and encoded again), the
 numbers for gates and tables are read straight from the JSON, the console and JUnit take each
-scenario's saved JSON data (`saved_scenario`), no result objects are built unless some other reporter
-takes them (and reporters that read no trace events get them without events), and nothing is
+scenario's saved JSON data (`saved_scenario`: the console prints a passing run past its table's limit
+straight from it), result objects are built only where a reporter needs one (and reporters that read
+no trace events get them without events), and nothing is
 redacted again (the same redactor wrote those files). Any other shard (an older file without a stamp,
 a suite edited since, a missing shard, drilled copies) takes the full path, which gives the same
 reports, more slowly.
@@ -101,9 +102,11 @@ class _Replay(_Session):
         scenarios = _InOrder(self.saved.required, readers)
         # readers get the scenario, not each result; nor do reporters whose `result` does nothing
         others = [r for r in reporters if r not in readers and not isinstance(r, _idle_reporters())]
-        for index, data, text in self.source():
-            scenarios.add(index, data, self.deliver_saved(index, data, text, handoff, events, others))
-        self.stats = scenarios.finish()
+        try:
+            for index, data, text in self.source():
+                scenarios.add(index, data, self.deliver_saved(index, data, text, handoff, events, others))
+        finally:  # Ctrl-C: the scenario still being gathered is reported too, as a run reports what finished
+            self.stats = scenarios.finish()
 
     def deliver_saved(self, index: int, data: dict[str, Any], text: bytes | None, handoff: frozenset[str],
                       events: bool, reporters: list[Any]) -> RunMetrics:

@@ -232,6 +232,40 @@ def test_fast_merge_gives_a_reporter_of_its_own_every_result(shards: Path, tmp_p
     assert len(recorder.seen) == len(saved) > len(NAMES)  # every trial
 
 
+def test_an_interrupted_fast_merge_reports_every_result_it_delivered(shards: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):
+    """Ctrl-C during a merge: the console, JUnit and JSON all show the results delivered so far, the
+    scenario still being gathered included."""
+    import io
+
+    from junitparser import JUnitXml
+    from rich.console import Console
+
+    from agentcheck.report.console import ConsoleReporter
+
+    original = replay._Replay.deliver_saved
+    calls = {"n": 0}
+
+    def interrupted(self, *args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(replay._Replay, "deliver_saved", interrupted)
+    out = io.StringIO()
+    options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False,
+                         reporters=[ConsoleReporter(Console(file=out, width=160, soft_wrap=True))])
+    summary = replay.merge(options, shard_paths(shards))
+    assert summary.interrupted and sum(summary.counts.values()) == 3
+    saved = json.loads((tmp_path / "m.json").read_text())["results"]
+    lines = re.findall(r"^(?:PASSED|FAILED|ERROR|SKIPPED) .*\(\d+\.\d+s", out.getvalue(), re.M)  # run lines
+    assert len(saved) == len(lines) == 3
+    cases = [case for suite in JUnitXml.fromfile(str(tmp_path / "m.xml")) for case in suite
+             if case.classname != "agentcheck.gates"]
+    assert len(cases) == len({r["index"] for r in saved})  # one testcase per scenario delivered
+
+
 def test_fast_merge_renders_junit_as_results_arrive(shards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """On the fast path each scenario's testcase is rendered as its saved results come (one parse per
     result), not read back from the stream and parsed again at the end; the report is the same."""

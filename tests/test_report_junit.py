@@ -17,6 +17,7 @@ from report_helpers import (
     RUN_ID,
     failed_check,
     fill_log,
+    make_plan,
     make_result,
     make_summary,
     run_reporter,
@@ -334,13 +335,22 @@ def _early_mix() -> tuple[list, list]:
         make_result(10, "", file="/abs/elsewhere.yaml"),
         make_result(11, "big-int", trace=make_trace("big-int"), duration_ms=2),
         make_result(12, "agent-from-trace", duration_ms=0.0),
+        # not plain JSON values: their round trip through the stream changes them, so they are read back
+        make_result(13, "path-file"), make_result(14, "float-subclass"), make_result(15, "huge-line", line=2**64 + 1),
+        make_result(16, "nan-id"),
+        # planned once, delivered twice (a rejudged stream holds no trial counts): folded, as read back
+        make_result(17, "more-than-planned", trial=1),
+        make_result(17, "more-than-planned", Outcome.FAILED, trial=2, message="no", checks=[failed_check()]),
     ]
+    results[14].file = Path("scenarios/refunds.yaml")  # type: ignore[assignment]
+    results[15].trace.totals.cost_usd = type("Cost", (float,), {})(0.5)
+    results[17].scenario_id = float("nan")  # type: ignore[assignment]
     results[13].agent = ""  # the testcase then names the trace's agent
     results[5].agent = "other-bot"
     results[5].trace = dataclasses.replace(results[5].trace, agent="other-bot")
-    results[12].trace.totals.input_tokens = 2**70  # beyond orjson: the stream's fallback encoder
-    trials = {9: 2}
-    plan = [PlannedScenario(r.index, r.scenario_id, r.file, r.line, r.agent, r.tags, trials.get(r.index, 1))
+    results[12].trace.totals.input_tokens = 2**70 + 1  # beyond orjson (its fallback encoder): read back
+    trials = {9: 2}  # (17 is planned once)
+    plan = [PlannedScenario(r.index, str(r.scenario_id), str(r.file), r.line, r.agent, r.tags, trials.get(r.index, 1))
             for r in results if r.trial == 1]
     return results, plan
 
@@ -355,7 +365,7 @@ def test_testcases_rendered_as_results_come_equal_those_read_back(tmp_path, stri
     from agentcheck.verdict import RunPlan
 
     results, planned = _early_mix()
-    order = [11, 5, 0, 12, 3, 9, 13, 1, 7, 10, 2, 6, 4, 8]
+    order = [11, 5, 0, 12, 3, 9, 13, 1, 7, 10, 2, 19, 6, 4, 8, 17, 14, 16, 18, 15]
     documents = {}
     for mode in ("read back", "as they come"):
         folder = tmp_path / mode
@@ -384,7 +394,48 @@ def test_testcases_rendered_as_results_come_equal_those_read_back(tmp_path, stri
         log.finish(summary)
         documents[mode] = path.read_bytes()
         if mode == "as they come":
-            assert sorted(read) == [5, 6, 7, 8, 9, 9]  # the early ones (0-4, 10-13) were never parsed
+            assert sorted(read) == [5, 6, 7, 8, 9, 9, 11, 13, 14, 15, 16, 17, 17]  # 0-4, 10, 12 never parsed
     assert documents["as they come"] == documents["read back"]
     cases = [case.name for suite in JUnitXml.fromfile(str(tmp_path / "as they come" / "junit.xml")) for case in suite]
     assert {"twice", "twice [other-bot]", "twice [other-bot] [support-bot]"} <= set(cases)
+    assert "more-than-planned [trial 2]" in cases  # its failing trial is not lost
+
+
+def test_a_reporter_started_again_forgets_a_run_that_never_finished(tmp_path):
+    """A run refused mid-delivery ends without `finish`; the same reporter started for the next run
+    must report only that run's results."""
+    first = fill_log(tmp_path / "first.jsonl", [make_result(0, "old-pass")])
+    reporter = JUnitReporter(tmp_path / "junit.xml", first, project_root=tmp_path)
+    reporter.start(make_plan([make_result(0, "old-pass")], tmp_path))
+    reporter.result(make_result(0, "old-pass"))  # rendered early; no finish follows
+    new = [make_result(0, "new-fail", Outcome.FAILED, message="no", checks=[failed_check()])]
+    reporter.log = fill_log(tmp_path / "second.jsonl", new)
+    run_reporter(reporter, reporter.log, new, make_summary(new))
+    cases = [case.name for suite in JUnitXml.fromfile(str(tmp_path / "junit.xml")) for case in suite]
+    assert "new-fail" in cases and "old-pass" not in cases
+
+
+def test_rendering_early_never_fails_the_run(tmp_path, monkeypatch):
+    """Rendering a testcase as its result arrives is a shortcut: should it fail, the run goes on and
+    the testcase is read back at finish like any other."""
+    results = [make_result(0, "a"), make_result(1, "b")]
+    log = fill_log(tmp_path / "results.jsonl", results)
+    reporter = JUnitReporter(tmp_path / "junit.xml", log, project_root=tmp_path)
+    original = JUnitReporter._testcase
+    broken = {"on": True}
+
+    def flaky(self, *args, **kwargs):
+        if broken["on"]:
+            raise OSError("no space left on the spool")
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(JUnitReporter, "_testcase", flaky)
+    reporter.start(make_plan(results, tmp_path))
+    for result in results:
+        reporter.result(result)  # no exception reaches the runner
+    broken["on"] = False
+    summary = make_summary(results)
+    reporter.finish(summary)
+    log.finish(summary)
+    assert sorted(case.name for suite in JUnitXml.fromfile(str(tmp_path / "junit.xml")) for case in suite
+                  if case.classname != "agentcheck.gates") == ["a", "b"]

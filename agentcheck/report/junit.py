@@ -18,7 +18,8 @@ single-trial results (nearly all of them) are rendered as they come, from the re
 rest (failures, errors, repeated trials: they need the scenario's whole story) are read back from the
 JSON Lines stream at finish, and every testcase is placed in collection order then, when the per-file
 counts that suite attributes need are known. `agentcheck merge` hands each scenario's saved results
-over as they arrive, in order (`saved_scenario`). Memory holds counts and offsets, never the results.
+over as they arrive, in order (`saved_scenario`). Memory holds counts and offsets (and, per testcase
+rendered early, its name and place in the spool), never the results.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from typing import IO, Any
 
 from agentcheck.reliability import ScenarioStats
 from agentcheck.report.json_report import atomic_writer, logged_results
-from agentcheck.report.junit_spool import EarlyCase, Spool, Suite, copy_range, extend_range
+from agentcheck.report.junit_spool import EarlyCase, Spool, Suite, copy_ranges, extend_range
 from agentcheck.report.junit_trials import extra_failures, fold, grouped, trial_lines
 from agentcheck.report.junit_xml import (
     CASE_PROPERTIES,
@@ -87,27 +88,39 @@ class JUnitReporter:
         self._repeated: set[int] | None = None  # indexes of scenarios run more than once; None before start
 
     def start(self, plan: RunPlan) -> None:
-        """Note the scenarios run more than once (their testcase folds every trial, so it waits)."""
+        """Start afresh (a run that never finished leaves nothing behind), noting the scenarios planned
+        to run more than once: their testcase folds every trial, so it waits."""
+        if self._spool is not None:
+            self._spool.file.close()
+        self._spool, self._saved, self._early = None, False, {}
         self._repeated = {p.index for p in plan.scenarios if p.trials != 1}
 
     def result(self, result: ScenarioResult) -> None:
         """Render a passing single-trial run's testcase now, from the result object (already redacted,
         so it says what the stream says): finish then need not read it back and parse its whole trace
-        again. Anything else is read back at finish."""
+        again. Anything else is read back at finish, and so is a run whose testcase fields are not
+        plain JSON values (their JSON round trip could change them) or that cannot be rendered now:
+        this is a shortcut, and must never fail a run."""
         if (result.outcome is not Outcome.PASSED or result.trial != 1 or self._repeated is None
-                or result.index in self._repeated or any(not c.passed and c.advisory for c in result.checks)):
+                or result.index in self._repeated or result.index in self._early
+                or any(not c.passed and c.advisory for c in result.checks)):
             return
         view = _case_view(result)
-        if self._spool is None:
-            self._spool = Spool()
-        spool = self._spool
-        rel = self._relative(spool, view["file"])
-        name = case_name(view)
-        self._early[result.index] = EarlyCase(
-            result.index, rel, view["scenario_id"], view["agent"], view["duration_ms"], name,
-            spool.append(self._testcase(view, rel, name)),
-            spool.append(self._strict_case_properties(view, name)) if self.strict else None,
-        )
+        if view is None:
+            return
+        try:
+            if self._spool is None:
+                self._spool = Spool()
+            spool = self._spool
+            rel = self._relative(spool, view["file"])
+            name = case_name(view)
+            self._early[result.index] = EarlyCase(
+                result.index, rel, view["scenario_id"], view["agent"], view["duration_ms"], name,
+                spool.append(self._testcase(view, rel, name)),
+                spool.append(self._strict_case_properties(view, name)) if self.strict else None,
+            )
+        except Exception:  # (no temp folder for the spool, say): finish reads it back, and reports any error
+            self._early.pop(result.index, None)
 
     def finish(self, summary: RunSummary) -> None:
         summary.reports["junit"] = str(self.path)
@@ -148,8 +161,11 @@ class JUnitReporter:
         spool, self._spool = self._spool or Spool(), None
         saved, self._saved = self._saved, False
         early, self._early = self._early, {}
+        self._repeated = None
         if not saved:
             stats = summary.release.stats_by_index() if summary.release else {}
+            for index in self.log.repeated_indexes().intersection(early):  # more runs than planned
+                del early[index]  # (a rejudged stream holds no trial counts): read back with the rest
             try:
                 for item in self._in_order(early, grouped(logged_results(self.log, skip=early), stats)):
                     if type(item) is EarlyCase:
@@ -259,11 +275,9 @@ class JUnitReporter:
             ]
             out.write(f"  {open_tag('testsuite', attrs)}\n    <properties>\n")
             out.write(property_lines(suite_props, "      "))
-            for offset, size in suite.props:
-                copy_range(spool, offset, size, out)
+            copy_ranges(spool, suite.props, out)
             out.write("    </properties>\n")
-            for offset, size in suite.cases:
-                copy_range(spool, offset, size, out)
+            copy_ranges(spool, suite.cases, out)
             out.write("  </testsuite>\n")
         out.write(gates)
         out.write("</testsuites>\n")
@@ -409,22 +423,36 @@ class JUnitReporter:
         return f"  {open_tag('testsuite', attrs)}\n" + "".join(cases) + "  </testsuite>\n"
 
 
-def _case_view(result: ScenarioResult) -> dict[str, Any]:
-    """What a passing single-trial run's testcase reads of its result, as the JSON data read back
-    from the stream would hold it (JSON's null for a non-finite number; the testcase then shows 0,
-    as for null)."""
+def _case_view(result: ScenarioResult) -> dict[str, Any] | None:
+    """What a passing single-trial run's testcase reads of its result, as the JSON data read back from
+    the stream holds it — or None when a value is not a plain JSON value whose round trip leaves it as
+    it is (a str, an int within 64 bits, a float; a non-finite float reads back as null, and the
+    testcase shows 0 for both), so that a testcase rendered early is the one read back would give."""
     trace = result.trace
     view: dict[str, Any] = {
         "index": result.index, "scenario_id": result.scenario_id, "file": result.file, "line": result.line,
-        "agent": result.agent, "outcome": result.outcome.value, "message": result.message,
-        "trial": result.trial, "duration_ms": result.duration_ms, "trace": None,
+        "agent": result.agent, "outcome": "passed", "trial": result.trial, "duration_ms": result.duration_ms,
+        "trace": None,
     }
+    numbers: tuple[Any, ...] = (result.duration_ms,)
+    texts: tuple[Any, ...] = (result.scenario_id, result.file, result.agent)
     if trace is not None:
         totals = trace.totals
         view["trace"] = {"trace_id": trace.trace_id, "agent": trace.agent, "totals": {
             "cost_usd": totals.cost_usd, "input_tokens": totals.input_tokens,
             "output_tokens": totals.output_tokens, "tool_calls": totals.tool_calls}}
-    return view
+        numbers += (totals.cost_usd, totals.input_tokens, totals.output_tokens, totals.tool_calls)
+        texts += (trace.trace_id, trace.agent)
+    if not all(type(t) is str for t in texts) or not all(map(_plain_number, numbers)):
+        return None
+    line = result.line
+    return view if line is None or (type(line) is int and _plain_number(line)) else None
+
+
+def _plain_number(value: Any) -> bool:
+    """A float, or an int that JSON reads back as the same int (orjson: within 64 bits)."""
+    kind = type(value)
+    return kind is float or (kind is int and -(2**63) <= value < 2**64)
 
 
 def _error_class(result: Mapping[str, Any]) -> str:

@@ -29,6 +29,7 @@ class ResultLog:
         self._offsets: list[tuple[int, int, int]] = []  # (index, trial, byte offset) in finishing order
         self._failing: set[int] = set()  # offsets of the results that failed or errored
         self._where: dict[tuple[int, int], int] = {}  # (index, trial) -> offset, for read_result
+        self._where_count = 0  # results `_where` was built from
         self._file = None
         self._end = 0  # bytes written: the next line's offset, without asking the file each time
         self._results_end: int | None = None
@@ -93,10 +94,19 @@ class ResultLog:
                 handle.seek(offset)
                 yield loads(handle.readline())["result"]
 
+    def repeated_indexes(self) -> set[int]:
+        """The indexes with more than one result written (a scenario's trials)."""
+        seen: set[int] = set()
+        repeated: set[int] = set()
+        for index, _, _ in self._offsets:
+            (repeated if index in seen else seen).add(index)
+        return repeated
+
     def read_result(self, index: int, trial: int = 1) -> dict[str, Any]:
         """One result written so far, as JSON data (KeyError when there is none)."""
-        if len(self._where) != len(self._offsets):  # built on first use: few readers need it
+        if self._where_count != len(self._offsets):  # built on first use: few readers need it
             self._where = {(i, t): o for i, t, o in self._offsets}
+            self._where_count = len(self._offsets)
         offset = self._where[(index, trial)]
         if self._file is not None:
             self._file.flush()
