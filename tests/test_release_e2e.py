@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -95,6 +96,8 @@ def test_scenario_criterion_and_configured_trials_with_flaky_failure_in_rich_jun
     assert done.code == 1
     text = (project / "reports" / "junit.xml").read_text()
     assert "<flakyFailure " in text and "<failure" not in text.split('name="agentcheck gates"')[0]
+    names = re.findall(r'<testcase name="([^"]*)" classname="scenarios', text)
+    assert sorted(names) == sorted(s["scenario_id"] for s in data["scenarios"])  # whichever trial stands for it
 
 
 def test_baseline_save_then_run_against_it_and_compare(project: Path):
@@ -194,6 +197,8 @@ def test_shards_partition_the_suite_and_merge_equals_a_single_run(project: Path)
     assert comparable(merged_data) == comparable(results(project / "reports" / "single.json"))
     assert merged_data["run"]["planned"] == 24
     assert "### Gates" in (project / "reports" / "merged.md").read_text()
+    names = re.findall(r'<testcase name="([^"]*)" classname="scenarios', (project / "reports/merged.xml").read_text())
+    assert sorted(names) == sorted(s["scenario_id"] for s in merged_data["scenarios"])  # failed on trial 2 too
     partial = cli("merge", "reports/shard1.json", "reports/shard2.json", cwd=project)
     assert "in no shard file" in partial.err and "was a shard job missing?" in partial.err
     assert "in no shard file" not in merged.err

@@ -79,7 +79,7 @@ def test_strict_form_moves_properties_to_the_suite_and_location_to_system_out(tm
     props = {p.name: p.value for p in refunds.properties()}
     assert props["agentcheck.run_id"] == RUN_ID
     assert props["refund-twice.trace_id"] == "tr-refund-twice-1"
-    assert props["refund-twice [trial 2].outcome"] == "passed"
+    assert props["refund-twice [support-bot].outcome"] == "passed"  # a lone trial 2: named by its scenario
     assert props["refund-twice.cost_usd"] == "0.001200"
     assert props["refund-twice.tool_calls"] == "2"
     case = cases_by_name(refunds)["refund-twice"]
@@ -98,7 +98,7 @@ def test_rich_form_counts_names_and_classnames(tmp_path):
     refunds, lookup, _gates = list(xml)
     assert (refunds.tests, refunds.failures, refunds.errors, refunds.skipped) == (3, 1, 0, 0)
     assert (lookup.tests, lookup.failures, lookup.errors, lookup.skipped) == (2, 0, 1, 1)
-    assert [c.name for c in refunds] == ["refund-damaged-order", "refund-twice", "refund-twice [trial 2]"]
+    assert [c.name for c in refunds] == ["refund-damaged-order", "refund-twice", "refund-twice [support-bot]"]
     assert {c.classname for c in refunds} == {"scenarios.refunds"}
     assert {c.classname for c in lookup} == {"scenarios.lookup"}
 
@@ -398,7 +398,9 @@ def test_testcases_rendered_as_results_come_equal_those_read_back(tmp_path, stri
     assert documents["as they come"] == documents["read back"]
     cases = [case.name for suite in JUnitXml.fromfile(str(tmp_path / "as they come" / "junit.xml")) for case in suite]
     assert {"twice", "twice [other-bot]", "twice [other-bot] [support-bot]"} <= set(cases)
-    assert "more-than-planned [trial 2]" in cases  # its failing trial is not lost
+    assert "more-than-planned" in cases and "more-than-planned [trial 2]" not in cases  # one testcase, folded
+    document = (tmp_path / "as they come" / "junit.xml").read_text()
+    assert 'message="1/2 trials passed: no"' in document  # its failing trial is not lost
 
 
 def test_a_reporter_started_again_forgets_a_run_that_never_finished(tmp_path):
