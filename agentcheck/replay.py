@@ -194,6 +194,7 @@ def _prepared(options: RunOptions, paths: list[Path], role: str) -> tuple[Prepar
         baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
                              handoff_tools=project.handoff_tools)
     documents = [ResultsFile(_absolute(p, options.cwd), role=role) for p in paths]
+    _refuse_foreign(documents, {s.id for s in scenarios}, role)
     return Prepared(project, scenarios, None, baseline, suite), documents
 
 
@@ -411,6 +412,19 @@ def _unlisted(document: ResultsFile, scenario_id: str) -> BadInput:
                              "its `scenarios` list does not have (an edited or damaged file)",
                              "merge the files exactly as `agentcheck run --shard i/n --json` wrote them, "
                              "or run that shard again")])
+
+
+def _refuse_foreign(documents: list[ResultsFile], selected: set[str], role: str) -> None:
+    """Refuse, before any report is started, a file none of whose scenarios is selected here: from
+    another suite (or a selection that leaves all of them out), it would be reported as a run of
+    nothing whose gates all pass."""
+    for document in documents:
+        ids = document.scenario_ids()
+        if ids and selected and not ids & selected:
+            raise BadInput([Problem(str(document.path), None, "", (
+                f"{'shard' if role == 'shard' else 'results'} file: none of its {len(ids)} scenarios is among "
+                f"the {len(selected)} selected here: from another suite, or a selection that leaves them all out"),
+                "run agentcheck in the project that wrote it, or widen -k/--tag")])
 
 
 def _refuse_overlap(documents: list[ResultsFile]) -> None:

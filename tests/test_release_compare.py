@@ -122,7 +122,8 @@ def test_bad_baselines_are_refused_with_a_clear_message(tmp_path):
     with pytest.raises(BadInput) as other_version:
         compare_files(write_doc(tmp_path / "v2.json", schema="agentcheck.results/2"), new)
     text = other_version.value.problems[0].render()
-    assert "v2.json" in text and "'agentcheck.results/2' document" in text and "agentcheck.results/1" in text
+    assert "v2.json" in text and "'agentcheck.results/2', written by a newer agentcheck" in text
+    assert "this one reads 'agentcheck.results/1'" in text and "upgrade agentcheck" in text
     with pytest.raises(BadInput) as other_suite:
         compare_files(write_doc(tmp_path / "other.json", ids=("x", "y")), new)
     assert "from another suite: none of its 2 scenarios" in other_suite.value.problems[0].render()

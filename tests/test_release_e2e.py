@@ -126,7 +126,7 @@ def test_baseline_save_then_run_against_it_and_compare(project: Path):
 def test_bad_baselines_exit_2_before_anything_runs(project: Path):
     (project / "old.json").write_text('{"schema": "agentcheck.results/0", "results": []}\n')
     done = cli("run", "--baseline", "old.json", cwd=project)
-    assert done.code == 2 and "'agentcheck.results/0' document" in done.err and "Traceback" not in done.err
+    assert done.code == 2 and "the document is 'agentcheck.results/0'; this agentcheck reads" in done.err and "Traceback" not in done.err
     assert not (project / "reports" / "results.json").exists()
     other = {"schema": SCHEMA, "run": {"run_id": "x"}, "summary": {}, "gates": [],
              "results": [{"index": 0, "scenario_id": "elsewhere", "outcome": "passed", "trial": 1, "trace": None}]}
@@ -136,6 +136,11 @@ def test_bad_baselines_exit_2_before_anything_runs(project: Path):
     compared = cli("compare", "other.json", "missing.json", cwd=project)
     assert compared.code == 2 and compared.err.rstrip().endswith("1 problem found; nothing was compared.")
     assert done.err.rstrip().endswith("found; nothing was run.")
+    before = (project / "reports" / "results.json").read_bytes() if (project / "reports/results.json").exists() else b""
+    for command in ("rejudge", "merge"):  # a file of another suite is not a run of nothing whose gates pass
+        refused = cli(command, "other.json", cwd=project)
+        assert refused.code == 2 and "none of its 1 scenarios is among the 6 selected here" in refused.err, refused.err
+    assert ((project / "reports" / "results.json").read_bytes() if before else b"") == before
     unsaved = cli("baseline", "save", "missing.json", cwd=project)
     assert unsaved.code == 2 and unsaved.err.rstrip().endswith("found; no baseline was written.")
     assert cli("run", "--shard", "3/2", cwd=project).code == 2

@@ -102,16 +102,31 @@ class ResultsFile:
 
     def _check_schema(self) -> None:
         schema = self.header.get("schema")
-        if schema != RESULTS_SCHEMA:
-            what = f"a '{schema}' document" if isinstance(schema, str) else "not an agentcheck results document"
-            raise self._problem(
-                f"{what}; this agentcheck reads '{RESULTS_SCHEMA}'",
-                "re-create it with this version (`agentcheck run`, or `agentcheck rejudge` on the old file)"
-                if isinstance(schema, str)
-                else "pass a results.json written by `agentcheck run --json`",
-            )
+        if schema == RESULTS_SCHEMA:
+            return
+        if not isinstance(schema, str):
+            raise self._problem(f"not an agentcheck results document; this agentcheck reads '{RESULTS_SCHEMA}'",
+                                "pass a results.json written by `agentcheck run --json`")
+        kind, _, version = schema.rpartition("/")
+        mine = RESULTS_SCHEMA.rpartition("/")[2]
+        if kind == RESULTS_SCHEMA.rpartition("/")[0] and version.isdigit() and int(version) > int(mine):
+            raise self._problem(f"the document is '{schema}', written by a newer agentcheck; this one reads "
+                                f"'{RESULTS_SCHEMA}'", "upgrade agentcheck (pip install -U agentcheck) to read it")
+        raise self._problem(f"the document is '{schema}'; this agentcheck reads '{RESULTS_SCHEMA}'",
+                            "re-create it with this version (`agentcheck run --json`)")
 
     # -- results -----------------------------------------------------------------------------------
+
+    def scenario_ids(self) -> set[str]:
+        """The scenarios the file holds, as its `scenarios` rows (or a stream's plan) list them, else as
+        its results name them (a file made by hand)."""
+        rows = self.header.get("scenarios")
+        if not isinstance(rows, list):
+            run = self.header.get("run")
+            rows = run.get("scenarios") if isinstance(run, dict) else None
+        if isinstance(rows, list):
+            return {str(row["scenario_id"]) for row in rows if isinstance(row, dict) and "scenario_id" in row}
+        return {str(result.get("scenario_id")) for result in self.results() if isinstance(result, dict)}
 
     @property
     def run_id(self) -> str:
