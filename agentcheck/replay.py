@@ -38,7 +38,15 @@ from agentcheck.reliability import ScenarioStats
 from agentcheck.report.base import SavedScenarioReader
 from agentcheck.scenario import Scenario
 from agentcheck.serialize import to_data
-from agentcheck.session import Prepared, RunOptions, _absolute, _Session, load_stamped, run_prepared
+from agentcheck.session import (
+    Prepared,
+    RunOptions,
+    _absolute,
+    _Session,
+    load_baseline,
+    load_stamped,
+    run_prepared,
+)
 from agentcheck.verdict import PlannedScenario, RunMetrics, RunSummary, ScenarioResult, SuiteStamp
 
 _INDEX_HEAD = b'{"index":'
@@ -187,12 +195,7 @@ def _idle_reporters() -> tuple[type, ...]:
 
 def _prepared(options: RunOptions, paths: list[Path], role: str) -> tuple[Prepared, list[ResultsFile]]:
     project, scenarios, suite = load_stamped(options)
-    baseline = None
-    if options.baseline is not None:
-        from agentcheck.release.compare import load_side
-
-        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
-                             handoff_tools=project.handoff_tools)
+    baseline = load_baseline(options, project, {s.id for s in scenarios})
     documents = [ResultsFile(_absolute(p, options.cwd), role=role) for p in paths]
     _refuse_foreign(documents, {s.id for s in scenarios}, role)
     return Prepared(project, scenarios, None, baseline, suite), documents
@@ -310,12 +313,7 @@ def _fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[
     saved = _saved_suite(documents, current) if current is not None else None
     if saved is None:
         return None
-    baseline = None
-    if options.baseline is not None:
-        from agentcheck.release.compare import load_side
-
-        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
-                             handoff_tools=project.handoff_tools)
+    baseline = load_baseline(options, project, set(saved.index))
     stamp = SuiteStamp(current, len(saved.planned), list(range(len(saved.planned))))  # a full load's, unsharded
     for document in documents:  # read into `saved`; 20 000 rows need not stay in memory
         document.header.pop("scenarios", None)

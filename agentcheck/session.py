@@ -199,14 +199,22 @@ def build_setup(
 
 def prepare(options: RunOptions) -> Prepared:
     project, scenarios, suite = load_stamped(options)
-    baseline = None
-    if options.baseline is not None:
-        from agentcheck.release.compare import load_side
-
-        baseline = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
-                             handoff_tools=project.handoff_tools)
+    baseline = load_baseline(options, project, {s.id for s in scenarios})
     return Prepared(project, scenarios, build_setup(project, scenarios, options.timeout_s, options.record), baseline,
                     suite)
+
+
+def load_baseline(options: RunOptions, project: Project, selected: set[str]) -> object:
+    """The `--baseline` side, or None; refused (BadInput) before anything runs when it cannot be read
+    or none of its scenarios is `selected` (another suite's)."""
+    if options.baseline is None:
+        return None
+    from agentcheck.release.compare import load_side, refuse_other_suite
+
+    side = load_side(_absolute(options.baseline, options.cwd), role="baseline", label=str(options.baseline),
+                     handoff_tools=project.handoff_tools)
+    refuse_other_suite(side, selected, "selected here")
+    return side
 
 
 def _absolute(path: Path, cwd: Path) -> Path:

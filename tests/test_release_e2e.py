@@ -132,7 +132,8 @@ def test_bad_baselines_exit_2_before_anything_runs(project: Path):
              "results": [{"index": 0, "scenario_id": "elsewhere", "outcome": "passed", "trial": 1, "trace": None}]}
     (project / "other.json").write_text(json.dumps(other))
     done = cli("run", "--baseline", "other.json", cwd=project)
-    assert done.code == 2 and "from another suite" in done.err
+    assert done.code == 2 and "from another suite" in done.err and "among the 6 selected here" in done.err
+    assert not (project / "reports" / "runs").exists()  # refused before any agent ran
     compared = cli("compare", "other.json", "missing.json", cwd=project)
     assert compared.code == 2 and compared.err.rstrip().endswith("1 problem found; nothing was compared.")
     assert done.err.rstrip().endswith("found; nothing was run.")

@@ -55,13 +55,17 @@ def load_side(
 
 def check_same_suite(base: Side, new: Side) -> None:
     """Refuse a baseline that shares no scenario with the run: it is from another suite."""
+    refuse_other_suite(base, {s.scenario_id for s in new.stats}, "of this run")
+
+
+def refuse_other_suite(base: Side, new_ids: set[str], where: str) -> None:
+    """Refuse a baseline none of whose scenarios is in `new_ids` (`where`: "of this run", "selected")."""
     base_ids = {s.scenario_id for s in base.stats}
-    new_ids = {s.scenario_id for s in new.stats}
     if base_ids and new_ids and not base_ids & new_ids:
         raise BadInput([Problem(
             base.label, None, "",
             f"baseline file: from another suite: none of its {len(base_ids)} scenarios is among the "
-            f"{len(new_ids)} of this run",
+            f"{len(new_ids)} {where}",
             "save a baseline of this suite with `agentcheck baseline save`",
         )])
 
