@@ -54,11 +54,22 @@ def _guard(action: Callable[[], int], *, after: str = "nothing was run") -> int:
     except KeyboardInterrupt:
         typer.echo("agentcheck: interrupted", err=True)
         return ExitCode.INTERRUPTED
+    except OSError as exc:
+        if not exc.filename:  # not about a path the user gave: a fault of ours, below
+            return _internal_error(exc)
+        typer.echo(f"error: {exc.filename}: {exc.strerror or exc}", err=True)
+        typer.echo("agentcheck: cannot read or write that path; give another (a file, in a folder you can write to).",
+                   err=True)
+        return ExitCode.BAD_INPUT
     except Exception as exc:
-        saved = _save_traceback()
-        typer.echo(f"agentcheck: internal error: {type(exc).__name__}: {exc}", err=True)
-        typer.echo(f"agentcheck: the traceback is in {saved}; please report it.", err=True)
-        return ExitCode.INTERNAL_ERROR
+        return _internal_error(exc)
+
+
+def _internal_error(exc: Exception) -> int:
+    saved = _save_traceback()
+    typer.echo(f"agentcheck: internal error: {type(exc).__name__}: {exc}", err=True)
+    typer.echo(f"agentcheck: the traceback is in {saved}; please report it.", err=True)
+    return ExitCode.INTERNAL_ERROR
 
 
 def _save_traceback() -> str:

@@ -6,8 +6,8 @@ reporters passed in `RunOptions.reporters` decide what the user sees.
 
 from __future__ import annotations
 
-import os
 import secrets
+import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -443,8 +443,12 @@ def _output_problems(session: _Session) -> list[Problem]:
                 )
             )
             continue
-        if not os.access(path.parent, os.W_OK):
-            problems.append(Problem(str(path), None, "", f"the folder for the {kind} is not writable", None))
+        try:  # reports are written beside their path first, then moved into place: try exactly that
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+        except OSError as exc:
+            problems.append(Problem(str(path), None, "", f"cannot write in the folder for the {kind}: "
+                                    f"{exc.strerror or exc}", "give a path in a folder you can write to"))
     return problems
 
 

@@ -126,7 +126,8 @@ def test_baseline_save_then_run_against_it_and_compare(project: Path):
 def test_bad_baselines_exit_2_before_anything_runs(project: Path):
     (project / "old.json").write_text('{"schema": "agentcheck.results/0", "results": []}\n')
     done = cli("run", "--baseline", "old.json", cwd=project)
-    assert done.code == 2 and "the document is 'agentcheck.results/0'; this agentcheck reads" in done.err and "Traceback" not in done.err
+    assert done.code == 2 and "Traceback" not in done.err
+    assert "the document is 'agentcheck.results/0'; this agentcheck reads" in done.err
     assert not (project / "reports" / "results.json").exists()
     other = {"schema": SCHEMA, "run": {"run_id": "x"}, "summary": {}, "gates": [],
              "results": [{"index": 0, "scenario_id": "elsewhere", "outcome": "passed", "trial": 1, "trace": None}]}
@@ -142,6 +143,13 @@ def test_bad_baselines_exit_2_before_anything_runs(project: Path):
         refused = cli(command, "other.json", cwd=project)
         assert refused.code == 2 and "none of its 1 scenarios is among the 6 selected here" in refused.err, refused.err
     assert ((project / "reports" / "results.json").read_bytes() if before else b"") == before
+    cli("run", "-k", "steady-a", cwd=project)
+    for args in (("baseline", "save", "--out", "reports"), ("run", "-k", "steady-a", "--md", "/proc/agentcheck.md"),
+                 ("compare", "reports/results.json", "reports/results.json", "--md", "/proc/agentcheck.md")):
+        unwritable = cli(*args, cwd=project)  # a folder; a folder nobody can write in (Linux's /proc)
+        assert unwritable.code == 2 and "internal error" not in unwritable.err, unwritable.err
+        assert ("reports: Is a directory" in unwritable.err or "/proc/agentcheck.md" in unwritable.err) \
+            and ".tmp" not in unwritable.err
     unsaved = cli("baseline", "save", "missing.json", cwd=project)
     assert unsaved.code == 2 and unsaved.err.rstrip().endswith("found; no baseline was written.")
     assert cli("run", "--shard", "3/2", cwd=project).code == 2

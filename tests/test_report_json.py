@@ -165,3 +165,15 @@ def test_reads_the_stream_after_the_log_was_closed(tmp_path, validator):
     document = json.loads(path.read_text(encoding="utf-8"))
     assert validator.is_valid(document)
     assert [r["index"] for r in document["results"]] == [0, 1, 2, 3, 4]
+
+
+def test_a_report_path_that_cannot_be_written_is_named_not_its_temporary(tmp_path):
+    """The error names the path the user gave (a folder, here), leaves nothing behind beside it."""
+    from agentcheck.atomicfile import replacing
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    with pytest.raises(IsADirectoryError) as caught, replacing(folder) as tmp:
+        tmp.write_text("data")
+    assert caught.value.filename == str(folder)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reports"]  # no temporary left over

@@ -5,11 +5,10 @@ The file is the results document itself (checked to be one this version reads), 
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from pathlib import Path
 
+from agentcheck.atomicfile import replacing
 from agentcheck.release.results_file import ResultsFile
 
 
@@ -20,14 +19,6 @@ def save_baseline(source: Path, dest: Path) -> ResultsFile:
 
         raise BadInput([Problem(str(source), None, "", "a baseline must be a results.json document",
                                 "pass reports/results.json (written by `agentcheck run`)")])
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-    os.close(fd)
-    try:
+    with replacing(dest) as tmp:
         shutil.copyfile(source, tmp)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return document

@@ -13,11 +13,11 @@ import contextlib
 import dataclasses
 import json
 import os
-import tempfile
 from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import IO, Any
 
+from agentcheck.atomicfile import replacing
 from agentcheck.report.show import safe_data
 from agentcheck.report.stream import ResultLog
 from agentcheck.serialize import dumps, dumps_bytes
@@ -64,19 +64,10 @@ def atomic_writer(path: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
     Unencodable characters (lone surrogates) are written as backslash escapes, which in JSON strings
     are valid escapes and in XML are harmless text, so one odd byte never loses a whole report.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, errors="backslashreplace", newline="\n") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; reports are meant to be read by CI uploaders
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with replacing(path) as tmp, tmp.open("w", encoding=encoding, errors="backslashreplace", newline="\n") as handle:
+        yield handle
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 class JsonReporter:
