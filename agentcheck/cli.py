@@ -213,14 +213,16 @@ def validate(
     """Check every project, scenario and fixture file and resolve references; run nothing."""
 
     def body() -> int:
+        from agentcheck.calls import plural
         from agentcheck.session import RunOptions, build_setup, load_suite
 
         project, scenarios = load_suite(RunOptions(cwd=Path.cwd(), config=config, paths=list(paths or [])))
         build_setup(project, scenarios)
         files = len({s.source.file for s in scenarios})
         typer.echo(
-            f"ok: {len(scenarios)} scenarios in {files} files, {len(project.agents)} agents, "
-            f"{len(project.tools)} tools, {len(project.gates)} gates"
+            f"ok: {plural(len(scenarios), 'scenario')} in {plural(files, 'file')}, "
+            f"{plural(len(project.agents), 'agent')}, {plural(len(project.tools), 'tool')}, "
+            f"{plural(len(project.gates), 'gate')}"
         )
         return ExitCode.OK
 

@@ -36,7 +36,6 @@ def scaffold(directory: Path) -> list[Path]:
         written.append(dst)
     from agentcheck.collect.schema import write_schemas
 
-    schema_dir = directory / "schemas"
-    if not schema_dir.exists():  # the YAML files point editors at these
-        written.extend(write_schemas(schema_dir) or [schema_dir])
+    # the YAML files point editors at these: any missing is written (a schema already there is kept)
+    written.extend(write_schemas(directory / "schemas", keep_existing=True))
     return written

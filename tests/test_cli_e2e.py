@@ -169,6 +169,15 @@ def test_init_scaffolds_a_project_that_passes(tmp_path):
     assert done.code == 0, done.out + done.err
     again = cli("init", "proj", cwd=tmp_path)
     assert again.code == 2 and "already exists" in again.err
+    kept = tmp_path / "with-schemas" / "schemas" / "scenario.schema.json"  # a folder that has one schema
+    kept.parent.mkdir(parents=True)
+    kept.write_text("{}")
+    assert cli("init", "with-schemas", cwd=tmp_path).code == 0
+    assert kept.read_text() == "{}"  # kept as it was; the others written
+    written = sorted(p.name for p in (tmp_path / "proj" / "schemas").iterdir())
+    assert sorted(p.name for p in kept.parent.iterdir()) == written and len(written) > 1
+    valid = cli("validate", cwd=tmp_path / "proj")
+    assert valid.code == 0 and " 1 files" not in valid.out and " in 1 file, 1 agent, " in valid.out
 
 
 def test_interrupted_run_keeps_finished_results(tmp_path):

@@ -80,12 +80,15 @@ def render(kind: str) -> str:
     return json.dumps(json_schema(kind), indent=2, ensure_ascii=False) + "\n"
 
 
-def write_schemas(directory: Path) -> list[Path]:
-    """Write every schema file into `directory` (created if needed); returns the paths written."""
+def write_schemas(directory: Path, *, keep_existing: bool = False) -> list[Path]:
+    """Write every schema file into `directory` (created if needed), or with `keep_existing` only those
+    not there yet; returns the paths written."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for kind, name in SCHEMA_FILES.items():
         path = directory / name
+        if keep_existing and path.exists():
+            continue
         path.write_text(render(kind), encoding="utf-8")
         written.append(path)
     return written
