@@ -59,9 +59,12 @@ def show_results(which: str | None, results_path: Path | None, config: Path | No
     from agentcheck.report.show import find_results, render_trace
 
     path = results_path or latest_results(_reports_dir(config, cwd))
-    if path is None or not path.is_file():
-        where = str(results_path) if results_path else "reports/runs"
-        raise BadInput([Problem(where, None, "", "no results found", "run `agentcheck run` first, or pass --results")])
+    if results_path is not None and not results_path.exists():
+        raise BadInput([Problem(str(results_path), None, "", "no such file or folder",
+                                "pass a results.jsonl or results.json written by `agentcheck run`, or its folder")])
+    if path is None:
+        raise BadInput([Problem("reports/runs", None, "", "no results found",
+                                "run `agentcheck run` first, or pass --results")])
     try:
         results = find_results(path)
     except (ValueError, OSError) as exc:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentcheck.redact import scrub
+from agentcheck.reliability import RESULTS_SCHEMA
 from agentcheck.report.stream import read_log
 from agentcheck.serialize import encode, to_data
 
@@ -240,9 +241,12 @@ def find_results(path: Path) -> list[dict[str, Any]]:
             document = json.load(handle)
     except ValueError as exc:  # invalid JSON or not UTF-8
         raise ValueError(f"{path}: not a results file (invalid JSON: {exc})") from None
-    results = document.get("results") if isinstance(document, dict) else document
-    if not isinstance(results, list):
+    if not isinstance(document, dict) or not isinstance(document.get("results"), list):
         raise ValueError(f"{path}: not a results file (no 'results' list)")
+    schema = document.get("schema")
+    if schema is not None and schema != RESULTS_SCHEMA:
+        raise ValueError(f"{path}: a '{schema}' document; this agentcheck reads '{RESULTS_SCHEMA}'")
+    results = document["results"]
     ordered = [r for r in results if isinstance(r, dict)]
     ordered.sort(key=lambda r: (integer(r.get("index")), integer(r.get("trial", 1))))
     return ordered
