@@ -24,11 +24,14 @@ class Problem:
     hint: str | None = None
 
     def render(self) -> str:
-        where = self.file or "<input>"
-        if self.line is not None:
+        """`file:line at key.path: message (hint)`; a problem of no file (a flag, the selection) starts
+        at what it is about."""
+        where = self.file or ""
+        if self.file and self.line is not None:
             where = f"{where}:{self.line}"
-        at = f" at {self.key_path}" if self.key_path else ""
-        text = f"{where}{at}: {self.message}"
+        if self.key_path:
+            where = f"{where} at {self.key_path}" if where else self.key_path
+        text = f"{where}: {self.message}" if where else self.message
         if self.hint:
             text += f" ({self.hint})"
         return text

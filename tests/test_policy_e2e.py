@@ -98,7 +98,7 @@ def test_policy_lint_exits_1_on_severe_findings(tmp_path: Path):
     write(tmp_path, {"agentcheck.yaml": MINI, "bot.py": "def run(task, tools, context):\n    return 'ok'\n"})
     done = cli("policy", "lint", "--markdown", "lp.md", "--json", "lp.json", cwd=tmp_path)
     assert done.code == 1, done.out + done.err
-    assert "severe: admin-wildcard: scope 'admin:*' grants everything" in done.out
+    assert "severe: admin-wildcard: agent 'bot': scope 'admin:*' grants everything" in done.out
     assert (
         "severe: high-risk-unattended: high-tier tool 'wipe' is allowed without approval by rule 'wipe-ok'" in done.out
     )

@@ -152,7 +152,8 @@ def test_bad_baselines_exit_2_before_anything_runs(project: Path):
             and ".tmp" not in unwritable.err
     unsaved = cli("baseline", "save", "missing.json", cwd=project)
     assert unsaved.code == 2 and unsaved.err.rstrip().endswith("found; no baseline was written.")
-    assert cli("run", "--shard", "3/2", cwd=project).code == 2
+    bad_shard = cli("run", "--shard", "3/2", cwd=project)
+    assert bad_shard.code == 2 and bad_shard.err.startswith("error: --shard: bad shard '3/2'")  # no file to name
 
 
 def test_rejudge_applies_current_expectations_without_running_the_agent(project: Path):

@@ -95,7 +95,7 @@ def lint(project: Project, usage: dict[str, set[str]] | None = None) -> LeastPri
                     Finding(
                         INFO,
                         "unused-scope",
-                        f"scope '{scope}' was granted but no call in the run used it",
+                        f"agent '{principal.name}': scope '{scope}' was granted but no call in the run used it",
                         agent=principal.name,
                     )
                 )
@@ -106,7 +106,7 @@ def lint(project: Project, usage: dict[str, set[str]] | None = None) -> LeastPri
                     Finding(
                         SEVERE,
                         "admin-wildcard",
-                        f"scope '{grant.scope}' grants everything",
+                        f"agent '{principal.name}': scope '{grant.scope}' grants everything",
                         agent=principal.name,
                         source=str(grant.source) if grant.source else None,
                     )
@@ -116,7 +116,8 @@ def lint(project: Project, usage: dict[str, set[str]] | None = None) -> LeastPri
                     Finding(
                         WARNING,
                         "wildcard-scope",
-                        f"wildcard scope '{grant.scope}': name the concrete resources instead",
+                        f"agent '{principal.name}': wildcard scope '{grant.scope}': name the concrete resources "
+                        "instead",
                         agent=principal.name,
                         source=str(grant.source) if grant.source else None,
                     )
