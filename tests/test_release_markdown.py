@@ -34,7 +34,8 @@ def summary_and_results() -> tuple[RunSummary, list[dict]]:
     release = build_release(metrics, {}, run_id="r1")
     release.comparison = compare(base, side_of_metrics("new", "r1", metrics, {}), RegressionRules())
     gates = [GateResult("refund suite", 4, False, [GateCheck("min_pass_rate", 0.95, 0.75, False),
-                                                   GateCheck("max_regressions", 0, 2, False)]),
+                                                   GateCheck("max_regressions", 0, 2, False)],
+                        message="1 scenario of the selection was not run"),
              GateResult("reliability", 4, True, [GateCheck("min_pass_hat_k", 0.5, 0.5, True)])]
     summary = RunSummary("r1", "2026-01-01T00:00:00Z", 1.25, {"passed": 3, "failed": 1, "error": 0, "skipped": 0},
                          gates, 1, "", release=release)
@@ -52,6 +53,8 @@ def test_markdown_summary_snapshot():
     order = [text.index(h) for h in ("### Gates", "### Regressions", "### Failures", "### Trials", "### Segments")]
     assert order == sorted(order)
     assert text.count("<details><summary>❌") == 1  # one block per failing scenario, not per trial
+    lines = text.split("\n")
+    assert all(lines[i - 1] == "" for i, line in enumerate(lines) if line.startswith("### "))  # headings render
 
 
 def test_failures_stop_at_the_size_budget_and_say_so():

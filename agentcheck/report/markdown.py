@@ -63,7 +63,8 @@ def gates_section(gates: list[GateResult]) -> str:
                          fmt(check.measured, kind), f"{check.op} {fmt(check.threshold, kind)}",
                          "pass" if check.passed else "**FAIL**"])
     notes = "".join(f"\n- {md_escape(g.name)}: {md_escape(g.message)}" for g in gates if g.message)
-    return "### Gates\n\n" + _table(["gate", "threshold", "measures", "measured", "limit", "result"], rows) + notes
+    table = _table(["gate", "threshold", "measures", "measured", "limit", "result"], rows)
+    return "### Gates\n\n" + table + (notes + "\n" if notes else "")  # a blank line before the next heading
 
 
 def comparison_section(comparison: Comparison) -> str:
@@ -113,7 +114,8 @@ def trials_section(release: ReleaseReport) -> str:
             for s in release.scenarios if s.trials > 1]
     if not rows:
         return ""
-    return "### Trials\n\n" + _table(["scenario", "verdict", "passed", "errors", "pass rate", f"pass^{k}", ""], rows)
+    header = ["scenario", "verdict", "passed", "errors", "pass rate", f"pass^{k}", "flaky"]
+    return "### Trials\n\n" + _table(header, rows)
 
 
 def segments_section(release: ReleaseReport) -> str:
