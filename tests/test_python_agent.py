@@ -65,12 +65,20 @@ def test_import_error_names_the_file_and_line(tmp_path):
     assert "does not import" in info.value.message
     assert "ModuleNotFoundError" in info.value.message
     assert "broken_agent.py:2" in info.value.message
+    with pytest.raises(AgentLoadError) as missing:
+        build_agent(AgentSpec("a", "python", "no_such_agent_module:run"), tmp_path)
+    assert "No module named 'no_such_agent_module'" in missing.value.message
+    assert "frozen" not in missing.value.message and "__init__.py" not in missing.value.message  # no importlib line
 
 
 def test_missing_attribute_and_unknown_kind(tmp_path):
-    write_module(tmp_path, "noattr", "def other(): pass\n")
-    with pytest.raises(AgentLoadError, match="has no attribute 'run'"):
+    write_module(tmp_path, "noattr", "def other(): pass\ndef rnu(): pass\n")
+    with pytest.raises(AgentLoadError, match="has no attribute 'run'") as missing:
         build_agent(AgentSpec("a", "python", "noattr:run"), tmp_path)
+    assert missing.value.hint == "did you mean 'rnu'?"
+    with pytest.raises(AgentLoadError) as unlike:
+        build_agent(AgentSpec("a", "python", "noattr:zzz"), tmp_path)
+    assert unlike.value.hint == "it defines: other, rnu"
     with pytest.raises(AgentLoadError, match="unknown agent kind 'rust'"):
         build_agent(AgentSpec("a", "rust", "x:y"), tmp_path)
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from agentcheck.agents.base import AgentLoadError, RunContext, ToolBox
+from agentcheck.problems import did_you_mean
 from agentcheck.project import AgentSpec
 from agentcheck.runner.signals import AgentAborted
 from agentcheck.scenario import AgentInput
@@ -43,7 +44,8 @@ def load_callable(entrypoint: str, project_root: Path) -> Any:
             "move the exit under `if __name__ == \"__main__\":`",
         ) from None
     except Exception as exc:  # any import-time failure is the user's to fix, shown in one line
-        last = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        frames = traceback.extract_tb(exc.__traceback__) if exc.__traceback__ else []
+        last = next((f for f in reversed(frames) if _within(f.filename, project_root)), None)  # the user's line
         where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
         raise AgentLoadError(
             f"entrypoint '{entrypoint}' does not import: {type(exc).__name__}: {exc}{where}",
@@ -52,14 +54,26 @@ def load_callable(entrypoint: str, project_root: Path) -> Any:
     target: Any = module
     for part in attr.split("."):
         if not hasattr(target, part):
+            names = [n for n in dir(target) if not n.startswith("_") and callable(getattr(target, n, None))]
             raise AgentLoadError(
                 f"entrypoint '{entrypoint}': module '{module_name}' has no attribute '{attr}'",
-                None,
+                did_you_mean(part, names) or (f"it defines: {', '.join(sorted(names)[:8])}" if names else
+                                              "define the agent function there"),
             )
         target = getattr(target, part)
     if not callable(target):
         raise AgentLoadError(f"entrypoint '{entrypoint}' is not callable", None)
     return target
+
+
+def _within(filename: str, root: Path) -> bool:
+    """Whether a traceback frame's file is in the project (not importlib's, not a library's)."""
+    if filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
+        return False
+    try:
+        return Path(filename).resolve().is_relative_to(root.resolve())
+    except (OSError, ValueError):
+        return False
 
 
 def _arity(func: Any) -> int:
