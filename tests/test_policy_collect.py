@@ -186,7 +186,9 @@ def test_problems_in_a_policy_file_name_that_file_its_lines_and_its_own_key_path
     with pytest.raises(BadInput) as caught:
         load_project(None, cwd=_split_project(tmp_path, broken))
     found = [p.render() for p in caught.value.problems]
-    assert found[0] == "policies/agents.yaml:7 at spend: unknown key 'max_money' (did you mean 'max_money_moved'?)"
+    assert "policies/agents.yaml:7 at spend: unknown key 'max_money' (did you mean 'max_money_moved'?)" in found
+    # the well-formed rest is checked in the same pass: every problem at once
+    assert "policies/agents.yaml:6 at rules[0].tools[0]: unknown tool 'reed' (did you mean 'read'?)" in found
     with pytest.raises(BadInput) as caught:
         load_project(None, cwd=_split_project(tmp_path, broken.rsplit("spend:", 1)[0]))
     found = [p.render() for p in caught.value.problems]

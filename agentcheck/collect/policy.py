@@ -240,7 +240,7 @@ def load_policy_file(ref: str, root: Path, ctx: DocContext) -> tuple[PolicyModel
     written there), or None after adding the problems (`ctx` is agentcheck.yaml's)."""
     from pydantic import ValidationError
 
-    from agentcheck.collect.errors import validation_problems
+    from agentcheck.collect.errors import salvage, validation_problems
     from agentcheck.collect.policy_models import PolicyModel
     from agentcheck.collect.yamlsource import YamlDoc, load_yaml_file
     from agentcheck.problems import display_path
@@ -278,6 +278,9 @@ def load_policy_file(ref: str, root: Path, ctx: DocContext) -> tuple[PolicyModel
         model = PolicyModel.model_validate(doc.data)
     except ValidationError as exc:
         ctx.problems.extend(validation_problems(exc, file=display, lines=doc.lines, model=PolicyModel))
-        return None
+        salvaged = salvage(PolicyModel, doc.data, exc, {})  # check the well-formed rest too: every problem at once
+        if salvaged is None:
+            return None
+        model = salvaged
     as_section = YamlDoc({"policy": doc.data}, {("policy", *path): line for path, line in doc.lines.items()})
     return model, DocContext(display, as_section, ctx.problems, hidden=1)
