@@ -93,6 +93,18 @@ def test_syntax_error_position_is_reported():
     assert (caught.value.line, caught.value.column) == (2, 10)
 
 
+@pytest.mark.parametrize(("text", "said"), [
+    ("args.x >", "CEL syntax error: the expression ends where a value was expected (a name, number, string"),
+    ("args.y + + 1", "CEL syntax error: unexpected '+' where a value was expected"),
+])
+def test_syntax_errors_say_what_was_expected_in_words(text: str, said: str):
+    """Not the parser's list of token names ({'[', '{', ..., NUM_FLOAT, IDENTIFIER})."""
+    with pytest.raises(ExprError) as caught:
+        compile_condition(text)
+    assert caught.value.message.startswith(said) and "IDENTIFIER" not in caught.value.message
+    assert "Syntax error: " not in caught.value.message  # said once
+
+
 def test_scenario_policy_sections_are_checked(tmp_path: Path):
     from agentcheck.collect import collect
 

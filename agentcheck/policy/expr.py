@@ -265,6 +265,22 @@ def _first_sentence(exc: BaseException) -> str:
     return str(exc).split(". ", 1)[0]
 
 
+_EXPECTING = re.compile(r"\s*expecting \{([^}]*)\}")
+_SYNTAX_PREFIX = re.compile(r"^Syntax error:\s*")
+
+
+def _readable(detail: str) -> str:
+    """The parser's message without its prefix, and its list of expected tokens said in words when
+    it is the list of everything that can start a value (what people get wrong at the end or
+    between operators)."""
+    detail = _SYNTAX_PREFIX.sub("", detail)
+    expected = _EXPECTING.search(detail)
+    if expected and "IDENTIFIER" in expected.group(1) and "NUM_INT" in expected.group(1):
+        detail = detail[: expected.start()] + " where a value was expected (a name, number, string, `(`, `[` or `{`)"
+    detail = detail.replace("mismatched input '<EOF>'", "the expression ends").replace("input '<EOF>'", "the end")
+    return detail.replace("extraneous input ", "unexpected ").replace("mismatched input ", "unexpected ")
+
+
 def compile_condition(text: str) -> Condition:
     """Compile `text`, refusing anything the engine could not evaluate safely. Raises ExprError."""
     try:
@@ -272,7 +288,7 @@ def compile_condition(text: str) -> Condition:
     except ValueError as exc:
         found = _POSITION.search(str(exc))
         if found:
-            detail = found.group(3).split("\n", 1)[0]
+            detail = _readable(found.group(3).split("\n", 1)[0])
             raise ExprError(f"CEL syntax error: {detail}", int(found.group(1)), int(found.group(2))) from None
         raise ExprError(f"CEL syntax error: {exc}") from None
     refs = program.references()
