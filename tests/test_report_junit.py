@@ -441,3 +441,35 @@ def test_rendering_early_never_fails_the_run(tmp_path, monkeypatch):
     log.finish(summary)
     assert sorted(case.name for suite in JUnitXml.fromfile(str(tmp_path / "junit.xml")) for case in suite
                   if case.classname != "agentcheck.gates") == ["a", "b"]
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_the_example_suites_junit_is_the_same_rendered_early_or_read_back(tmp_path, monkeypatch, strict):
+    """The example project run for real (trials, drills, LLM cassettes, a policy, deliberate failures),
+    with a second JUnit reporter on the same results stream that renders nothing early: the two
+    documents are identical, byte for byte."""
+    from e2e_helpers import copy_example
+
+    from agentcheck import session
+    from agentcheck.session import RunOptions, run
+
+    class ReadBack(JUnitReporter):
+        def result(self, result):  # render nothing early: everything is read back at finish
+            pass
+
+    original = session._file_reporters
+
+    def both(project, options, log):
+        reporters = original(project, options, log)
+        return [*reporters, ReadBack(tmp_path / "read-back.xml", log, strict=strict, project_root=project.root)]
+
+    monkeypatch.setattr(session, "_file_reporters", both)
+    example = tmp_path / "example"
+    example.mkdir()
+    copy_example(example)
+    for name, options in (("suite", {"drills": ["throttle", "injection"]}), ("trials", {"trials": 2}),
+                          ("failures", {"tags": ["demo-failure"]})):
+        early = tmp_path / f"{name}.xml"
+        run(RunOptions(cwd=example, junit_path=early, json_path=False, junit_strict=strict, **options))
+        assert early.read_bytes() == (tmp_path / "read-back.xml").read_bytes()
+        assert b"<testcase" in early.read_bytes()
