@@ -226,18 +226,17 @@ def test_console_plain_lines_are_what_rich_prints():
         reporter = ConsoleReporter(Console(file=out, width=160, soft_wrap=True, record=record))
         reporter.start(RunPlan("r", "t", "/", "/", [], 1))
         for result in results:
-            if saved:
+            if saved:  # (its lines are written in batches: all of them by the time finish returns)
                 reporter.saved_scenario([orjson.loads(dumps_bytes(result))], None)  # type: ignore[arg-type]
             else:
                 reporter.result(result)
-        outputs.append(out.getvalue())
-        finished = io.StringIO()
-        reporter.console.file = finished
+        lines = out.getvalue()
         reporter.finish(make_summary(results, gates=[]))
-        outputs.append(finished.getvalue())
-    assert outputs[0] == outputs[2] == outputs[4] and outputs[1] == outputs[3] == outputs[5]
-    assert len(outputs[0].splitlines()) == 1 + len(results) and "ta\tb" not in outputs[0]  # rich expands tabs
-    assert "56 passed, 2 failed, 1 error, 1 skipped" in outputs[1] and "FAILED" in outputs[1]  # kept rows
+        outputs.append((out.getvalue(), lines))
+    assert outputs[0][0] == outputs[1][0] == outputs[2][0]
+    lines, whole = outputs[0][1], outputs[0][0]
+    assert len(lines.splitlines()) == 1 + len(results) and "ta\tb" not in lines  # rich expands tabs
+    assert "56 passed, 2 failed, 1 error, 1 skipped" in whole[len(lines):] and "FAILED" in whole[len(lines):]
 
 
 @pytest.mark.parametrize("odd", ["", "wide 中", "x" * 200, "tab\there"])
@@ -362,3 +361,37 @@ def test_case_properties_template_is_the_property_lines(values):
         lines = [junit_xml.property_line(inner, k, v) for k, v in zip(junit_xml.CASE_PROPERTIES, values, strict=True)]
         expected = f"{pad}<properties>\n{''.join(lines)}{pad}</properties>\n"
         assert junit_xml.case_properties(values, pad) == expected
+
+
+def test_saved_results_lines_are_written_in_batches(monkeypatch: pytest.MonkeyPatch):
+    """Merge prints 20 000 lines: written a batch at a time (stdout may write through to the file,
+    PYTHONUNBUFFERED), in order with the lines rich prints, all of them by the end of finish."""
+    import io
+
+    from report_helpers import make_result, make_summary
+    from rich.console import Console
+
+    from agentcheck.report import console as console_module
+    from agentcheck.serialize import dumps_bytes
+    from agentcheck.verdict import Outcome, RunPlan
+
+    class Counted(io.StringIO):
+        writes = 0
+
+        def write(self, text: str) -> int:
+            Counted.writes += 1
+            return super().write(text)
+
+    monkeypatch.setattr(console_module, "BATCH_FLUSH_S", 1e9)  # no time-based flush in this test
+    out = Counted()
+    reporter = console_module.ConsoleReporter(Console(file=out, width=160, soft_wrap=True))
+    reporter.start(RunPlan("r", "t", "/", "/", [], 1))
+    results = [make_result(i, f"s{i}") for i in range(200)]
+    results[120] = make_result(120, "ta\tb", Outcome.FAILED, message="tab")  # printed by rich, mid-batch
+    before = Counted.writes
+    for result in results:
+        reporter.saved_scenario([orjson.loads(dumps_bytes(result))], None)  # type: ignore[arg-type]
+    assert Counted.writes - before < 20  # not one write per line
+    reporter.finish(make_summary(results, gates=[]))
+    names = [line.split()[1] for line in out.getvalue().splitlines()[1:201]]
+    assert names == [r.scenario_id.split("\t")[0] for r in results]  # every line, in order

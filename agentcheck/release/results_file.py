@@ -144,7 +144,7 @@ class ResultsFile:
         if self._whole is not None:
             yield from ((r, None) for r in self._whole if isinstance(r, dict))
             return
-        with self.path.open("rb") as handle:
+        with self.path.open("rb", buffering=1 << 20) as handle:  # 20 MB shards in 20 reads, not 2 500
             handle.seek(self._results_offset)
             for line in handle:
                 # agentcheck's own lines end in `,` newline: one slice; anything else is trimmed in full
