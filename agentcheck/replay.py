@@ -195,9 +195,10 @@ def _idle_reporters() -> tuple[type, ...]:
 
 def _prepared(options: RunOptions, paths: list[Path], role: str) -> tuple[Prepared, list[ResultsFile]]:
     project, scenarios, suite = load_stamped(options)
-    baseline = load_baseline(options, project, {s.id for s in scenarios})
+    selected = {s.id for s in scenarios}
+    baseline = load_baseline(options, project, selected)
     documents = [ResultsFile(_absolute(p, options.cwd), role=role) for p in paths]
-    _refuse_foreign(documents, {s.id for s in scenarios}, role)
+    _refuse_foreign(documents, selected, role)
     return Prepared(project, scenarios, None, baseline, suite), documents
 
 

@@ -108,8 +108,8 @@ class ResultsFile:
             raise self._problem(f"not an agentcheck results document; this agentcheck reads '{RESULTS_SCHEMA}'",
                                 "pass a results.json written by `agentcheck run --json`")
         kind, _, version = schema.rpartition("/")
-        mine = RESULTS_SCHEMA.rpartition("/")[2]
-        if kind == RESULTS_SCHEMA.rpartition("/")[0] and version.isdigit() and int(version) > int(mine):
+        my_kind, _, mine = RESULTS_SCHEMA.rpartition("/")
+        if kind == my_kind and version.isdigit() and int(version) > int(mine):
             raise self._problem(f"the document is '{schema}', written by a newer agentcheck; this one reads "
                                 f"'{RESULTS_SCHEMA}'", "upgrade agentcheck (pip install -U agentcheck) to read it")
         raise self._problem(f"the document is '{schema}'; this agentcheck reads '{RESULTS_SCHEMA}'",
