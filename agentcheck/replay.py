@@ -105,11 +105,11 @@ class _Replay(_Session):
             return
         handoff = self.prepared.project.handoff_tools
         reporters = self.reporters[1:]  # after the stream, which gets the JSON text
-        events = not all(isinstance(r, _light_reporters()) for r in reporters)
+        events = not all(type(r) in _light_reporters() for r in reporters)  # (a subclass may read more)
         readers = [r for r in reporters if isinstance(r, SavedScenarioReader)]
         scenarios = _InOrder(self.saved.required, readers)
         # readers get the scenario, not each result; nor do reporters whose `result` does nothing
-        others = [r for r in reporters if r not in readers and not isinstance(r, _idle_reporters())]
+        others = [r for r in reporters if r not in readers and type(r) not in _idle_reporters()]
         try:
             for index, data, text in self.source():
                 scenarios.add(index, data, self.deliver_saved(index, data, text, handoff, events, others))

@@ -221,15 +221,26 @@ def test_fast_merge_gives_a_reporter_of_its_own_every_result(shards: Path, tmp_p
 
         def finish(self, summary: RunSummary) -> None: ...
 
-    recorder = Recorder()
+    from agentcheck.report.release_console import ReleaseConsoleReporter
+
+    class ReleaseTables(ReleaseConsoleReporter):  # a subclass of a reporter whose `result` does nothing
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: list[int] = []
+
+        def result(self, result: ScenarioResult) -> None:
+            self.seen.append(result.index)
+
+    recorder, tables = Recorder(), ReleaseTables()
     options = RunOptions(cwd=shards, json_path=tmp_path / "merged.json", junit_path=False, md_path=False,
-                         reporters=[recorder])
+                         reporters=[recorder, tables])
     assert replay._fast_start(options, shard_paths(shards)) is not None
     replay.merge(options, shard_paths(shards))
     saved = json.loads((tmp_path / "merged.json").read_text())["results"]
     assert recorder.seen == [(r["index"], r["trial"], r["outcome"],
                               r["trace"]["totals"]["tool_calls"] if r["trace"] else -1) for r in saved]
     assert len(recorder.seen) == len(saved) > len(NAMES)  # every trial
+    assert tables.seen == [r["index"] for r in saved]  # a subclass that reads results gets them too
 
 
 def test_an_interrupted_fast_merge_reports_every_result_it_delivered(shards: Path, tmp_path: Path,
