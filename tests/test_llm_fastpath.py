@@ -133,3 +133,65 @@ def test_concurrent_upstream_requests_each_borrow_their_own_client():
         assert len(upstream._all) == 4
     upstream.close()
     assert upstream._all == [] and upstream._idle == []
+
+
+def test_the_options_known_without_the_client_are_plain_body_fields_of_create():
+    """The direct path decides on common options without importing the client; the installed
+    client's `create` takes every one of them as a plain body field."""
+    plain = openai_loop._create_parameters() - openai_loop._CLIENT_ONLY
+    assert not openai_loop.COMMON_BODY_FIELDS - plain
+
+
+ANSWERS = [
+    chat_response("gpt-4o-mini", "Refunded.", turn=1),
+    chat_response("gpt-4o-mini", None, [("lookup", {"id": "A1"}), ("refund", {"id": "A1"})], turn=2),
+    {"choices": [{"message": {"role": "assistant", "content": "", "tool_calls": []}}]},
+    {"choices": [{"message": {"role": "assistant", "content": None}}], "usage": None},
+]
+ODD = [
+    {"choices": []},
+    {"choices": [{"message": {"content": [{"type": "text", "text": "parts"}]}}]},
+    {"choices": [{"message": {"content": None, "tool_calls": [{"function": {"name": "x", "arguments": "{}"}}]}}]},
+    {"choices": [{"message": {"content": None, "tool_calls": {"id": "c1"}}}]},
+    {"error": "no choices"},
+]
+
+
+@pytest.mark.parametrize("data", ANSWERS)
+def test_the_direct_answer_reads_as_the_clients_chat_completion(data):
+    """What the loop reads of an answer (choices[0].message: content, tool calls' id, name and
+    arguments) is what the official client's object gives."""
+    from openai._models import construct_type
+    from openai.types.chat import ChatCompletion
+
+    def read(answer):
+        message = answer.choices[0].message
+        calls = [(c.id, c.function.name, c.function.arguments) for c in (message.tool_calls or [])]
+        return message.content, calls
+
+    light = direct._answer(data)
+    assert light is not None and read(light) == read(construct_type(type_=ChatCompletion, value=data))
+
+
+@pytest.mark.parametrize("data", ODD)
+def test_an_answer_of_another_shape_gets_the_clients_own_object(data):
+    assert direct._answer(data) is None  # DirectChat then builds the client's ChatCompletion
+
+
+def test_a_run_of_the_openai_kind_never_imports_the_client(tmp_path: Path):
+    """The example's recorded LLM scenario replays through the direct path: `import openai` (0.5 s of
+    start-up) never happens."""
+    import subprocess
+    import sys
+
+    from e2e_helpers import copy_example
+
+    example = tmp_path / "example"
+    example.mkdir()
+    copy_example(example)
+    script = ("import sys\nfrom pathlib import Path\nfrom agentcheck.session import RunOptions, run\n"
+              "summary = run(RunOptions(cwd=Path('.'), keywords=['llm-refund-damaged-order'], json_path=False,"
+              " junit_path=False, md_path=False))\n"
+              "print(summary.counts['passed'], 'openai' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=example, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1", "False"], done.stdout + done.stderr

@@ -45,6 +45,19 @@ _CLIENT_ONLY = frozenset({"stream", "extra_body", "extra_headers", "extra_query"
 """`create` arguments that are not plain body fields (or that stream): these keep the client path."""
 
 
+COMMON_BODY_FIELDS = frozenset({
+    "temperature", "top_p", "seed", "max_tokens", "stop", "n", "presence_penalty", "frequency_penalty",
+    "response_format", "logprobs", "top_logprobs", "logit_bias", "parallel_tool_calls", "tool_choice", "user",
+})
+"""Request options every client version's `chat.completions.create` takes as plain body fields: known
+without importing the client (0.5 s). Anything else is looked up in the installed client's signature."""
+
+
+def _plain_body(options: dict[str, Any]) -> bool:
+    """Whether every request option is a plain body field of `create` (the direct path can send it)."""
+    return set(options) <= COMMON_BODY_FIELDS or set(options) <= _create_parameters() - _CLIENT_ONLY
+
+
 @functools.cache
 def _create_parameters() -> frozenset[str]:
     """The request fields the official client's `chat.completions.create` accepts."""
@@ -66,9 +79,11 @@ class OpenAIAgent:
         self.handoff_tools = frozenset(spec.options.get("handoff_tools", ()))
         self._base: Any = None
         self._lock = threading.Lock()
-        # Import the client and build its pool now, while loading: done during the run, it would
-        # block the event loop for a second and hold up every other scenario's clock.
-        self._client("http://127.0.0.1/").chat.completions  # noqa: B018 - touching it imports it
+        if not _plain_body(self.settings.request_options):
+            # Import the client and build its pool now, while loading: done during the run, it would
+            # block the event loop for a second and hold up every other scenario's clock. (Runs whose
+            # options are plain body fields talk to the in-process proxy directly and need no client.)
+            self._client("http://127.0.0.1/").chat.completions  # noqa: B018 - touching it imports it
 
     def _client(self, base_url: str) -> Any:
         """One pooled sync OpenAI client per adapter; each run gets a copy bound to its own base URL.
@@ -98,11 +113,10 @@ class OpenAIAgent:
         from agentcheck.llm.direct import DirectChat, hub_at
 
         hub = hub_at(base_url)
-        options = self.settings.request_options
-        if hub is not None and set(options) <= _create_parameters() - _CLIENT_ONLY:
+        if hub is not None and _plain_body(self.settings.request_options):
             return DirectChat(hub, base_url).create
-        client = self._client(base_url)
-        return lambda request, headers: client.chat.completions.create(**request, extra_headers=headers)
+        # (built on the worker thread that sends the request: a first import never blocks the event loop)
+        return lambda request, headers: self._client(base_url).chat.completions.create(**request, extra_headers=headers)
 
     async def run(self, task: AgentInput, tools: ToolBox, context: RunContext) -> Any:
         if context.model_base_url is None:
