@@ -115,8 +115,15 @@ class OpenAIAgent:
         hub = hub_at(base_url)
         if hub is not None and _plain_body(self.settings.request_options):
             return DirectChat(hub, base_url).create
-        # (built on the worker thread that sends the request: a first import never blocks the event loop)
-        return lambda request, headers: self._client(base_url).chat.completions.create(**request, extra_headers=headers)
+        bound: list[Any] = []  # the run's client, built once, on the worker thread that sends the first
+        # request (a first import of the client never blocks the event loop)
+
+        def create(request: dict[str, Any], headers: dict[str, str]) -> Any:
+            if not bound:
+                bound.append(self._client(base_url))
+            return bound[0].chat.completions.create(**request, extra_headers=headers)
+
+        return create
 
     async def run(self, task: AgentInput, tools: ToolBox, context: RunContext) -> Any:
         if context.model_base_url is None:
