@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from agentcheck.calls import plural
+from agentcheck.release.decode import result_from_data
 from agentcheck.report.show import (
     OUTCOME_STYLE,
     OUTCOMES,
@@ -152,8 +153,6 @@ class ConsoleReporter:
         """A scenario's saved results as JSON data, in trial order (`agentcheck merge`, instead of
         `result` calls): a passing run past the table's limit is printed from the data, so merge need
         not build 20 000 result objects for the console; any other run is shown as `result` shows it."""
-        from agentcheck.release.decode import result_from_data
-
         if self._batch is None:  # saved results come back to back: their lines are written in batches
             self._batch, self._batch_since = [], time.monotonic()
         for data in runs:
