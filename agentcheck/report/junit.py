@@ -41,6 +41,7 @@ from agentcheck.report.junit_xml import (
     case_properties,
     element,
     open_tag,
+    passing_case,
     property_lines,
     quoted,
     seconds,
@@ -318,6 +319,10 @@ class JUnitReporter:
         return property_lines(pairs, "      ").encode("utf-8", "backslashreplace")
 
     def _testcase(self, result: Mapping[str, Any], rel: str, name: str) -> bytes:
+        if not self.strict:  # the usual testcase, in one format call (None: anything else, rendered below)
+            usual = passing_case(result, name, quoted(self.classname(rel)), quoted(rel))
+            if usual is not None:
+                return usual.encode("utf-8", "backslashreplace")
         # the <testcase> tag's attributes, as open_tag would write them (seconds() needs no escaping)
         head = (f"<testcase name={xml_attr(name)} classname={quoted(self.classname(rel))}"
                 f' time="{seconds(result.get("duration_ms"))}"')

@@ -7,7 +7,9 @@ properties each: the usual value needs no escaping, and one regex search proves 
 from __future__ import annotations
 
 import functools
+import math
 import re
+from collections.abc import Mapping
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -97,3 +99,39 @@ def _case_template(pad: str) -> str:
     inner = pad.replace("%", "%%") + "  "
     lines = "".join(f'{inner}<property name="{name}" value="%s"/>\n' for name in CASE_PROPERTIES)
     return f"{pad.replace('%', '%%')}<properties>\n{lines}{pad.replace('%', '%%')}</properties>\n"
+
+
+def passing_case(result: Mapping[str, Any], name: str, classname: str, rel: str) -> str | None:
+    """The rich-form <testcase> of a plain passing single-trial run, in one format call — or None
+    when it is anything else (a failure, trials, an advisory failure, a value that is not the usual
+    str/int/finite float, or text that needs escaping), for the general renderer. The general one
+    gives the same text (tested): this is merge's 20 000-testcase lane, not a second format.
+    `classname` and `rel` come quoted (`quoted`)."""
+    if result.get("outcome") != "passed" or "trials" in result:
+        return None
+    checks = result.get("checks")
+    if checks is not None:
+        if type(checks) is not list:
+            return None
+        for check in checks:
+            if type(check) is not dict or (check.get("advisory") and not check.get("passed")):
+                return None
+    trace = result.get("trace")
+    if type(trace) is not dict:
+        return None
+    totals = trace.get("totals")
+    if type(totals) is not dict:
+        return None
+    trace_id, agent = trace.get("trace_id"), result.get("agent") or trace.get("agent")
+    cost, duration, line = totals.get("cost_usd"), result.get("duration_ms"), result.get("line")
+    counts = (totals.get("input_tokens"), totals.get("output_tokens"), totals.get("tool_calls"))
+    if (type(trace_id) is not str or type(agent) is not str or type(cost) is not float or type(duration) is not float
+            or not math.isfinite(cost) or not math.isfinite(duration) or (line is not None and type(line) is not int)
+            or type(counts[0]) is not int or type(counts[1]) is not int or type(counts[2]) is not int
+            or _ATTR_SPECIAL.search(trace_id) or _ATTR_SPECIAL.search(agent)):
+        return None
+    where = "" if line is None else f' line="{line}"'
+    return (f'    <testcase name={xml_attr(name)} classname={classname} time="{max(duration, 0.0) / 1000:.3f}"'
+            f" file={rel}{where}>\n"
+            + _case_template("      ") % (trace_id, agent, f"{cost:.6f}", *counts, "passed")
+            + "    </testcase>\n")
