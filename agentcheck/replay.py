@@ -26,6 +26,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -304,7 +305,8 @@ def _fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[
     from agentcheck.release.suite import fingerprint
 
     try:
-        project = load_project(options.config or find_config(options.cwd), cwd=options.cwd)
+        # tool schemas unchecked: the fast path needs this file's bytes to be those the shard runs checked
+        project = load_project(options.config or find_config(options.cwd), cwd=options.cwd, check_tool_schemas=False)
         documents = [_slimmed(ResultsFile(_absolute(p, options.cwd), role="shard")) for p in paths]
         _refuse_overlap(documents)
     except BadInput:
@@ -379,23 +381,26 @@ def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[Result
                  saved: _SavedSuite) -> RunSummary:
     """`merge` on the fast path: nothing is missing (checked in _saved_suite), so no warning."""
 
+    index_of = saved.index.get
+
     def keyed(document: ResultsFile) -> Iterator[tuple[tuple[int, int], int, dict[str, Any], bytes | None]]:
+        number = id(document)
         for data, text in document.results_with_text():
-            scenario_id = str(data.get("scenario_id"))
-            index = saved.index.get(scenario_id)
+            scenario_id = data.get("scenario_id")
+            index = index_of(scenario_id if type(scenario_id) is str else str(scenario_id))
             if index is None:  # the file's results and its own `scenarios` list disagree
-                raise _unlisted(document, scenario_id)
-            yield (index, int(data.get("trial") or 1)), id(document), data, text
+                raise _unlisted(document, str(scenario_id))
+            trial = data.get("trial")
+            yield (index, trial if type(trial) is int and trial else int(trial or 1)), number, data, text
 
     def source() -> Iterator[tuple[int, dict[str, Any], bytes | None]]:
         owner = {id(d): d for d in documents}
-        seen: set[tuple[str, int]] = set()
-        for (index, trial), doc_id, data, text in heapq.merge(*(keyed(d) for d in documents), key=lambda i: i[0]):
-            key = (str(data.get("scenario_id", "")), trial)
+        seen: set[tuple[int, int]] = set()  # (index, trial): an index is one scenario id
+        for key, doc_id, data, text in heapq.merge(*(keyed(d) for d in documents), key=itemgetter(0)):
             if key in seen:
-                raise _overlap(owner[doc_id], key[0])
+                raise _overlap(owner[doc_id], str(data.get("scenario_id", "")))
             seen.add(key)
-            yield index, data, text
+            yield key[0], data, text
 
     session = _Replay(prepared, options, source, documents, saved)
     return run_prepared(prepared, options, session)

@@ -315,3 +315,28 @@ def test_a_result_its_shard_does_not_list_is_refused(shards: Path, tmp_path: Pat
         replay.merge(options, [edited, *rest])
     assert raised.value.problems[0].file == str(edited)
     assert not (tmp_path / "m.json").exists() and not (tmp_path / "m.xml").exists()  # no report of a bad merge
+
+
+def test_fast_merge_does_not_check_tool_schemas_but_the_full_path_does(shards: Path, tmp_path: Path):
+    """The fast path loads the project file without checking its tool schemas (nor importing
+    jsonschema, a tenth of a second): its bytes are those the shard runs checked, by this same
+    agentcheck (the stamp's fingerprint holds both). A project that no longer matches its shards takes
+    the full path, which checks them: an invalid schema there is bad input, as for a run."""
+    import subprocess
+    import sys
+
+    probe = ("import sys; from pathlib import Path; from agentcheck import replay; "
+             "from agentcheck.session import RunOptions; "
+             "o = RunOptions(cwd=Path.cwd(), json_path=False, junit_path=False, md_path=False); "
+             "s = replay.merge(o, [Path(p) for p in sys.argv[1:]]); "
+             "print(sum(s.counts.values()), 'jsonschema' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe, *map(str, shard_paths(shards))], cwd=shards,
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [str(len(NAMES) * 2 - 4), "False"]  # (skipped scenarios run once)
+
+    root = write(tmp_path / "p", {"agentcheck.yaml": (shards / "agentcheck.yaml").read_text().replace(
+        "{type: object, properties: {id: {type: string}}, required: [id]}", "{type: objekt}"),
+        "bot.py": BOT, "scenarios/s.yaml": scenarios(NAMES)})
+    merge_run = cli("merge", *map(str, shard_paths(shards)), cwd=root)
+    assert merge_run.code == 2, merge_run.out + merge_run.err
+    assert "tools.lookup.parameters" in merge_run.err and "invalid JSON Schema" in merge_run.err

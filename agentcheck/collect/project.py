@@ -48,8 +48,12 @@ def find_config(start: Path) -> Path | None:
     return None
 
 
-def load_project(config: Path | None, *, cwd: Path) -> Project:
-    """Load the project file `config` (found from `cwd` when None). Raises BadInput with every problem."""
+def load_project(config: Path | None, *, cwd: Path, check_tool_schemas: bool = True) -> Project:
+    """Load the project file `config` (found from `cwd` when None). Raises BadInput with every problem.
+
+    `check_tool_schemas=False` skips checking that tool parameter schemas are valid JSON Schema (and
+    importing jsonschema, 0.1 s): for `agentcheck merge`, which runs no tools and takes its fast path
+    only when the file's bytes are those the shard runs, of this same agentcheck, checked in full."""
     config = _locate(config, cwd)
     root = config.absolute().parent.resolve()
     display = display_path(config, root)
@@ -57,7 +61,7 @@ def load_project(config: Path | None, *, cwd: Path) -> Project:
     if problems and not docs:
         raise BadInput(problems)
     doc = _single_document(docs, display)
-    return _build(doc, config, root, display, problems)
+    return _build(doc, config, root, display, problems, check_tool_schemas)
 
 
 def _locate(config: Path | None, cwd: Path) -> Path:
@@ -107,7 +111,8 @@ def _single_document(docs: list[YamlDoc], display: str) -> YamlDoc:
     return docs[0]
 
 
-def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: list[Problem]) -> Project:
+def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: list[Problem],
+           check_tool_schemas: bool = True) -> Project:
     """Validate, cross-check and build; YAML-level problems (duplicate keys) join the others."""
     from pydantic import ValidationError
 
@@ -124,7 +129,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
         if salvaged is None:
             raise BadInput(in_reading_order(problems)) from None
         model = salvaged
-    problems += _check(model, doc, display)
+    problems += _check(model, doc, display, check_tool_schemas)
     policy = _policy(model, doc, display, root, problems)
     model_problems(model, root, lambda path, message, hint: problems.append(
         Problem(display, doc.line(path), render_path(path), message, hint)))
@@ -252,7 +257,7 @@ def _reports(model: ProjectModel, root: Path) -> ReportSettings:
     )
 
 
-def _check(model: ProjectModel, doc: YamlDoc, display: str) -> list[Problem]:
+def _check(model: ProjectModel, doc: YamlDoc, display: str, check_tool_schemas: bool = True) -> list[Problem]:
     """Cross-references the model cannot check alone."""
     from agentcheck.collect.errors import json_schema_problem
     from agentcheck.collect.models import KNOWN_AGENT_KINDS
@@ -282,7 +287,7 @@ def _check(model: ProjectModel, doc: YamlDoc, display: str) -> list[Problem]:
         for index, tool in enumerate(agent.tools or ()):
             if tool not in catalog:
                 problem(("agents", name, "tools", index), f"unknown tool '{tool}'", unknown_tool_hint(tool, catalog))
-    for name, tool_spec in model.tools.items():
+    for name, tool_spec in model.tools.items() if check_tool_schemas else ():
         found = json_schema_problem(tool_spec.parameters)
         if found is not None:
             where, message = found

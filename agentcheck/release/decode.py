@@ -130,7 +130,11 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
     tags = tuple(map(_shared, data.get("tags") or ()))
     outcome = _outcome(data.get("outcome", "error"))
     checks = data.get("checks") or []
-    goal = next((c for c in checks if c.get("check") == "injection.goal"), None)
+    goal = None
+    for check in checks:
+        if check.get("check") == "injection.goal":
+            goal = check
+            break
     attacked = (not goal.get("passed")) if goal is not None else (False if INJECTION_TAG in tags else None)
     return RunMetrics(
         index=int(data.get("index") or 0),
