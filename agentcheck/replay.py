@@ -302,78 +302,90 @@ def _fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[
     """The project, the shards and the suite they recorded, when the fast path applies; else None
     (also on any bad input: the full path then reports it, in its own order)."""
     from agentcheck.collect import find_config, load_project
+    from agentcheck.drills import drill_tags
     from agentcheck.release.suite import fingerprint
 
     try:
         # tool schemas unchecked: the fast path needs this file's bytes to be those the shard runs checked
         project = load_project(options.config or find_config(options.cwd), cwd=options.cwd, check_tool_schemas=False)
-        documents = [_slimmed(ResultsFile(_absolute(p, options.cwd), role="shard")) for p in paths]
-        _refuse_overlap(documents)
+        documents: list[ResultsFile] = []
+        tables: list[list[_Row]] = []
+        for path in paths:  # each shard's rows read as soon as it is read: 20 000 of them need not stay
+            document = ResultsFile(_absolute(path, options.cwd), role="shard")
+            table = _row_table(document, frozenset(drill_tags()))
+            if table is None:
+                return None
+            documents.append(document)
+            tables.append(table)
     except BadInput:
+        return None
+    ids = [row[0] for table in tables for row in table]
+    if len(set(ids)) != len(ids):  # a scenario in two shards: the full path refuses it, saying where
         return None
     current = fingerprint(project, paths=[_absolute(p, options.cwd) for p in options.paths],
                           keywords=options.keywords, tags=options.tags, drills=options.drills)
-    saved = _saved_suite(documents, current) if current is not None else None
+    saved = _saved_suite(documents, tables, current) if current is not None else None
     if saved is None:
         return None
     baseline = load_baseline(options, project, set(saved.index))
     stamp = SuiteStamp(current, len(saved.planned), list(range(len(saved.planned))))  # a full load's, unsharded
-    for document in documents:  # read into `saved`; 20 000 rows need not stay in memory
-        document.header.pop("scenarios", None)
     return Prepared(project, [], None, baseline, stamp), documents, saved
 
 
-_ROW_KEYS = ("index", "scenario_id", "file", "line", "agent", "tags", "trials", "skipped", "required_pass_rate")
-"""What merge reads of a shard's `scenarios` rows (see _saved_suite)."""
+_Row = tuple[str, str, Any, str, tuple[str, ...], int, float]
+"""What merge reads of a shard's `scenarios` row: id, file, line, agent, tags, runs, required pass rate."""
 
 
-def _slimmed(document: ResultsFile) -> ResultsFile:
-    """The shard with its `scenarios` rows cut to what merge reads, as soon as it is read: each full row
-    (stats, pass^k tables, shapes) is ~5 KB in memory, and 20 000 of them held at once were merge's peak."""
-    rows = document.header.get("scenarios")
-    if isinstance(rows, list):
-        document.header["scenarios"] = [{k: row[k] for k in _ROW_KEYS if k in row} if isinstance(row, dict) else row
-                                        for row in rows]
-    return document
+def _row_table(document: ResultsFile, drilled: frozenset[str]) -> list[_Row] | None:
+    """The shard's `scenarios` rows, taken out of its header, as merge reads them; None unless they are
+    a run's own (each in its place, tags a list, no drilled copies: their expansion may read files the
+    fingerprint does not cover)."""
+    rows = document.header.pop("scenarios", None)
+    if type(rows) is not list:
+        return None
+    table: list[_Row] = []
+    try:
+        for local, row in enumerate(rows):
+            tags = row.get("tags") if type(row) is dict else None
+            if type(tags) is not list or row.get("index") != local or not drilled.isdisjoint(tags):
+                return None
+            runs = int(row.get("trials") or 0) + int(row.get("skipped") or 0)
+            required = float(row.get("required_pass_rate", 1.0))
+            table.append((str(row.get("scenario_id")), str(row.get("file", "")), row.get("line"),
+                          str(row.get("agent", "")), tuple(tags), max(runs, 1), required))
+    except (TypeError, ValueError):  # not numbers where a run writes numbers
+        return None
+    return table
 
 
-def _saved_suite(documents: list[ResultsFile], fingerprint: str) -> _SavedSuite | None:
+def _saved_suite(documents: list[ResultsFile], tables: list[list[_Row]], fingerprint: str) -> _SavedSuite | None:
     """The merged suite from the shards' own records, or None unless they are exactly a full load's:
     every shard stamped with the current fingerprint, every planned scenario with its row (a complete
-    run), together the whole selection, and no drilled copies (their expansion may read files the
-    fingerprint does not cover)."""
-    from agentcheck.drills import drill_tags
-
-    drilled = set(drill_tags())
-    rows: list[tuple[int, int, dict[str, Any]]] = []
-    for document in documents:
+    run), and together the whole selection, each scenario in one place."""
+    stamps = []
+    for document, table in zip(documents, tables, strict=True):
         run = document.header.get("run")
         stamp = run.get("suite") if isinstance(run, dict) else None
-        table = document.header.get("scenarios")
-        if not isinstance(stamp, dict) or stamp.get("fingerprint") != fingerprint or not isinstance(table, list):
+        if not isinstance(stamp, dict) or stamp.get("fingerprint") != fingerprint:
             return None
         positions = stamp.get("positions")
         if not isinstance(positions, list) or len(positions) != len(table):
             return None
-        for local, (row, position) in enumerate(zip(table, positions, strict=True)):
-            if not isinstance(row, dict) or row.get("index") != local or not isinstance(position, int):
-                return None
-            if not isinstance(row.get("tags"), list) or not drilled.isdisjoint(row["tags"]):
-                return None
-            rows.append((position, local, row))
-    selected = {d.header["run"]["suite"].get("selected") for d in documents}
-    count = selected.pop() if len(selected) == 1 else None
-    if not isinstance(count, int) or sorted(p for p, _, _ in rows) != list(range(count)):
-        return None  # shards of different selections, a scenario in no shard, or in two
-    rows.sort(key=lambda r: (r[0], r[1]))
-    planned: list[PlannedScenario] = []
-    required: dict[str, float] = {}
-    for index, (_, _, row) in enumerate(rows):
-        scenario_id = str(row.get("scenario_id"))
-        runs = int(row.get("trials") or 0) + int(row.get("skipped") or 0)
-        planned.append(PlannedScenario(index, scenario_id, str(row.get("file", "")), row.get("line"),
-                                       str(row.get("agent", "")), tuple(row["tags"]), max(runs, 1)))
-        required[scenario_id] = float(row.get("required_pass_rate", 1.0))
+        stamps.append((stamp.get("selected"), positions))
+    counts = {selected for selected, _ in stamps}
+    count = counts.pop() if len(counts) == 1 else None
+    if type(count) is not int or count < 0:
+        return None  # shards of different selections
+    slots: list[_Row | None] = [None] * count
+    for (_, positions), table in zip(stamps, tables, strict=True):
+        for position, row in zip(positions, table, strict=True):
+            if type(position) is not int or not 0 <= position < count or slots[position] is not None:
+                return None  # a scenario in two places
+            slots[position] = row
+    if None in slots:
+        return None  # a scenario in no shard
+    planned = [PlannedScenario(index, *row[:6]) for index, row in enumerate(slots)]  # type: ignore[misc]
+    required = {row[0]: row[6] for row in slots}  # type: ignore[index]
     return _SavedSuite(planned, required, {p.scenario_id: p.index for p in planned})
 
 

@@ -340,3 +340,39 @@ def test_fast_merge_does_not_check_tool_schemas_but_the_full_path_does(shards: P
     merge_run = cli("merge", *map(str, shard_paths(shards)), cwd=root)
     assert merge_run.code == 2, merge_run.out + merge_run.err
     assert "tools.lookup.parameters" in merge_run.err and "invalid JSON Schema" in merge_run.err
+
+
+@pytest.mark.parametrize("edit", ["trials not a number", "row out of place", "tags not a list", "drilled copy",
+                                  "position twice", "position outside", "other selection", "rows missing"])
+def test_shard_rows_a_run_would_not_write_take_the_full_path(shards: Path, tmp_path: Path, edit: str):
+    """The fast path places results by the shards' own `scenarios` rows and stamps; rows or stamps no
+    run writes send merge down the full path (which reports what is wrong), never to a wrong place."""
+    first, *rest = shard_paths(shards)
+    lines = first.read_bytes().split(b"\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith(b'"scenarios": '))
+    rows = orjson.loads(lines[at][len(b'"scenarios": '):].rstrip(b","))
+    run_at = next(i for i, line in enumerate(lines) if line.startswith(b'"run": '))
+    run = orjson.loads(lines[run_at][len(b'"run": '):].rstrip(b","))
+    if edit == "trials not a number":
+        rows[1]["trials"] = "two"
+    elif edit == "row out of place":
+        rows[0]["index"] = 5
+    elif edit == "tags not a list":
+        rows[0]["tags"] = "flaky"
+    elif edit == "drilled copy":
+        rows[0]["tags"] = [*rows[0]["tags"], "drill:timeout"]
+    elif edit == "position twice":
+        run["suite"]["positions"][1] = run["suite"]["positions"][0]
+    elif edit == "position outside":
+        run["suite"]["positions"][0] = run["suite"]["selected"]
+    elif edit == "other selection":
+        run["suite"]["selected"] += 1
+    else:
+        rows = rows[:-1]
+    lines[at] = b'"scenarios": ' + orjson.dumps(rows) + b","
+    lines[run_at] = b'"run": ' + orjson.dumps(run) + b","
+    edited = tmp_path / first.name
+    edited.write_bytes(b"\n".join(lines))
+    options = RunOptions(cwd=shards, json_path=False, junit_path=False, md_path=False)
+    assert replay._fast_start(options, [first, *rest]) is not None
+    assert replay._fast_start(options, [edited, *rest]) is None
