@@ -162,3 +162,54 @@ def test_a_bad_segment_in_a_gate_selection_is_a_located_problem(tmp_path):
     done = cli("validate", cwd=tmp_path)
     assert done.code == 2
     assert "agentcheck.yaml:6 at gates[0].select.segments: 'versoin=2' is not dimension=value" in done.err
+
+
+def test_segments_read_only_the_fields_runs_are_grouped_by():
+    """segment_table works out a run's segments once per kind of run (its `_ALIKE` fields): every
+    dimension must read no other field, or runs would land in another run's segments."""
+    import dataclasses
+
+    from agentcheck.release import segments
+    from agentcheck.release.dimensions import DIMENSIONS
+
+    base = runs("s", P, tags=("a", "b"), version="2.0")[0]
+    base = dataclasses.replace(base, model_route="fast")
+    grouped = {"tags", "agent", "agent_version", "model_route"}
+    assert segments._ALIKE(base) == tuple(getattr(base, name) for name in ("tags", "agent", "agent_version",
+                                                                            "model_route"))
+    others = {f.name: f for f in dataclasses.fields(base) if f.name not in grouped}
+    changed = dataclasses.replace(base, index=7, scenario_id="other", outcome=F, cost_usd=9.0, latency_s=9.0,
+                                  tokens=9, tool_calls=9, attack_succeeded=True, utility_under_attack=False,
+                                  policy_violations=3, trial=2, file="x.yaml", line=3, tool_errors=2,
+                                  shape=("x",), message="m", handoff=True)
+    assert set(others) <= {"index", "scenario_id", "outcome", "cost_usd", "latency_s", "tokens", "tool_calls",
+                           "attack_succeeded", "utility_under_attack", "policy_violations", "trial", "file", "line",
+                           "tool_errors", "shape", "message", "handoff"}  # a new field: decide where it goes
+    for name, values_of in DIMENSIONS.items():
+        assert list(values_of(changed)) == list(values_of(base)), name
+
+
+def test_segment_table_equals_grouping_each_run_on_its_own():
+    """The same rows, to the last bit, as putting every run into its segments one at a time."""
+    from agentcheck.release.dimensions import DIMENSIONS
+    from agentcheck.release.segments import _row
+    from agentcheck.release.trials import aggregate
+
+    metrics = []
+    for i in range(60):
+        outcome = (P, F, E, P)[i % 4]
+        metrics += runs(f"s{i}", outcome, outcome, index=i, tags=(f"t{i % 3}", "all", "all")[: 1 + i % 3],
+                        agent=("bot", "other")[i % 2], version=(None, "1.0", "2.0")[(i // 4) % 3], cost=0.1 * (i % 7),
+                        latency=0.3 * (i % 5), tokens=i, tool_errors=i % 2)
+    buckets: dict[tuple[str, str], list] = {}
+    for m in metrics:
+        if m.outcome.value == "skipped":
+            continue
+        for dimension, values_of in DIMENSIONS.items():
+            for value in values_of(m):
+                buckets.setdefault((dimension, value), []).append(m)
+    by_id = {s.scenario_id: s for s in aggregate(metrics)}
+    order = list(DIMENSIONS)
+    expected = [_row(d, v, r, by_id) for (d, v), r in sorted(buckets.items(),
+                                                              key=lambda kv: (order.index(kv[0][0]), kv[0][1]))]
+    assert repr(segment_table(metrics)) == repr(expected)

@@ -9,7 +9,6 @@ dimension no run has a value for adds no rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from operator import attrgetter
 
 from agentcheck.judge.gates import mean, p95
@@ -24,9 +23,9 @@ def p50(values: Sequence[float]) -> float:
     return ordered[(len(ordered) - 1) // 2]
 
 
-@dataclass(slots=True)
-class _Bucket:
-    runs: list[RunMetrics] = field(default_factory=list)
+_ALIKE = attrgetter("tags", "agent", "agent_version", "model_route")
+"""Every RunMetrics field a dimension reads (release/dimensions.py; tested): runs alike in these sit in
+the same segments, so a run's segments are worked out once per kind of run, not once per run."""
 
 
 def segment_table(
@@ -34,21 +33,21 @@ def segment_table(
 ) -> list[SegmentRow]:
     """Rows sorted by dimension (in DIMENSIONS order), then value. Skipped runs are left out."""
     by_id = {s.scenario_id: s for s in (stats if stats is not None else aggregate(metrics))}
-    buckets: dict[tuple[str, str], _Bucket] = {}
+    buckets: dict[tuple[str, str], list[RunMetrics]] = {}
+    targets: dict[tuple[object, ...], list[list[RunMetrics]]] = {}  # a kind of run -> its segments' runs
     for m in metrics:
         if m.outcome is Outcome.SKIPPED:
             continue
-        for dimension, values_of in DIMENSIONS.items():
-            for value in values_of(m):
-                bucket = buckets.get((dimension, value))
-                if bucket is None:  # not setdefault: that would build a bucket per run to throw away
-                    bucket = buckets[(dimension, value)] = _Bucket()
-                bucket.runs.append(m)
+        kind = _ALIKE(m)
+        lists = targets.get(kind)
+        if lists is None:
+            lists = targets[kind] = [buckets.setdefault((dimension, value), [])
+                                     for dimension, values_of in DIMENSIONS.items() for value in values_of(m)]
+        for runs in lists:
+            runs.append(m)  # (in the runs' order: a segment's sums add up as they always did)
     order = {name: i for i, name in enumerate(DIMENSIONS)}
-    rows = []
-    for (dimension, value), bucket in sorted(buckets.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):
-        rows.append(_row(dimension, value, bucket.runs, by_id))
-    return rows
+    return [_row(dimension, value, runs, by_id)
+            for (dimension, value), runs in sorted(buckets.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
 
 
 def _row(dimension: str, value: str, runs: list[RunMetrics], by_id: dict[str, ScenarioStats]) -> SegmentRow:
