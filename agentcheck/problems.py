@@ -44,6 +44,10 @@ class BadInput(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(p.render() for p in self.problems))
 
+    def __reduce__(self) -> tuple[type[BadInput], tuple[list[Problem]]]:
+        """Pickled with its problems (a merge worker process raises it in the parent)."""
+        return BadInput, (self.problems,)
+
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     """A hint for a misspelt key or name, or None when nothing is close."""

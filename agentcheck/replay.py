@@ -26,19 +26,20 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from operator import itemgetter
+from functools import partial
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
 from agentcheck.gcpause import collector_relaxed
 from agentcheck.problems import BadInput, Problem
-from agentcheck.release.decode import metrics_from_data, result_from_data, trace_from_data
+from agentcheck.release.decode import metrics_from_data, outcome_of, result_from_data, trace_from_data
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.release.trials import fold_runs
 from agentcheck.reliability import ScenarioStats
-from agentcheck.report.base import SavedScenarioReader
+from agentcheck.report.base import PreparedScenarioReader, SavedScenarioReader
 from agentcheck.scenario import Scenario
-from agentcheck.serialize import to_data
+from agentcheck.serialize import dumps_bytes, loads
 from agentcheck.session import (
     Prepared,
     RunOptions,
@@ -104,70 +105,108 @@ class _Replay(_Session):
             for result in self.source():
                 self.deliver(result)
             return
-        handoff = self.prepared.project.handoff_tools
         reporters = self.reporters[1:]  # after the stream, which gets the JSON text
         events = not all(type(r) in _light_reporters() for r in reporters)  # (a subclass may read more)
         readers = [r for r in reporters if isinstance(r, SavedScenarioReader)]
-        scenarios = _InOrder(self.saved.required, readers)
+        prepared = [r for r in readers if isinstance(r, PreparedScenarioReader)]
+        scenarios = _InOrder(self.saved.required, prepared, [r for r in readers if r not in prepared])
         # readers get the scenario, not each result; nor do reporters whose `result` does nothing
         others = [r for r in reporters if r not in readers and type(r) not in _idle_reporters()]
+        records = self.source(prepared)
         try:
-            for index, data, text in self.source():
-                scenarios.add(index, data, self.deliver_saved(index, data, text, handoff, events, others))
+            for _, raw, fields, pieces in records:
+                metrics = RunMetrics(*fields)
+                metrics.outcome = outcome_of(metrics.outcome)  # (sent as text: an enum unpickles slowly)
+                self.metrics.append(metrics)
+                self.log.result_text(metrics.index, metrics.trial, metrics.outcome, raw)
+                if others:  # built only for reporters that take result objects (none of agentcheck's own)
+                    result = result_from_data(loads(raw), events=events)
+                    for reporter in others:
+                        reporter.result(result)
+                scenarios.add(metrics, raw, pieces)
         finally:  # Ctrl-C: the scenario still being gathered is reported too, as a run reports what finished
+            records.close()  # (stops any worker still reading a shard)
             self.stats = scenarios.finish()
 
-    def deliver_saved(self, index: int, data: dict[str, Any], text: bytes | None, handoff: frozenset[str],
-                      events: bool, reporters: list[Any]) -> RunMetrics:
-        """`deliver` for a saved result of the fast path (see the module docstring): the same metrics,
-        stream line and reporter calls, from the JSON."""
+
+_METRICS_FIELDS = attrgetter(*RunMetrics.__dataclass_fields__)
+"""A RunMetrics as the tuple of its fields, in order (`RunMetrics(*fields)` builds it again)."""
+
+Record = tuple[tuple[int, int], bytes, tuple[Any, ...], tuple[Any, ...] | None]
+"""A saved result on merge's fast path: its (index, trial) in the merged suite, its JSON text as the
+merged stream holds it, its RunMetrics fields (the outcome as its text), and the prepared readers'
+shares of it (None when its scenario runs more than once: those readers get the scenario's runs with
+`saved_scenario`)."""
+
+
+def _records(document: ResultsFile, saved: _SavedSuite, handoff: frozenset[str],
+             readers: list[PreparedScenarioReader]) -> Iterator[Record]:
+    """A shard's results as records, in its order (see `Record`; may run in a worker process)."""
+    index_of = saved.index.get
+    planned = saved.planned
+    for data, text in document.results_with_text():
+        scenario_id = data.get("scenario_id")
+        index = index_of(scenario_id if type(scenario_id) is str else str(scenario_id))
+        if index is None:  # the file's results and its own `scenarios` list disagree
+            raise _unlisted(document, str(scenario_id))
+        trial = data.get("trial")
         metrics = metrics_from_data(data, handoff)
         metrics.index = index
-        self.metrics.append(metrics)
-        if text is not None and text.startswith(_INDEX_HEAD):
+        metrics.outcome = metrics.outcome.value  # type: ignore[assignment]  # (see Record)
+        if text is not None and text.startswith(_INDEX_HEAD):  # its text, with only its index changed
             raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
-            self.log.result_text(index, metrics.trial, metrics.outcome, raw)
-            data["index"] = index  # the data as the stream now holds it, for `saved_scenario` readers
-        else:  # a stamped file reformatted by some tool: encode it as a run would
-            placed = _placed(result_from_data(data), None, index)
-            self.log.result(placed)
-            data.clear()
-            data.update(to_data(placed))
-        if reporters:  # built only for reporters that take result objects (none of agentcheck's own do here)
-            result = result_from_data(data, events=events)
-            for reporter in reporters:
-                reporter.result(result)
-        return metrics
+            data["index"] = index  # the data as the stream now holds it
+        else:  # a stamped file reformatted by some tool: encoded as a run would
+            raw = dumps_bytes(_placed(result_from_data(data), None, index))
+            data = loads(raw)
+        pieces = tuple(r.prepare_saved(data) for r in readers) if planned[index].trials == 1 else None
+        yield (index, trial if type(trial) is int and trial else int(trial or 1)), raw, _METRICS_FIELDS(metrics), pieces
 
 
 class _InOrder:
     """Fold the saved results of the fast path, which come in collection order (each scenario's trials
-    together), into per-scenario stats as they come, and hand each scenario's results to the reporters
-    that would otherwise read them all back from the stream at finish (`saved_scenario`)."""
+    together), into per-scenario stats as they come, and hand each scenario to the reporters that
+    would otherwise read every result back from the stream at finish: its prepared shares to the
+    `prepared` readers (`saved_prepared`), its results' JSON data to the others (`saved_scenario`)."""
 
-    def __init__(self, required: dict[str, float], readers: list[SavedScenarioReader]):
+    def __init__(self, required: dict[str, float], prepared: list[PreparedScenarioReader],
+                 readers: list[SavedScenarioReader]):
         self.required = required
+        self.prepared = prepared
         self.readers = readers
         self.stats: list[ScenarioStats] = []
         self.index: int | None = None
-        self.data: list[dict[str, Any]] = []
+        self.raws: list[bytes] = []
+        self.pieces: tuple[Any, ...] | None = None
         self.metrics: list[RunMetrics] = []
 
-    def add(self, index: int, data: dict[str, Any], metrics: RunMetrics) -> None:
-        if index != self.index:
+    def add(self, metrics: RunMetrics, raw: bytes, pieces: tuple[Any, ...] | None) -> None:
+        if metrics.index != self.index:
             self._flush()
-            self.index = index
-        self.data.append(data)
+            self.index = metrics.index
+        self.raws.append(raw)
         self.metrics.append(metrics)
+        self.pieces = pieces
 
     def _flush(self) -> None:
         if not self.metrics:
             return
         stats = fold_runs(self.metrics, self.required.get(self.metrics[0].scenario_id, 1.0))
         self.stats.append(stats)
-        for reader in self.readers:
-            reader.saved_scenario(self.data, stats)
-        self.data, self.metrics = [], []
+        raws, pieces = self.raws, self.pieces if len(self.raws) == 1 else None
+        if pieces is not None:  # (`load` parses the run afresh for each reader that needs its data)
+            load = partial(loads, raws[0])
+            for reader, piece in zip(self.prepared, pieces, strict=True):
+                reader.saved_prepared(piece, load, stats)
+            if self.readers:
+                runs = [loads(raws[0])]
+                for plain in self.readers:
+                    plain.saved_scenario(runs, stats)
+        else:
+            runs = list(map(loads, raws))  # parsed once, for every reader
+            for reader in (*self.prepared, *self.readers):
+                reader.saved_scenario(runs, stats)
+        self.raws, self.pieces, self.metrics = [], None, []
 
     def finish(self) -> list[ScenarioStats]:
         self._flush()
@@ -393,29 +432,59 @@ def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[Result
                  saved: _SavedSuite) -> RunSummary:
     """`merge` on the fast path: nothing is missing (checked in _saved_suite), so no warning."""
 
-    index_of = saved.index.get
+    handoff = prepared.project.handoff_tools
+    owner = {id(d): d for d in documents}
+    workers = _use_workers(documents, saved)
 
-    def keyed(document: ResultsFile) -> Iterator[tuple[tuple[int, int], int, dict[str, Any], bytes | None]]:
+    def keyed(document: ResultsFile, readers: list[PreparedScenarioReader]) -> Iterator[tuple[int, Record]]:
         number = id(document)
-        for data, text in document.results_with_text():
-            scenario_id = data.get("scenario_id")
-            index = index_of(scenario_id if type(scenario_id) is str else str(scenario_id))
-            if index is None:  # the file's results and its own `scenarios` list disagree
-                raise _unlisted(document, str(scenario_id))
-            trial = data.get("trial")
-            yield (index, trial if type(trial) is int and trial else int(trial or 1)), number, data, text
+        if workers:
+            from agentcheck.forked import forked_iter
 
-    def source() -> Iterator[tuple[int, dict[str, Any], bytes | None]]:
-        owner = {id(d): d for d in documents}
+            records = forked_iter(lambda: _records(document, saved, handoff, readers))
+        else:
+            records = _records(document, saved, handoff, readers)
+        try:
+            for record in records:
+                yield number, record
+        finally:
+            records.close()  # type: ignore[attr-defined]
+
+    def source(readers: list[PreparedScenarioReader]) -> Iterator[Record]:
+        """Every shard's records interleaved in collection order (each file is in that order already)."""
+        shards = [keyed(d, readers) for d in documents]
         seen: set[tuple[int, int]] = set()  # (index, trial): an index is one scenario id
-        for key, doc_id, data, text in heapq.merge(*(keyed(d) for d in documents), key=itemgetter(0)):
-            if key in seen:
-                raise _overlap(owner[doc_id], str(data.get("scenario_id", "")))
-            seen.add(key)
-            yield key[0], data, text
+        try:
+            for number, record in heapq.merge(*shards, key=_shard_key):
+                key = record[0]
+                if key in seen:
+                    raise _overlap(owner[number], str(loads(record[1]).get("scenario_id", "")))
+                seen.add(key)
+                yield record
+        finally:
+            for shard in shards:
+                shard.close()
 
     session = _Replay(prepared, options, source, documents, saved)
     return run_prepared(prepared, options, session)
+
+
+def _shard_key(item: tuple[int, Record]) -> tuple[int, int]:
+    """A shard's record's (index, trial), its place in the merged stream."""
+    return item[1][0]
+
+
+PARALLEL_MIN_RUNS = 2000
+"""Merges of fewer saved runs read their shards in this process: a worker's start-up would be most
+of the work."""
+
+
+def _use_workers(documents: list[ResultsFile], saved: _SavedSuite) -> bool:
+    """Whether to read each shard in a worker process (agentcheck.forked): two shards or more, enough
+    runs to be worth it, and a platform that forks with a second core to use."""
+    from agentcheck.forked import available
+
+    return len(documents) > 1 and sum(p.trials for p in saved.planned) >= PARALLEL_MIN_RUNS and available()
 
 
 def _overlap(document: ResultsFile, scenario_id: str) -> BadInput:

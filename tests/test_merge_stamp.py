@@ -254,24 +254,26 @@ def test_an_interrupted_fast_merge_reports_every_result_it_delivered(shards: Pat
 
     from agentcheck.report.console import ConsoleReporter
 
-    original = replay._Replay.deliver_saved
+    original = replay._records
     calls = {"n": 0}
 
-    def interrupted(self, *args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 4:
-            raise KeyboardInterrupt
-        return original(self, *args, **kwargs)
+    def interrupted(*args, **kwargs):  # Ctrl-C while the shards are being read
+        for record in original(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 6:
+                raise KeyboardInterrupt
+            yield record
 
-    monkeypatch.setattr(replay._Replay, "deliver_saved", interrupted)
+    monkeypatch.setattr(replay, "_records", interrupted)
     out = io.StringIO()
     options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False,
                          reporters=[ConsoleReporter(Console(file=out, width=160, soft_wrap=True))])
     summary = replay.merge(options, shard_paths(shards))
-    assert summary.interrupted and sum(summary.counts.values()) == 3
+    delivered = sum(summary.counts.values())
+    assert summary.interrupted and 0 < delivered < 5
     saved = json.loads((tmp_path / "m.json").read_text())["results"]
     lines = re.findall(r"^(?:PASSED|FAILED|ERROR|SKIPPED) .*\(\d+\.\d+s", out.getvalue(), re.M)  # run lines
-    assert len(saved) == len(lines) == 3
+    assert len(saved) == len(lines) == delivered
     cases = [case for suite in JUnitXml.fromfile(str(tmp_path / "m.xml")) for case in suite
              if case.classname != "agentcheck.gates"]
     assert len(cases) == len({r["index"] for r in saved})  # one testcase per scenario delivered
@@ -376,3 +378,147 @@ def test_shard_rows_a_run_would_not_write_take_the_full_path(shards: Path, tmp_p
     options = RunOptions(cwd=shards, json_path=False, junit_path=False, md_path=False)
     assert replay._fast_start(options, [first, *rest]) is not None
     assert replay._fast_start(options, [edited, *rest]) is None
+
+
+def _in_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Make the fast path read every shard in a worker process (agentcheck.forked), on any machine;
+    the list returned grows by one per worker started."""
+    from agentcheck import forked
+
+    started: list[int] = []
+    original = forked.forked_iter
+
+    def counted(make):
+        started.append(1)
+        return original(make)
+
+    monkeypatch.setattr(forked, "forked_iter", counted)
+    monkeypatch.setattr(forked, "available", lambda: True)  # (one core: slower, never different)
+    monkeypatch.setattr(replay, "PARALLEL_MIN_RUNS", 0)
+    return started
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_fast_merge_in_worker_processes_equals_the_full_merge(shards: Path, monkeypatch: pytest.MonkeyPatch):
+    """Each shard read in a worker of its own (as a large merge on a machine with cores to spare does)
+    gives the reports of the full path, byte for byte (run ids and times aside)."""
+    full = merged(shards, "full", shard_paths(shards), fast=False, monkeypatch=monkeypatch)
+    started = _in_workers(monkeypatch)
+    fast = merged(shards, "workers", shard_paths(shards), fast=True, monkeypatch=monkeypatch)
+    assert len(started) == 3
+    assert fast == full
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_a_worker_refusing_its_shard_refuses_the_merge(shards: Path, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch):
+    """A bad result found in a worker process is the same bad input, naming the same file, as in this
+    one: nothing is reported, no worker is left running."""
+    from agentcheck.problems import BadInput
+
+    started = _in_workers(monkeypatch)
+    first, *rest = shard_paths(shards)
+    lines = first.read_bytes().split(b"\n")
+    at = lines.index(b'"results": [') + 3
+    ghost = orjson.loads(lines[at].rstrip(b","))
+    ghost["scenario_id"] = "ghost"
+    lines[at] = orjson.dumps(ghost) + b","
+    edited = tmp_path / first.name
+    edited.write_bytes(b"\n".join(lines))
+    options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False)
+    with pytest.raises(BadInput, match="scenario 'ghost', which its `scenarios` list does not have") as raised:
+        replay.merge(options, [edited, *rest])
+    assert started and raised.value.problems[0].file == str(edited)
+    assert not (tmp_path / "m.json").exists() and not (tmp_path / "m.xml").exists()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_an_interrupted_merge_in_workers_reports_what_it_delivered(shards: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch):
+    """Ctrl-C reaches the workers too: the merge stops, and what was delivered is reported the same
+    everywhere (the stream, JSON, console lines), as in one process."""
+    import io
+
+    from rich.console import Console
+
+    from agentcheck.report.console import ConsoleReporter
+
+    _in_workers(monkeypatch)
+    original = replay._records
+
+    def interrupted(*args, **kwargs):  # (in each worker: its shard's third result is the interrupt)
+        for n, record in enumerate(original(*args, **kwargs)):
+            if n == 2:
+                raise KeyboardInterrupt
+            yield record
+
+    monkeypatch.setattr(replay, "_records", interrupted)
+    out = io.StringIO()
+    options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False,
+                         reporters=[ConsoleReporter(Console(file=out, width=160, soft_wrap=True))])
+    summary = replay.merge(options, shard_paths(shards))
+    delivered = sum(summary.counts.values())
+    assert summary.interrupted and 0 < delivered < 7
+    saved = json.loads((tmp_path / "m.json").read_text())["results"]
+    lines = re.findall(r"^(?:PASSED|FAILED|ERROR|SKIPPED) .*\(\d+\.\d+s", out.getvalue(), re.M)
+    assert len(saved) == len(lines) == delivered
+
+
+@pytest.fixture(scope="module")
+def single_shards(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The project run once per scenario (no repeated trials), as three shards: every scenario's
+    reporters' shares are prepared from its one run (PreparedScenarioReader)."""
+    root = write(tmp_path_factory.mktemp("single"), {"agentcheck.yaml": CONFIG, "bot.py": BOT,
+                                                     "scenarios/s.yaml": scenarios(NAMES)})
+    for i in (1, 2, 3):
+        done = cli("run", "--shard", f"{i}/3", "--json", f"reports/shard{i}.json", cwd=root)
+        assert done.code in (0, 1), done.err
+    return root
+
+
+@pytest.mark.parametrize("workers", [False, True] if hasattr(__import__("os"), "fork") else [False])
+def test_fast_merge_of_single_runs_equals_the_full_merge(single_shards: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         workers: bool):
+    """Scenarios run once take the prepared road (their testcase and console line made from the shard
+    as it is read, in a worker or here): the reports are the full path's, passing, failing, erroring
+    and skipped runs alike, with the rich console (a recording console prints through rich)."""
+    import io
+
+    from rich.console import Console
+
+    from agentcheck.report.console import ConsoleReporter
+    from agentcheck.report.junit import JUnitReporter
+
+    placed: list[bool] = []
+    place, start = JUnitReporter.saved_prepared, replay._fast_start
+
+    def counted(self, piece, load, stats):
+        placed.append(piece is not None)
+        place(self, piece, load, stats)
+
+    monkeypatch.setattr(JUnitReporter, "saved_prepared", counted)
+    outputs = []
+    for fast in (False, True):
+        with monkeypatch.context() as patch:
+            if fast:
+                patch.setattr(replay, "_fast_start", lambda *a: _taken(start(*a)))
+            if fast and workers:
+                _in_workers(patch)
+            for record in (False, True):
+                out = io.StringIO()
+                console = ConsoleReporter(Console(file=out, width=160, soft_wrap=True, record=record),
+                                          command="merge")
+                name = f"{'fast' if fast else 'full'}{int(record)}"
+                with patch.context() as inner:
+                    if not fast:
+                        inner.setattr(replay, "_fast_start", lambda options, paths: None)
+                    options = RunOptions(cwd=single_shards, json_path=single_shards / f"{name}.json",
+                                         junit_path=single_shards / f"{name}.xml",
+                                         md_path=single_shards / f"{name}.md", reporters=[console])
+                    replay.merge(options, shard_paths(single_shards))
+                texts = [_normal((single_shards / f"{name}.{ext}").read_text(), name) for ext in ("json", "xml", "md")]
+                outputs.append((texts, _normal(re.sub(r"in [0-9.]+s", "in Xs", out.getvalue()), name)))
+    full_plain, full_rich, fast_plain, fast_rich = outputs
+    assert fast_plain == full_plain and fast_rich == full_rich
+    assert placed.count(True) == 2 * len(NAMES)  # every scenario's testcase prepared, in both merges
+    assert "FAILED bad-0" in fast_plain[1] and "ERROR crash-0" in fast_plain[1] and "SKIPPED skipped-0" in fast_plain[1]

@@ -35,6 +35,9 @@ def _outcome(value: Any) -> Outcome:
     return found if found is not None else Outcome(value)
 
 
+outcome_of = _outcome
+
+
 def _shared(value: Any) -> Any:
     """One copy of a text many results repeat (file, agent, version, route, tool names, tags, messages):
     compare and merge keep the numbers of 10 000s of results, and parsed JSON gives each its own copy."""

@@ -7,6 +7,7 @@ order; `result.index` gives the stable order), and the summary at the end. `fini
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
 from agentcheck.reliability import ScenarioStats
@@ -31,3 +32,17 @@ class SavedScenarioReader(Protocol):
     scenario's results come with it)."""
 
     def saved_scenario(self, runs: list[dict[str, Any]], stats: ScenarioStats) -> None: ...
+
+
+@runtime_checkable
+class PreparedScenarioReader(SavedScenarioReader, Protocol):
+    """Optional, on top of SavedScenarioReader, for a reporter whose share of a scenario run once can be
+    worked out from that run's JSON data alone: `prepare_saved` does that (a pure function of the
+    data, with a picklable result: merge may call it in a worker process, in parallel with the other
+    shards), and `saved_prepared` takes the share at the scenario's place in collection order, instead
+    of a `saved_scenario` call. Its `load` returns the run's data again (parsed afresh) for whatever the
+    share does not cover. Scenarios with more than one run still come through `saved_scenario`."""
+
+    def prepare_saved(self, data: dict[str, Any]) -> Any: ...
+
+    def saved_prepared(self, piece: Any, load: Callable[[], dict[str, Any]], stats: ScenarioStats) -> None: ...

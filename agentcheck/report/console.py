@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -154,23 +155,44 @@ class ConsoleReporter:
         """A scenario's saved results as JSON data, in trial order (`agentcheck merge`, instead of
         `result` calls): a passing run past the table's limit is printed from the data, so merge need
         not build 20 000 result objects for the console; any other run is shown as `result` shows it."""
-        if self._batch is None:  # saved results come back to back: their lines are written in batches
-            self._batch, self._batch_since = [], time.monotonic()
         for data in runs:
             outcome = data.get("outcome")
-            if self._counted(outcome if type(outcome) is str else as_text(outcome)):
-                line = _usual_passed_line(data) if self._plain and self._plain_file is self._console.file else None  # type: ignore[union-attr]
-                if line is not None:  # (what _print_passed writes, without the general checks)
-                    self._batch.append(line)
-                    if time.monotonic() - self._batch_since > BATCH_FLUSH_S:
-                        self._drain()
-                    continue
-                trace = data.get("trace")
-                totals = trace.get("totals") if isinstance(trace, dict) else None
-                calls = totals.get("tool_calls") if isinstance(totals, dict) else 0
-                if self._print_passed(data.get("scenario_id"), data.get("trial"), data.get("duration_ms"), calls):
-                    continue
-            self._show(result_from_data(data, events=False))
+            self._saved_run(outcome if type(outcome) is str else as_text(outcome), data, None, None)
+
+    def prepare_saved(self, data: dict[str, Any]) -> tuple[str, str | None]:
+        """A run's outcome and, if it passed, its plain line when it has the usual shape (pure: merge
+        may call this in a worker process)."""
+        outcome = data.get("outcome")
+        outcome = outcome if type(outcome) is str else as_text(outcome)
+        return outcome, _usual_passed_line(data) if outcome == "passed" else None
+
+    def saved_prepared(self, piece: tuple[str, str | None], load: Callable[[], dict[str, Any]],
+                       stats: ScenarioStats) -> None:
+        """`saved_scenario` for a scenario run once, from what `prepare_saved` made of it."""
+        outcome, line = piece
+        self._saved_run(outcome, None, load, line)
+
+    def _saved_run(self, outcome: str, data: dict[str, Any] | None, load: Callable[[], dict[str, Any]] | None,
+                   line: str | None) -> None:
+        """One saved run: its data, or `load` to read it when its prepared `line` does not do."""
+        if self._batch is None:  # saved results come back to back: their lines are written in batches
+            self._batch, self._batch_since = [], time.monotonic()
+        if self._counted(outcome):
+            plain = self._plain and self._plain_file is self._console.file  # type: ignore[union-attr]
+            if plain and line is None and data is not None:
+                line = _usual_passed_line(data)
+            if plain and line is not None:  # (what _print_passed writes, without the general checks)
+                self._batch.append(line)
+                if time.monotonic() - self._batch_since > BATCH_FLUSH_S:
+                    self._drain()
+                return
+            data = data if data is not None else load()  # type: ignore[misc]
+            trace = data.get("trace")
+            totals = trace.get("totals") if isinstance(trace, dict) else None
+            calls = totals.get("tool_calls") if isinstance(totals, dict) else 0
+            if self._print_passed(data.get("scenario_id"), data.get("trial"), data.get("duration_ms"), calls):
+                return
+        self._show(result_from_data(data if data is not None else load(), events=False))  # type: ignore[misc]
 
     def _counted(self, outcome: str) -> bool:
         """Count a run's outcome; True when its line is all there is to show of it (a passing run past

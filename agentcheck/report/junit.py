@@ -27,7 +27,7 @@ from __future__ import annotations
 import functools
 import heapq
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from operator import itemgetter
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -87,6 +87,7 @@ class JUnitReporter:
         self._saved = False  # every scenario came with `saved_scenario`: nothing to read back
         self._early: dict[int, EarlyCase] = {}
         self._repeated: set[int] | None = None  # indexes of scenarios run more than once; None before start
+        self._prepared_places: dict[str, str] = {}  # scenario file -> relative path, for prepare_saved
 
     def start(self, plan: RunPlan) -> None:
         """Start afresh (a run that never finished leaves nothing behind), noting the scenarios planned
@@ -191,6 +192,48 @@ class JUnitReporter:
             self._spool = Spool()
         self._saved = True
         self._add(self._spool, runs[0] if len(runs) == 1 and runs[0].get("trial", 1) == 1 else fold(runs, stats))
+
+    def prepare_saved(self, data: dict[str, Any]) -> tuple[Any, ...] | None:
+        """A scenario run once, as its testcase (rendered) and what placing it needs; None for a later
+        trial alone (folded at its place). Pure, so merge may call it in a worker process; anything
+        that cannot be rendered here is rendered at its place (`saved_prepared`), which says why."""
+        if data.get("trial", 1) != 1:
+            return None
+        try:
+            file = data.get("file")
+            rel = self._prepared_places.get(file) if type(file) is str else None
+            if rel is None:
+                rel = self.relative_file(file)
+                if type(file) is str:
+                    self._prepared_places[file] = rel
+            name = case_name(data)
+            case = self._testcase(data, rel, name)
+            props = self._strict_case_properties(data, name) if self.strict else None
+        except Exception:
+            return None
+        return (rel, name, data.get("duration_ms"), data.get("outcome"), case, props)
+
+    def saved_prepared(self, piece: tuple[Any, ...] | None, load: Callable[[], dict[str, Any]],
+                       stats: ScenarioStats) -> None:
+        """`saved_scenario` for a scenario run once, from its prepared testcase: placed as `_add` places
+        it, unless another testcase of its file has its name (then rendered again under the name it gets)."""
+        if piece is None:
+            self.saved_scenario([load()], stats)
+            return
+        if self._spool is None:
+            self._spool = Spool()
+        self._saved = True
+        spool = self._spool
+        rel, name, duration_ms, outcome, case, props = piece
+        suite = spool.suite(rel)
+        if name in suite.names:
+            self._add(spool, load())
+            return
+        suite.names.add(name)
+        self._count(suite, duration_ms, outcome)
+        extend_range(suite.cases, spool.append(case))
+        if props is not None:
+            extend_range(suite.props, spool.append(props))
 
     @staticmethod
     def _in_order(early: dict[int, EarlyCase], rest: Iterator[dict[str, Any]]) -> Iterator[EarlyCase | dict[str, Any]]:

@@ -1,0 +1,106 @@
+"""agentcheck.forked: a generator run in a forked worker process gives the same items, in order; its
+exceptions arrive where they happened; a worker that dies is an error, never a short result; a reader
+that stops early stops the worker; no worker is left behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from agentcheck import forked
+from agentcheck.problems import BadInput, Problem
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="fork: POSIX only (merge reads in-process there)")
+
+
+def _children() -> set[int]:
+    """This process's child processes still around (zombies included)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                        found.add(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return found
+
+
+@pytest.fixture(autouse=True)
+def no_worker_left_behind():
+    before = _children()
+    yield
+    assert _children() - before == set()
+
+
+@pytest.mark.parametrize("count", [0, 1, forked.BATCH - 1, forked.BATCH, 3 * forked.BATCH + 7])
+def test_items_arrive_in_order_and_in_full(count: int):
+    def make() -> Iterator[tuple[int, bytes, dict[str, int]]]:
+        for i in range(count):
+            yield i, b"x" * (i % 5000), {"pid": os.getpid()}
+
+    items = list(forked.forked_iter(make))
+    assert [(i, b) for i, b, _ in items] == [(i, b"x" * (i % 5000)) for i in range(count)]
+    assert all(extra["pid"] != os.getpid() for _, _, extra in items)  # made in another process
+
+
+def test_an_exception_arrives_after_the_items_before_it():
+    def make() -> Iterator[int]:
+        yield from range(forked.BATCH + 3)
+        raise BadInput([Problem("shard.json", 3, "results", "a result line is not JSON", "run it again")])
+
+    got: list[int] = []
+    with pytest.raises(BadInput) as raised:
+        for item in forked.forked_iter(make):
+            got.append(item)
+    assert got == list(range(forked.BATCH + 3))
+    assert raised.value.problems == [Problem("shard.json", 3, "results", "a result line is not JSON", "run it again")]
+
+
+def test_an_interrupt_in_the_worker_is_an_interrupt_here():
+    def make() -> Iterator[int]:
+        yield 1
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        list(forked.forked_iter(make))
+
+
+def test_a_worker_that_dies_is_an_error_not_a_short_shard():
+    def make() -> Iterator[int]:
+        yield from range(forked.BATCH)  # one batch made (perhaps still in the worker's buffer)
+        os.kill(os.getpid(), signal.SIGKILL)
+        yield 0  # never
+
+    got: list[int] = []
+    with pytest.raises(forked.WorkerDied):
+        for item in forked.forked_iter(make):
+            got.append(item)
+    assert got == list(range(len(got)))  # what did arrive is whole and in order
+
+
+def test_a_reader_that_stops_early_stops_the_worker():
+    def make() -> Iterator[bytes]:
+        while True:  # would fill the pipe and wait forever
+            yield b"y" * 10_000
+
+    items = forked.forked_iter(make)
+    assert next(items) == b"y" * 10_000
+    items.close()  # the fixture checks that the worker is gone
+
+
+def test_an_unpicklable_exception_still_says_what_it_was():
+    class Odd(Exception):
+        def __reduce__(self):
+            raise TypeError("no")
+
+    def make() -> Iterator[int]:
+        raise Odd("the shard was odd")
+        yield 0
+
+    with pytest.raises(RuntimeError, match="Odd: the shard was odd"):
+        list(forked.forked_iter(make))
