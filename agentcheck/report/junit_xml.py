@@ -11,7 +11,6 @@ import math
 import re
 from collections.abc import Mapping
 from typing import Any
-from xml.sax.saxutils import escape
 
 from agentcheck.report.show import as_text, number
 
@@ -24,6 +23,15 @@ ATTR_ENTITIES = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
 # so one regex search replaces the escape/clean calls per value (400 000 attributes for 20 000 runs).
 _TEXT_SPECIAL = re.compile("[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ATTR_SPECIAL = re.compile('[&<>"\t\n\r\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
+
+
+def escape(data: str, entities: dict[str, str] | None = None) -> str:
+    """`xml.sax.saxutils.escape`, spelled out: importing that module imports urllib.request, and with it
+    http, ssl and email (20 ms of every command that writes JUnit)."""
+    data = data.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    for key, value in (entities or {}).items():
+        data = data.replace(key, value)
+    return data
 
 
 def xml_clean(text: str) -> str:
