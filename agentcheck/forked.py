@@ -1,4 +1,4 @@
-"""Run a generator in a forked worker process and read its items back, in order, through a pipe.
+"""Run a generator (or a call) in a forked worker process and read its items back, in order, through a pipe.
 
 `agentcheck merge` reads each shard file in a worker of its own this way (agentcheck.replay): parsing
 20 000 saved results and rendering their report lines is most of a merge, and the shards are
@@ -43,21 +43,48 @@ def available() -> bool:
 
 
 def forked_iter(make: Callable[[], Iterator[T]]) -> Iterator[T]:
-    """The items of `make()`, made in a forked worker process. Closing this generator early (or an
-    exception here) stops the worker; the worker is always waited for."""
+    """The items of `make()`, made in a worker process forked when the first item is asked for.
+    Closing this generator early (or an exception here) stops the worker; the worker is always
+    waited for."""
+    return (yield from _started(make))
+
+
+def forked_call(call: Callable[[], object]) -> Callable[[], None]:
+    """Start `call()` in a worker process forked now; the function returned waits for it to end and
+    raises what it raised. Call that function (or the worker is left unwaited until this process ends)."""
+
+    def make() -> Iterator[None]:
+        call()
+        return iter(())
+
+    reader = _started(make)
+
+    def join() -> None:
+        for _ in reader:
+            pass
+
+    return join
+
+
+def _started(make: Callable[[], Iterator[T]]) -> Iterator[T]:
+    """Fork the worker now; the generator returned reads what it sends (and waits for it at the end)."""
     read_end, write_end = os.pipe()
     _widen(write_end)
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the worker (its work is checked through what it sends)
         _work(make, read_end, write_end)
     os.close(write_end)
+    return _read(pid, read_end)
+
+
+def _read(pid: int, read_end: int) -> Iterator[T]:
     try:
         with os.fdopen(read_end, "rb", buffering=1 << 20) as pipe:
             while True:
                 try:
                     kind, items, *error = pickle.load(pipe)
                 except EOFError:
-                    raise WorkerDied("a merge worker process ended without finishing its shard") from None
+                    raise WorkerDied("a worker process ended without finishing its work") from None
                 yield from items
                 if kind == "end":
                     return

@@ -11,6 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -327,6 +328,11 @@ class _Session:
         self.redactor.inplace(result)
         return None
 
+    def background(self) -> list[Reporter]:
+        """Reporters to finish in worker processes (see _finish_all): none for a run, which may have
+        threads of its own running (a process with threads is not safely forked)."""
+        return []
+
     def trials_of(self, scenario: Scenario) -> int:
         """--trials, else the scenario's `trials:`, else `defaults.trials`; a skipped scenario runs once."""
         if scenario.skip is not None:
@@ -479,23 +485,36 @@ def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | No
             session.log.close()
         else:
             summary = session.summary(interrupted)
-            _finish_all(session.reporters, summary)
+            _finish_all(session.reporters, summary, session.background())
         reset_redactor(token)
     return summary
 
 
-def _finish_all(reporters: list[Reporter], summary: RunSummary) -> None:
+def _finish_all(reporters: list[Reporter], summary: RunSummary, background: list[Reporter] | None = None) -> None:
     """Every reporter gets to finish even if one fails (a full disk must not hide the console
-    summary); the first failure is raised afterwards, as an internal error."""
+    summary); the first failure is raised afterwards, as an internal error. The `background`
+    reporters (files written from the finished stream alone) finish in worker processes, alongside
+    the others, once the reporters before them have finished (agentcheck.forked; merge's JSON)."""
     for reporter in reporters:
         path = getattr(reporter, "path", None)
         kind = getattr(reporter, "kind", None)
         if path is not None and kind is not None:
             summary.reports[kind] = str(path)
     failures: list[BaseException] = []
+    waits = []
     for reporter in reporters:
         try:
-            reporter.finish(summary)
+            if background and reporter in background:
+                from agentcheck.forked import forked_call
+
+                waits.append(forked_call(partial(reporter.finish, summary)))
+            else:
+                reporter.finish(summary)
+        except Exception as exc:
+            failures.append(exc)
+    for wait in waits:
+        try:
+            wait()
         except Exception as exc:
             failures.append(exc)
     if failures:

@@ -522,3 +522,26 @@ def test_fast_merge_of_single_runs_equals_the_full_merge(single_shards: Path, mo
     assert fast_plain == full_plain and fast_rich == full_rich
     assert placed.count(True) == 2 * len(NAMES)  # every scenario's testcase prepared, in both merges
     assert "FAILED bad-0" in fast_plain[1] and "ERROR crash-0" in fast_plain[1] and "SKIPPED skipped-0" in fast_plain[1]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_a_json_report_written_in_a_worker_that_fails_fails_the_merge_not_the_other_reports(
+        single_shards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A large merge writes its JSON report in a worker process while it writes the others: a failure
+    there is raised here, as writing it here would raise it, after every other report is written."""
+    from agentcheck.report.json_report import JsonReporter
+
+    _in_workers(monkeypatch)
+    writers: list[int] = []
+
+    def failing(self, summary):
+        writers.append(__import__("os").getpid())
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(JsonReporter, "write", failing)
+    options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml",
+                         md_path=tmp_path / "m.md")
+    with pytest.raises(OSError, match="No space left on device"):
+        replay.merge(options, shard_paths(single_shards))
+    assert writers == []  # it was not written in this process
+    assert (tmp_path / "m.xml").exists() and (tmp_path / "m.md").exists() and not (tmp_path / "m.json").exists()
