@@ -96,13 +96,14 @@ class _Replay(_Session):
         return self.saved_trials.get(scenario.id, 1)
 
     def background(self) -> list[Any]:
-        """A large fast merge writes its JSON report in a worker process (agentcheck.forked) while the
-        other reports are written here: the document copies every result, 40 MB for 2 x 10 000."""
+        """A large fast merge writes its JSON report (which copies every result: 40 MB for 2 x 10 000)
+        and its Markdown summary in worker processes (agentcheck.forked) while it writes the others."""
         if self.saved is None or not self.workers:
             return []
         from agentcheck.report.json_report import JsonReporter
+        from agentcheck.report.markdown import MarkdownReporter
 
-        return [r for r in self.file_reporters if type(r) is JsonReporter]
+        return [r for r in self.file_reporters if type(r) in (JsonReporter, MarkdownReporter)]
 
     def planned(self) -> list[PlannedScenario]:
         return self.saved.planned if self.saved is not None else super().planned()
