@@ -46,7 +46,7 @@ def forked_iter(make: Callable[[], Iterator[T]]) -> Iterator[T]:
     """The items of `make()`, made in a worker process forked when the first item is asked for.
     Closing this generator early (or an exception here) stops the worker; the worker is always
     waited for."""
-    return (yield from _started(make))
+    return (yield from started(make))
 
 
 def forked_call(call: Callable[[], object]) -> Callable[[], None]:
@@ -57,7 +57,7 @@ def forked_call(call: Callable[[], object]) -> Callable[[], None]:
         call()
         return iter(())
 
-    reader = _started(make)
+    reader = started(make)
 
     def join() -> None:
         for _ in reader:
@@ -66,8 +66,9 @@ def forked_call(call: Callable[[], object]) -> Callable[[], None]:
     return join
 
 
-def _started(make: Callable[[], Iterator[T]]) -> Iterator[T]:
-    """Fork the worker now; the generator returned reads what it sends (and waits for it at the end)."""
+def started(make: Callable[[], Iterator[T]]) -> Iterator[T]:
+    """`forked_iter`, with the worker forked now, not when the first item is asked for. Read the
+    generator returned to its end (or the worker is left unwaited until this process ends)."""
     read_end, write_end = os.pipe()
     _widen(write_end)
     pid = os.fork()

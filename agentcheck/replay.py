@@ -356,20 +356,22 @@ def _fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[
     from agentcheck.drills import drill_tags
     from agentcheck.release.suite import fingerprint
 
+    absolute = [_absolute(p, options.cwd) for p in paths]
+    drilled = frozenset(drill_tags())
+    reading = _shards_read_aside(absolute, drilled)  # (large shards: read while the project loads)
     try:
         # tool schemas unchecked: the fast path needs this file's bytes to be those the shard runs checked
         project = load_project(options.config or find_config(options.cwd), cwd=options.cwd, check_tool_schemas=False)
-        documents: list[ResultsFile] = []
-        tables: list[list[_Row]] = []
-        for path in paths:  # each shard's rows read as soon as it is read: 20 000 of them need not stay
-            document = ResultsFile(_absolute(path, options.cwd), role="shard")
-            table = _row_table(document, frozenset(drill_tags()))
-            if table is None:
-                return None
-            documents.append(document)
-            tables.append(table)
+    except BadInput:
+        project = None
+    try:
+        shards = list(reading) if reading is not None else [_read_shard(path, drilled) for path in absolute]
     except BadInput:
         return None
+    if project is None or any(table is None for _, table in shards):
+        return None
+    documents = [document for document, _ in shards]
+    tables: list[list[_Row]] = [table for _, table in shards]  # type: ignore[misc]
     ids = [row[0] for table in tables for row in table]
     if len(set(ids)) != len(ids):  # a scenario in two shards: the full path refuses it, saying where
         return None
@@ -381,6 +383,50 @@ def _fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[
     baseline = load_baseline(options, project, set(saved.index))
     stamp = SuiteStamp(current, len(saved.planned), list(range(len(saved.planned))))  # a full load's, unsharded
     return Prepared(project, [], None, baseline, stamp), documents, saved
+
+
+PARALLEL_MIN_BYTES = 1 << 22
+"""Shard files smaller than this together are read in this process (see _shards_read_aside)."""
+
+
+def _shards_read_aside(paths: list[Path], drilled: frozenset[str]) -> Iterator[tuple[ResultsFile, Any]] | None:
+    """Large shards' headers and `scenarios` rows read in a worker process per shard, started now, while
+    this process loads the project (each is a fifth of a second for 2 x 10 000); None: read them here."""
+    from agentcheck.forked import available, started
+
+    try:
+        size = sum(path.stat().st_size for path in paths)
+    except OSError:
+        return None  # (the full path says which file is missing)
+    if len(paths) < 2 or size < PARALLEL_MIN_BYTES or not available():
+        return None
+    return _gathered([started(partial(_read_shard_once, path, drilled)) for path in paths])
+
+
+def _gathered(readers: list[Iterator[Any]]) -> Iterator[Any]:
+    """Every worker's items, each worker read to its end (and so waited for) even after one failed;
+    the first failure is raised then."""
+    failure: BaseException | None = None
+    for reader in readers:
+        try:
+            items = list(reader)
+        except BaseException as exc:  # (BadInput, say: the full path reports it)
+            failure = failure or exc
+            continue
+        if failure is None:
+            yield from items
+    if failure is not None:
+        raise failure
+
+
+def _read_shard_once(path: Path, drilled: frozenset[str]) -> Iterator[tuple[ResultsFile, list[_Row] | None]]:
+    yield _read_shard(path, drilled)
+
+
+def _read_shard(path: Path, drilled: frozenset[str]) -> tuple[ResultsFile, list[_Row] | None]:
+    """A shard file with its header read, and its `scenarios` rows taken out of it (see _row_table)."""
+    document = ResultsFile(path, role="shard")
+    return document, _row_table(document, drilled)
 
 
 _Row = tuple[str, str, Any, str, tuple[str, ...], int, float]

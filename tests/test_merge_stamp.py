@@ -395,6 +395,7 @@ def _in_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(forked, "forked_iter", counted)
     monkeypatch.setattr(forked, "available", lambda: True)  # (one core: slower, never different)
     monkeypatch.setattr(replay, "PARALLEL_MIN_RUNS", 0)
+    monkeypatch.setattr(replay, "PARALLEL_MIN_BYTES", 0)
     return started
 
 
@@ -545,3 +546,27 @@ def test_a_json_report_written_in_a_worker_that_fails_fails_the_merge_not_the_ot
         replay.merge(options, shard_paths(single_shards))
     assert writers == []  # it was not written in this process
     assert (tmp_path / "m.xml").exists() and (tmp_path / "m.md").exists() and not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+@pytest.mark.parametrize("broken", ["not JSON", "missing"])
+def test_a_broken_shard_read_in_a_worker_is_reported_as_here(shards: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch, broken: str):
+    """Large shards' headers are read in workers while the project loads; a shard that cannot be read
+    sends merge down the full path, which says what is wrong with it, and no worker is left behind."""
+    from test_forked import _children
+
+    from agentcheck.problems import BadInput
+
+    before = _children()
+    _in_workers(monkeypatch)
+    first, _, third = shard_paths(shards)
+    bad = tmp_path / "shard2.json"
+    if broken == "not JSON":
+        bad.write_text("{not json")
+    options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=False, md_path=False)
+    assert replay._fast_start(options, [first, bad, third]) is None
+    with pytest.raises(BadInput, match="not JSON" if broken == "not JSON" else "cannot read it") as raised:
+        replay.merge(options, [first, bad, third])
+    assert raised.value.problems[0].file == str(bad)
+    assert _children() - before == set()
