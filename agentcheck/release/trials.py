@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter, methodcaller
 
 from agentcheck.reliability import ScenarioStats, pass_at_k, pass_hat_k
 from agentcheck.verdict import Outcome, RunMetrics
@@ -157,4 +158,5 @@ def suite_pass_k(stats: Iterable[ScenarioStats], k: int, *, at: bool = False) ->
     if not 1 <= k <= MAX_K_LISTED:
         return mean_defined(estimator(s.trials, s.passed, k) for s in stats if s.trials)
     # the values stats_of listed (k = 1..min(trials, MAX_K_LISTED)); absent means k > trials: undefined
-    return mean_defined((s.pass_at_k if at else s.pass_hat_k).get(k) for s in stats if s.trials)
+    tables = map(attrgetter("pass_at_k" if at else "pass_hat_k"), filter(attrgetter("trials"), stats))
+    return mean_defined(map(methodcaller("get", k), tables))  # (walked in C: 20 000 scenarios per segment)
