@@ -104,8 +104,8 @@ def test_console_usual_passed_line_is_the_general_line():
         reporter = ConsoleReporter(Console(file=out, width=160, soft_wrap=True, emoji=False), command="merge")
         reporter.console.print("start", markup=False, highlight=False)
         if not use_lane:
-            reporter_module_lane = console_module._usual_passed_line
-            console_module._usual_passed_line = lambda data: None  # type: ignore[assignment]
+            reporter_module_lane = console_module.usual_passed_line
+            console_module.usual_passed_line = lambda data: None  # type: ignore[assignment]
         try:
             valid = [c for c in _cases() if _decodes(c)]  # (the general line is printed from the decoded result)
             for data in [_data(scenario_id=f"pad{i}") for i in range(console_module.LARGE_SUITE + 2)] + valid:
@@ -113,11 +113,11 @@ def test_console_usual_passed_line_is_the_general_line():
             reporter._drain()
         finally:
             if not use_lane:
-                console_module._usual_passed_line = reporter_module_lane  # type: ignore[assignment]
+                console_module.usual_passed_line = reporter_module_lane  # type: ignore[assignment]
         return out.getvalue()
 
     assert lines(True) == lines(False)
-    assert sum(console_module._usual_passed_line(c) is not None for c in _cases()) > 5
+    assert sum(console_module.usual_passed_line(c) is not None for c in _cases()) > 5
 
 
 def _decodes(data: dict[str, Any]) -> bool:

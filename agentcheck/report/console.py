@@ -11,7 +11,6 @@ Past `LARGE_SUITE` runs the passing rows are dropped (the table then lists only 
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentcheck.calls import plural
 from agentcheck.release.decode import result_from_data
+from agentcheck.report.console_lines import line_rest, run_name, strip_control_codes, usual_passed_line
 from agentcheck.report.show import (
     OUTCOME_STYLE,
     OUTCOMES,
@@ -164,7 +164,7 @@ class ConsoleReporter:
         may call this in a worker process)."""
         outcome = data.get("outcome")
         outcome = outcome if type(outcome) is str else as_text(outcome)
-        return outcome, _usual_passed_line(data) if outcome == "passed" else None
+        return outcome, usual_passed_line(data) if outcome == "passed" else None
 
     def saved_prepared(self, piece: tuple[str, str | None], load: Callable[[], dict[str, Any]],
                        stats: ScenarioStats) -> None:
@@ -180,7 +180,7 @@ class ConsoleReporter:
         if self._counted(outcome):
             plain = self._plain and self._plain_file is self._console.file  # type: ignore[union-attr]
             if plain and line is None and data is not None:
-                line = _usual_passed_line(data)
+                line = usual_passed_line(data)
             if plain and line is not None:  # (what _print_passed writes, without the general checks)
                 self._batch.append(line)
                 if time.monotonic() - self._batch_since > BATCH_FLUSH_S:
@@ -231,8 +231,8 @@ class ConsoleReporter:
         is plain (merge prints 20 000 of these). False: not done, print it the usual way."""
         if self._plain_file is not self.console.file:
             return False  # _print_line decides whether this output is plain, on its first line
-        name = _run_name(as_text(scenario_id), integer(trial) or 1)
-        return self._write_plain("PASSED" + _line_rest(name, "passed", number(duration_ms) / 1000, integer(tool_calls)))
+        name = run_name(as_text(scenario_id), integer(trial) or 1)
+        return self._write_plain("PASSED" + line_rest(name, "passed", number(duration_ms) / 1000, integer(tool_calls)))
 
     def _write_plain(self, text: str) -> bool:
         """Write a line as rich would print it, when rich would add nothing to the text: a log or pipe
@@ -270,7 +270,7 @@ class ConsoleReporter:
         row = _Row(
             index=integer(result.index),
             trial=trial,
-            name=_run_name(name, trial),
+            name=run_name(name, trial),
             location=where,
             outcome=outcome,
             message=one_line(result.message),
@@ -304,7 +304,7 @@ class ConsoleReporter:
     @staticmethod
     def _line_parts(row: _Row) -> tuple[str, str]:
         """The line's outcome label (styled) and the rest (plain)."""
-        return row.outcome.upper(), _line_rest(row.name, row.outcome, row.seconds, row.tool_calls, row.message)
+        return row.outcome.upper(), line_rest(row.name, row.outcome, row.seconds, row.tool_calls, row.message)
 
     def _counts_markup(self) -> str:
         c = self._counts
@@ -500,45 +500,6 @@ def _trimmed(data: Any) -> Any:
             if data.get(key) is not None:
                 data[key] = clip(as_text(data[key]))
     return data
-
-
-def _run_name(scenario_id: str, trial: int) -> str:
-    """A run's name in lines and tables: the scenario id, and its trial past the first."""
-    return f"{scenario_id} [trial {trial}]" if trial > 1 else scenario_id
-
-
-def _line_rest(name: str, outcome: str, seconds: float, tool_calls: int, message: str = "") -> str:
-    """A run's line after its outcome label: ` id (0.01s, 2 tool calls)`, then ` — why` unless it passed."""
-    rest = f" {name}"
-    if outcome != "skipped":
-        rest += f" ({seconds:.2f}s, {plural(tool_calls, 'tool call')})"
-    if outcome != "passed":
-        rest += f" — {message or outcome}"
-    return rest
-
-
-_CALLS = {n: plural(n, "tool call") for n in range(64)}
-
-
-def _usual_passed_line(data: dict[str, Any]) -> str | None:
-    """`_print_passed`'s line for the usual saved run (a first trial, a printable id, a finite duration
-    and a small call count: nothing to strip, expand or look up), in one format call; else None."""
-    scenario_id, trial, duration_ms = data.get("scenario_id"), data.get("trial"), data.get("duration_ms")
-    trace = data.get("trace")
-    totals = trace.get("totals") if type(trace) is dict else None
-    count = totals.get("tool_calls") if type(totals) is dict else None
-    calls = _CALLS.get(count) if type(count) is int else None  # type: ignore[arg-type]
-    if (calls is None or trial != 1 or type(trial) is not int or type(scenario_id) is not str
-            or type(duration_ms) is not float or not math.isfinite(duration_ms) or not scenario_id.isprintable()):
-        return None
-    return "PASSED %s (%.2fs, %s)" % (scenario_id, duration_ms / 1000, calls)  # noqa: UP031  # a third of the f-string's cost
-
-
-def strip_control_codes(text: str) -> str:
-    """What rich.text.Text does to every string it is given (imported when first needed)."""
-    from rich.control import strip_control_codes as strip
-
-    return strip(text)
 
 
 def _repeated(row: _Row) -> bool:
