@@ -24,6 +24,7 @@ LAYERS = {
     "drills": 4,
     "session": 5,
     "replay": 5,
+    "saved_shards": 5,
     "scaffold": 5,
     "showcmd": 5,
     "policycmd": 5,

@@ -13,7 +13,7 @@ import pytest
 from e2e_helpers import cli, write
 from release_helpers import BOT_CONFIG
 
-from agentcheck import replay
+from agentcheck import replay, saved_shards
 from agentcheck.collect import load_project
 from agentcheck.release.suite import fingerprint
 from agentcheck.session import RunOptions
@@ -394,8 +394,8 @@ def _in_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(forked, "forked_iter", counted)
     monkeypatch.setattr(forked, "available", lambda: True)  # (one core: slower, never different)
-    monkeypatch.setattr(replay, "PARALLEL_MIN_RUNS", 0)
-    monkeypatch.setattr(replay, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setattr(saved_shards, "PARALLEL_MIN_RUNS", 0)
+    monkeypatch.setattr(saved_shards, "PARALLEL_MIN_BYTES", 0)
     return started
 
 

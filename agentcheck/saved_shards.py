@@ -1,0 +1,306 @@
+"""Merge's fast path: shard files stamped with the suite now on disk, read as records.
+
+When every shard was written by `agentcheck run --shard i/n --json` from the suite now on disk (their
+suite stamps carry its fingerprint, agentcheck.release.suite), merge need not collect the scenarios
+from YAML again: `fast_start` takes them from the shards' own `scenarios` rows (`SavedSuite`), and
+`shard_records` turns each saved result into a `Record`: its JSON text with only its index changed
+(not decoded and encoded again), the numbers for gates and tables, and the reporters' prepared shares
+of it (PreparedScenarioReader: JUnit's testcase, the console's line). Nothing is redacted again (the
+same redactor wrote those files). `InOrder` folds the records, in collection order, into per-scenario
+stats and hands each scenario to the reporters.
+
+Large merges on a machine with a second core read each shard in a worker process of its own
+(agentcheck.forked): its header while this process loads the project, then its records while this
+process places them in order (docs/release-decisions.md has the figures). Any shard the fast path
+cannot vouch for sends merge down the full path (agentcheck.replay), which gives the same reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import partial
+from operator import attrgetter
+from pathlib import Path
+from typing import Any
+
+from agentcheck.problems import BadInput, Problem
+from agentcheck.release.decode import metrics_from_data, result_from_data
+from agentcheck.release.results_file import ResultsFile
+from agentcheck.release.trials import fold_runs
+from agentcheck.reliability import ScenarioStats
+from agentcheck.report.base import PreparedScenarioReader, SavedScenarioReader
+from agentcheck.scenario import Scenario
+from agentcheck.serialize import dumps_bytes, loads
+from agentcheck.session import Prepared, RunOptions, _absolute, load_baseline
+from agentcheck.verdict import PlannedScenario, RunMetrics, ScenarioResult, SuiteStamp
+
+_INDEX_HEAD = b'{"index":'
+"""How a saved result's JSON text starts when agentcheck wrote it (orjson, ScenarioResult field order)."""
+
+
+@dataclass(slots=True)
+class SavedSuite:
+    """The merged suite as the shards recorded it: what a full load would give merge (see _saved_suite)."""
+
+    planned: list[PlannedScenario]
+    required: dict[str, float]
+    index: dict[str, int]
+    """Scenario id -> its index in the merged suite."""
+
+
+_METRICS_FIELDS = attrgetter(*RunMetrics.__dataclass_fields__)
+"""A RunMetrics as the tuple of its fields, in order (`RunMetrics(*fields)` builds it again)."""
+
+
+Record = tuple[tuple[int, int], bytes, tuple[Any, ...], tuple[Any, ...] | None]
+"""A saved result on merge's fast path: its (index, trial) in the merged suite, its JSON text as the
+merged stream holds it, its RunMetrics fields (the outcome as its text), and the prepared readers'
+shares of it (None when its scenario runs more than once: those readers get the scenario's runs with
+`saved_scenario`)."""
+
+
+def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[str],
+             readers: list[PreparedScenarioReader]) -> Iterator[Record]:
+    """A shard's results as records, in its order (see `Record`; may run in a worker process)."""
+    index_of = saved.index.get
+    planned = saved.planned
+    for data, text in document.results_with_text():
+        scenario_id = data.get("scenario_id")
+        index = index_of(scenario_id if type(scenario_id) is str else str(scenario_id))
+        if index is None:  # the file's results and its own `scenarios` list disagree
+            raise _unlisted(document, str(scenario_id))
+        trial = data.get("trial")
+        metrics = metrics_from_data(data, handoff)
+        metrics.index = index
+        metrics.outcome = metrics.outcome.value  # type: ignore[assignment]  # (see Record)
+        if text is not None and text.startswith(_INDEX_HEAD):  # its text, with only its index changed
+            raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
+            data["index"] = index  # the data as the stream now holds it
+        else:  # a stamped file reformatted by some tool: encoded as a run would
+            raw = dumps_bytes(placed(result_from_data(data), None, index))
+            data = loads(raw)
+        pieces = tuple(r.prepare_saved(data) for r in readers) if planned[index].trials == 1 else None
+        yield (index, trial if type(trial) is int and trial else int(trial or 1)), raw, _METRICS_FIELDS(metrics), pieces
+
+
+class InOrder:
+    """Fold the saved results of the fast path, which come in collection order (each scenario's trials
+    together), into per-scenario stats as they come, and hand each scenario to the reporters that
+    would otherwise read every result back from the stream at finish: its prepared shares to the
+    `prepared` readers (`saved_prepared`), its results' JSON data to the others (`saved_scenario`)."""
+
+    def __init__(self, required: dict[str, float], prepared: list[PreparedScenarioReader],
+                 readers: list[SavedScenarioReader]):
+        self.required = required
+        self.prepared = prepared
+        self.readers = readers
+        self.stats: list[ScenarioStats] = []
+        self.index: int | None = None
+        self.raws: list[bytes] = []
+        self.pieces: tuple[Any, ...] | None = None
+        self.metrics: list[RunMetrics] = []
+
+    def add(self, metrics: RunMetrics, raw: bytes, pieces: tuple[Any, ...] | None) -> None:
+        if metrics.index != self.index:
+            self._flush()
+            self.index = metrics.index
+        self.raws.append(raw)
+        self.metrics.append(metrics)
+        self.pieces = pieces
+
+    def _flush(self) -> None:
+        if not self.metrics:
+            return
+        stats = fold_runs(self.metrics, self.required.get(self.metrics[0].scenario_id, 1.0))
+        self.stats.append(stats)
+        raws, pieces = self.raws, self.pieces if len(self.raws) == 1 else None
+        if pieces is not None:  # (`load` parses the run afresh for each reader that needs its data)
+            load = partial(loads, raws[0])
+            for reader, piece in zip(self.prepared, pieces, strict=True):
+                reader.saved_prepared(piece, load, stats)
+            if self.readers:
+                runs = [loads(raws[0])]
+                for plain in self.readers:
+                    plain.saved_scenario(runs, stats)
+        else:
+            runs = list(map(loads, raws))  # parsed once, for every reader
+            for reader in (*self.prepared, *self.readers):
+                reader.saved_scenario(runs, stats)
+        self.raws, self.pieces, self.metrics = [], None, []
+
+    def finish(self) -> list[ScenarioStats]:
+        self._flush()
+        return self.stats
+
+
+def placed(result: ScenarioResult, scenario: Scenario | None, index: int | None = None) -> ScenarioResult:
+    """The result at the scenario's current place in the suite (index, file, line, tags)."""
+    if scenario is not None:
+        result.index, result.file, result.line, result.tags = (
+            scenario.index, scenario.source.file, scenario.source.line, scenario.tags)
+    if index is not None:
+        result.index = index
+    return result
+
+
+def fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[ResultsFile], SavedSuite] | None:
+    """The project, the shards and the suite they recorded, when the fast path applies; else None
+    (also on any bad input: the full path then reports it, in its own order)."""
+    from agentcheck.collect import find_config, load_project
+    from agentcheck.drills import drill_tags
+    from agentcheck.release.suite import fingerprint
+
+    absolute = [_absolute(p, options.cwd) for p in paths]
+    drilled = frozenset(drill_tags())
+    reading = _shards_read_aside(absolute, drilled)  # (large shards: read while the project loads)
+    try:
+        # tool schemas unchecked: the fast path needs this file's bytes to be those the shard runs checked
+        project = load_project(options.config or find_config(options.cwd), cwd=options.cwd, check_tool_schemas=False)
+    except BadInput:
+        project = None
+    try:
+        shards = list(reading) if reading is not None else [_read_shard(path, drilled) for path in absolute]
+    except BadInput:
+        return None
+    if project is None or any(table is None for _, table in shards):
+        return None
+    documents = [document for document, _ in shards]
+    tables: list[list[_Row]] = [table for _, table in shards]  # type: ignore[misc]
+    ids = [row[0] for table in tables for row in table]
+    if len(set(ids)) != len(ids):  # a scenario in two shards: the full path refuses it, saying where
+        return None
+    current = fingerprint(project, paths=[_absolute(p, options.cwd) for p in options.paths],
+                          keywords=options.keywords, tags=options.tags, drills=options.drills)
+    saved = _saved_suite(documents, tables, current) if current is not None else None
+    if saved is None:
+        return None
+    baseline = load_baseline(options, project, set(saved.index))
+    stamp = SuiteStamp(current, len(saved.planned), list(range(len(saved.planned))))  # a full load's, unsharded
+    return Prepared(project, [], None, baseline, stamp), documents, saved
+
+
+PARALLEL_MIN_BYTES = 1 << 22
+"""Shard files smaller than this together are read in this process (see _shards_read_aside)."""
+
+
+def _shards_read_aside(paths: list[Path], drilled: frozenset[str]) -> Iterator[tuple[ResultsFile, Any]] | None:
+    """Large shards' headers and `scenarios` rows read in a worker process per shard, started now, while
+    this process loads the project (each is a fifth of a second for 2 x 10 000); None: read them here."""
+    from agentcheck.forked import available, started
+
+    try:
+        size = sum(path.stat().st_size for path in paths)
+    except OSError:
+        return None  # (the full path says which file is missing)
+    if len(paths) < 2 or size < PARALLEL_MIN_BYTES or not available():
+        return None
+    return _gathered([started(partial(_read_shard_once, path, drilled)) for path in paths])
+
+
+def _gathered(readers: list[Iterator[Any]]) -> Iterator[Any]:
+    """Every worker's items, each worker read to its end (and so waited for) even after one failed;
+    the first failure is raised then."""
+    failure: BaseException | None = None
+    for reader in readers:
+        try:
+            items = list(reader)
+        except BaseException as exc:  # (BadInput, say: the full path reports it)
+            failure = failure or exc
+            continue
+        if failure is None:
+            yield from items
+    if failure is not None:
+        raise failure
+
+
+def _read_shard_once(path: Path, drilled: frozenset[str]) -> Iterator[tuple[ResultsFile, list[_Row] | None]]:
+    yield _read_shard(path, drilled)
+
+
+def _read_shard(path: Path, drilled: frozenset[str]) -> tuple[ResultsFile, list[_Row] | None]:
+    """A shard file with its header read, and its `scenarios` rows taken out of it (see _row_table)."""
+    document = ResultsFile(path, role="shard")
+    return document, _row_table(document, drilled)
+
+
+_Row = tuple[str, str, Any, str, tuple[str, ...], int, float]
+"""What merge reads of a shard's `scenarios` row: id, file, line, agent, tags, runs, required pass rate."""
+
+
+def _row_table(document: ResultsFile, drilled: frozenset[str]) -> list[_Row] | None:
+    """The shard's `scenarios` rows, taken out of its header, as merge reads them; None unless they are
+    a run's own (each in its place, tags a list, no drilled copies: their expansion may read files the
+    fingerprint does not cover)."""
+    rows = document.header.pop("scenarios", None)
+    if type(rows) is not list:
+        return None
+    table: list[_Row] = []
+    try:
+        for local, row in enumerate(rows):
+            tags = row.get("tags") if type(row) is dict else None
+            if type(tags) is not list or row.get("index") != local or not drilled.isdisjoint(tags):
+                return None
+            runs = int(row.get("trials") or 0) + int(row.get("skipped") or 0)
+            required = float(row.get("required_pass_rate", 1.0))
+            table.append((str(row.get("scenario_id")), str(row.get("file", "")), row.get("line"),
+                          str(row.get("agent", "")), tuple(tags), max(runs, 1), required))
+    except (TypeError, ValueError):  # not numbers where a run writes numbers
+        return None
+    return table
+
+
+def _saved_suite(documents: list[ResultsFile], tables: list[list[_Row]], fingerprint: str) -> SavedSuite | None:
+    """The merged suite from the shards' own records, or None unless they are exactly a full load's:
+    every shard stamped with the current fingerprint, every planned scenario with its row (a complete
+    run), and together the whole selection, each scenario in one place."""
+    stamps = []
+    for document, table in zip(documents, tables, strict=True):
+        run = document.header.get("run")
+        stamp = run.get("suite") if isinstance(run, dict) else None
+        if not isinstance(stamp, dict) or stamp.get("fingerprint") != fingerprint:
+            return None
+        positions = stamp.get("positions")
+        if not isinstance(positions, list) or len(positions) != len(table):
+            return None
+        stamps.append((stamp.get("selected"), positions))
+    counts = {selected for selected, _ in stamps}
+    count = counts.pop() if len(counts) == 1 else None
+    if type(count) is not int or count < 0:
+        return None  # shards of different selections
+    slots: list[_Row | None] = [None] * count
+    for (_, positions), table in zip(stamps, tables, strict=True):
+        for position, row in zip(positions, table, strict=True):
+            if type(position) is not int or not 0 <= position < count or slots[position] is not None:
+                return None  # a scenario in two places
+            slots[position] = row
+    if None in slots:
+        return None  # a scenario in no shard
+    planned = [PlannedScenario(index, *row[:6]) for index, row in enumerate(slots)]  # type: ignore[misc]
+    required = {row[0]: row[6] for row in slots}  # type: ignore[index]
+    return SavedSuite(planned, required, {p.scenario_id: p.index for p in planned})
+
+
+def shard_key(item: tuple[int, Record]) -> tuple[int, int]:
+    """A shard's record's (index, trial), its place in the merged stream."""
+    return item[1][0]
+
+
+PARALLEL_MIN_RUNS = 2000
+"""Merges of fewer saved runs read their shards in this process: a worker's start-up would be most
+of the work."""
+
+
+def use_workers(documents: list[ResultsFile], saved: SavedSuite) -> bool:
+    """Whether to read each shard in a worker process (agentcheck.forked): two shards or more, enough
+    runs to be worth it, and a platform that forks with a second core to use."""
+    from agentcheck.forked import available
+
+    return len(documents) > 1 and sum(p.trials for p in saved.planned) >= PARALLEL_MIN_RUNS and available()
+
+
+def _unlisted(document: ResultsFile, scenario_id: str) -> BadInput:
+    return BadInput([Problem(str(document.path), None, "", f"shard file: a result of scenario '{scenario_id}', which "
+                             "its `scenarios` list does not have (an edited or damaged file)",
+                             "merge the files exactly as `agentcheck run --shard i/n --json` wrote them, "
+                             "or run that shard again")])
