@@ -31,8 +31,14 @@ class WorkerDied(RuntimeError):
     """The worker process ended without finishing or raising (killed, say)."""
 
 
+WORKERS_ENV = "AGENTCHECK_WORKERS"
+"""Set to 0 to keep everything in one process (a sandbox that frowns on fork, a CPU quota of one)."""
+
+
 def available() -> bool:
     """Whether workers can be forked here, and there is a second core for them to use."""
+    if os.environ.get(WORKERS_ENV, "").strip() == "0":
+        return False
     if not hasattr(os, "fork") or sys.platform in ("darwin", "win32", "cygwin", "emscripten", "wasi"):
         return False
     try:

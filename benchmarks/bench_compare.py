@@ -234,9 +234,9 @@ def measure(n: int, notes: int, kinds: tuple[str, ...]) -> None:
 
 def instructions(n: int) -> None:
     """The stamped merge of 2 x N counted in machine instructions under valgrind (callgrind): a figure a
-    busy machine cannot move (the 2-core development box's wall times vary by 20 % or more). The
-    total is the work of every process, the worker processes merge forks included: it says what the
-    merge costs in CPU, not how long it takes on several cores."""
+    busy machine cannot move (the 2-core development box's wall times vary by 20 % or more). Counted
+    with the merge in one process (AGENTCHECK_WORKERS=0): a forked worker's count would include its
+    parent's up to the fork. It says what the merge costs in CPU, not how long it takes on two cores."""
     import os
     import subprocess
 
@@ -245,19 +245,17 @@ def instructions(n: int) -> None:
     root = Path(tempfile.mkdtemp(prefix=f"bench-compare-{n}-"))
     try:
         subprocess.run([sys.executable, __file__, "--write", str(root), str(n), "200", "0"], check=True)
-        env = {**os.environ, "PYTHONPYCACHEPREFIX": str(root / "pycache")}
+        env = {**os.environ, "PYTHONPYCACHEPREFIX": str(root / "pycache"), "AGENTCHECK_WORKERS": "0"}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         command = [sys.executable, "-m", "agentcheck", "merge", "shard1.json", "shard2.json", "--json", "merged.json",
                    "--junit", "merged.xml", "--md", "merged.md"]
         subprocess.run(command, cwd=root, env=env, capture_output=True, check=False)  # compiles the bytecode
         done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command], cwd=root,
                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=False)
-        # one count per process: the merge, and the worker processes it forks (they run under valgrind too)
-        counts = [int(line.split(":")[-1]) for line in done.stderr.splitlines() if "Collected :" in line]
-        count = sum(counts)
-        print(f"merge of 2 x {n}: {count / 1e9:.2f} G instructions in all ({count / (2 * n) / 1e3:.0f} k per "
-              f"result, start-up included), in {len(counts)} processes: "
-              + ", ".join(f"{c / 1e9:.2f} G" for c in sorted(counts, reverse=True)))
+        found = [line for line in done.stderr.splitlines() if "Collected :" in line]
+        count = int(found[-1].split(":")[-1]) if found else 0
+        print(f"merge of 2 x {n}: {count / 1e9:.2f} G instructions ({count / (2 * n) / 1e3:.0f} k per result, "
+              "start-up included; in one process)")
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

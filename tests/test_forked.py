@@ -104,3 +104,11 @@ def test_an_unpicklable_exception_still_says_what_it_was():
 
     with pytest.raises(RuntimeError, match="Odd: the shard was odd"):
         list(forked.forked_iter(make))
+
+
+def test_workers_can_be_turned_off(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv(forked.WORKERS_ENV, "0")
+    assert forked.available() is False
+    monkeypatch.setenv(forked.WORKERS_ENV, "1")
+    assert forked.available() is (len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else
+                                  (os.cpu_count() or 1) > 1)
