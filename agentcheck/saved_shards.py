@@ -80,7 +80,7 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
         else:  # a stamped file reformatted by some tool: encoded as a run would
             raw = dumps_bytes(placed(result_from_data(data), None, index))
             data = loads(raw)
-        pieces = tuple(r.prepare_saved(data) for r in readers) if planned[index].trials == 1 else None
+        pieces = tuple([r.prepare_saved(data) for r in readers]) if planned[index].trials == 1 else None
         yield (index, trial if type(trial) is int and trial else int(trial or 1)), raw, _METRICS_FIELDS(metrics), pieces
 
 

@@ -493,8 +493,8 @@ def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | No
 def _finish_all(reporters: list[Reporter], summary: RunSummary, background: list[Reporter] | None = None) -> None:
     """Every reporter gets to finish even if one fails (a full disk must not hide the console
     summary); the first failure is raised afterwards, as an internal error. The `background`
-    reporters (files written from the finished stream alone) finish in worker processes, alongside
-    the others, once the reporters before them have finished (agentcheck.forked; merge's JSON)."""
+    reporters (files written from the result lines alone: merge's JSON and Markdown) finish in worker
+    processes (agentcheck.forked), started before the others on the sealed results stream."""
     for reporter in reporters:
         path = getattr(reporter, "path", None)
         kind = getattr(reporter, "kind", None)
@@ -502,14 +502,23 @@ def _finish_all(reporters: list[Reporter], summary: RunSummary, background: list
             summary.reports[kind] = str(path)
     failures: list[BaseException] = []
     waits = []
-    for reporter in reporters:
-        try:
-            if background and reporter in background:
-                from agentcheck.forked import forked_call
+    if background:  # started first, on the sealed stream, so they overlap the summary line too
+        from agentcheck.forked import forked_call
 
+        for reporter in reporters:
+            seal = getattr(reporter, "seal", None)  # (the results stream)
+            if seal is not None:
+                seal()
+        for reporter in background:
+            try:
                 waits.append(forked_call(partial(reporter.finish, summary)))
-            else:
-                reporter.finish(summary)
+            except Exception as exc:
+                failures.append(exc)
+    for reporter in reporters:
+        if background and reporter in background:
+            continue
+        try:
+            reporter.finish(summary)
         except Exception as exc:
             failures.append(exc)
     for wait in waits:

@@ -61,6 +61,14 @@ class ResultLog:
         if outcome in ("failed", "error"):
             self._failing.add(offset)
 
+    def seal(self) -> None:
+        """Flush the result lines and mark where they end: readers in other processes (merge writes its
+        JSON and Markdown reports in worker processes, agentcheck.forked) may then read them while the
+        summary line is still being written."""
+        if self._file is not None:
+            self._results_end = self._end
+            self._file.flush()
+
     def finish(self, summary: RunSummary) -> None:
         if self._file is None:
             return
