@@ -3,6 +3,7 @@
     python benchmarks/bench_compare.py            # N = 1 000 and 10 000 scenarios per file
     python benchmarks/bench_compare.py 10000      # chosen sizes
     python benchmarks/bench_compare.py --instructions 10000   # the merge in instructions (valgrind)
+    python benchmarks/bench_compare.py --phases 10000         # where the merge's wall time goes
 
 For each N it writes, in agentcheck's own results layout, a baseline and a new results file of N
 scenarios each (every result with a trace of one model call and two tool calls, as a small agent
@@ -260,8 +261,86 @@ def instructions(n: int) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def phases(n: int, repeats: int = 3) -> None:
+    """Where the wall time of the stamped merge of 2 x N goes: the command run in-process `repeats`
+    times (each in a fresh interpreter), each phase's seconds printed in order. Phases overlap worker
+    processes (shards are read in them), so they say where this process waits, not what it computes."""
+    import os
+    import subprocess
+
+    root = Path(tempfile.mkdtemp(prefix=f"bench-phases-{n}-"))
+    try:
+        subprocess.run([sys.executable, __file__, "--write", str(root), str(n), "200", "0"], check=True)
+        env = {**os.environ, "PYTHONPYCACHEPREFIX": str(root / "pycache")}
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        subprocess.run([sys.executable, __file__, "--phases-child", str(root)], env=env, capture_output=True,
+                       check=True)  # compiles the bytecode
+        for _ in range(repeats):
+            done = subprocess.run([sys.executable, __file__, "--phases-child", str(root)], env=env,
+                                  capture_output=True, text=True, check=True)
+            print(done.stdout.strip().splitlines()[-1])
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def phases_child(root: Path) -> None:
+    """The merge command in this process, with the end of each phase marked (see `phases`)."""
+    import contextlib
+    import functools
+    import io
+    import os
+
+    t0 = time.perf_counter()
+    marks: list[tuple[str, float]] = []
+    os.chdir(root)
+    from agentcheck import replay
+    from agentcheck import session as session_module
+    from agentcheck.cli import app
+    from agentcheck.report.console import ConsoleReporter
+    from agentcheck.report.junit import JUnitReporter
+    from agentcheck.report.release_console import ReleaseConsoleReporter
+    from agentcheck.report.stream import ResultLog
+
+    marks.append(("imports", time.perf_counter()))
+
+    def marked(owner: object, name: str, label: str) -> None:
+        original = getattr(owner, name)
+
+        @functools.wraps(original)
+        def wrapper(*args: object, **kwargs: object) -> object:
+            try:
+                return original(*args, **kwargs)
+            finally:
+                marks.append((label, time.perf_counter()))
+
+        setattr(owner, name, wrapper)
+
+    marked(replay, "_fast_start", "project+shards")
+    marked(ConsoleReporter, "start", "start")
+    marked(replay._Replay, "drive", "results")
+    marked(session_module._Session, "summary", "summary")
+    for reporter in (ResultLog, JUnitReporter, ConsoleReporter, ReleaseConsoleReporter):
+        marked(reporter, "finish", reporter.__name__.replace("Reporter", "").lower())
+    sys.argv = ["agentcheck", "merge", "shard1.json", "shard2.json", "--json", "merged.json", "--junit",
+                "merged.xml", "--md", "merged.md"]
+    stdout, sys.stdout = sys.stdout, io.StringIO()
+    with contextlib.suppress(SystemExit):  # (the command's exit code)
+        app()
+    marks.append(("end", time.perf_counter()))
+    sys.stdout = stdout
+    steps, previous = [], t0
+    for label, at in marks:
+        steps.append(f"{label} {at - previous:.2f}")
+        previous = at
+    print(f"{previous - t0:.2f} s in-process: " + ", ".join(steps))
+
+
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+    if len(sys.argv) > 1 and sys.argv[1] == "--phases":
+        phases(int(sys.argv[2]) if len(sys.argv) > 2 else 10000)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--phases-child":
+        phases_child(Path(sys.argv[2]))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2], Path(sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--write":
         write_files(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1")
