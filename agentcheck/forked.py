@@ -19,7 +19,7 @@ import os
 import pickle
 import sys
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -36,10 +36,16 @@ WORKERS_ENV = "AGENTCHECK_WORKERS"
 
 
 def available() -> bool:
-    """Whether workers can be forked here, and there is a second core for them to use."""
-    if os.environ.get(WORKERS_ENV, "").strip() == "0":
+    """Whether workers can be forked here: a platform that forks, a second core for them to use, no
+    thread running in this process (a fork copies a thread's locks but not the thread: a rich
+    progress bar's refresher, say), and not turned off (AGENTCHECK_WORKERS=0 or 1)."""
+    if os.environ.get(WORKERS_ENV, "").strip() in ("0", "1"):
         return False
     if not hasattr(os, "fork") or sys.platform in ("darwin", "win32", "cygwin", "emscripten", "wasi"):
+        return False
+    import threading
+
+    if threading.active_count() > 1:
         return False
     try:
         cores = len(os.sched_getaffinity(0))
@@ -52,53 +58,80 @@ def forked_iter(make: Callable[[], Iterator[T]]) -> Iterator[T]:
     """The items of `make()`, made in a worker process forked when the first item is asked for.
     Closing this generator early (or an exception here) stops the worker; the worker is always
     waited for."""
-    return (yield from started(make))
+    worker = Worker(make)
+    try:
+        yield from worker
+    finally:
+        worker.close()
 
 
-def forked_call(call: Callable[[], object]) -> Callable[[], None]:
-    """Start `call()` in a worker process forked now; the function returned waits for it to end and
-    raises what it raised. Call that function (or the worker is left unwaited until this process ends)."""
+def forked_call(call: Callable[[], object]) -> Worker:
+    """Start `call()` in a worker process forked now. `wait(worker)` waits for it to end and raises
+    what it raised; `worker.close()` abandons it (stopped if still at work, always waited for)."""
 
     def make() -> Iterator[None]:
         call()
         return iter(())
 
-    reader = started(make)
-
-    def join() -> None:
-        for _ in reader:
-            pass
-
-    return join
+    return Worker(make)
 
 
-def started(make: Callable[[], Iterator[T]]) -> Iterator[T]:
-    """`forked_iter`, with the worker forked now, not when the first item is asked for. Read the
-    generator returned to its end (or the worker is left unwaited until this process ends)."""
-    read_end, write_end = os.pipe()
-    _widen(write_end)
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the worker (its work is checked through what it sends)
-        _work(make, read_end, write_end)
-    os.close(write_end)
-    return _read(pid, read_end)
+def wait(worker: Worker) -> None:
+    """Read `worker` to its end (see forked_call)."""
+    for _ in worker:
+        pass
 
 
-def _read(pid: int, read_end: int) -> Iterator[T]:
-    try:
-        with os.fdopen(read_end, "rb", buffering=1 << 20) as pipe:
-            while True:
-                try:
-                    kind, items, *error = pickle.load(pipe)
-                except EOFError:
-                    raise WorkerDied("a worker process ended without finishing its work") from None
-                yield from items
-                if kind == "end":
-                    return
-                if kind == "error":
-                    raise error[0]
-    finally:
-        _reap(pid)
+class Worker:
+    """A worker process forked now to run `make()`; iterate it for the items (once), `close()` to stop
+    it (safe at any time, also before or after reading: the worker is always waited for)."""
+
+    def __init__(self, make: Callable[[], Iterator[T]]):
+        read_end, write_end = os.pipe()
+        _widen(write_end)
+        blocked = _block_interrupts()  # (until the worker is inside its own handler: see _work)
+        try:
+            pid = os.fork()
+        except BaseException:
+            os.close(read_end)
+            os.close(write_end)
+            _unblock_interrupts(blocked)
+            raise
+        if pid == 0:  # pragma: no cover - the worker (its work is checked through what it sends)
+            _work(make, read_end, write_end, blocked)
+        _unblock_interrupts(blocked)
+        os.close(write_end)
+        self.pid: int | None = pid
+        self._read_end: int | None = read_end
+        self._finished = False
+
+    def __iter__(self) -> Iterator[Any]:
+        read_end, self._read_end = self._read_end, None
+        if read_end is None:
+            return
+        try:
+            with os.fdopen(read_end, "rb", buffering=1 << 20) as pipe:
+                while True:
+                    try:
+                        kind, items, *error = pickle.load(pipe)
+                    except Exception as exc:  # (EOF, a cut-off pickle: the worker died mid-write)
+                        raise WorkerDied(f"a worker process ended without finishing its work ({exc!r})") from None
+                    yield from items
+                    if kind != "items":
+                        self._finished = True
+                        if kind == "error":
+                            raise error[0]
+                        return
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self._read_end is not None:
+            os.close(self._read_end)
+            self._read_end = None
+        pid, self.pid = self.pid, None
+        if pid is not None:
+            _reap(pid, stop=not self._finished)
 
 
 PIPE_BYTES = 1 << 20
@@ -115,9 +148,46 @@ def _widen(fd: int) -> None:
         pass
 
 
-def _work(make: Callable[[], Iterator[T]], read_end: int, write_end: int) -> None:  # pragma: no cover
+def _block_interrupts() -> set[int] | None:
+    """Hold SIGINT back around the fork, so a Ctrl-C cannot land in the new worker before its own
+    handler is in place (it would unwind this process's stack, copied into the worker)."""
+    import signal
+
+    try:
+        return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _unblock_interrupts(previous: set[int] | None) -> None:
+    import signal
+
+    if previous is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    """`exc` as it can travel to the parent: itself when it survives a pickle round trip (with the
+    worker's traceback as a note, unless it is bad input or an interrupt), else a RuntimeError that
+    names it."""
+    import traceback
+
+    from agentcheck.problems import BadInput
+
+    if not isinstance(exc, (BadInput, KeyboardInterrupt)):
+        exc.add_note("in a worker process:\n" + "".join(traceback.format_exception(exc)).rstrip())
+    try:
+        pickle.loads(pickle.dumps(exc, protocol=pickle.HIGHEST_PROTOCOL))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}\n" + "\n".join(getattr(exc, "__notes__", [])))
+
+
+def _work(make: Callable[[], Iterator[T]], read_end: int, write_end: int,
+          blocked: set[int] | None) -> None:  # pragma: no cover
     code = 0
     try:
+        _unblock_interrupts(blocked)
         os.close(read_end)
         with os.fdopen(write_end, "wb", buffering=1 << 16) as pipe:
             batch: list[T] = []
@@ -129,25 +199,20 @@ def _work(make: Callable[[], Iterator[T]], read_end: int, write_end: int) -> Non
                         batch = []
                 pickle.dump(("end", batch), pipe, protocol=pickle.HIGHEST_PROTOCOL)
             except BaseException as exc:  # (Ctrl-C too: the parent decides what an interrupt means)
-                try:
-                    pickle.dump(("error", batch, exc), pipe, protocol=pickle.HIGHEST_PROTOCOL)
-                except Exception:
-                    pickle.dump(("error", batch, RuntimeError(f"{type(exc).__name__}: {exc}")), pipe,
-                                protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump(("error", batch, _sendable(exc)), pipe, protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException:
         code = 1
     finally:
         os._exit(code)
 
 
-def _reap(pid: int) -> None:
-    """Wait for the worker, stopping it first if it is still at work (this side stopped reading)."""
+def _reap(pid: int, *, stop: bool) -> None:
+    """Wait for the worker; `stop`: kill it first if it is still at work (this side stopped reading)."""
     import signal
 
     try:
-        done, _ = os.waitpid(pid, os.WNOHANG)
-        if done == 0:
+        if stop and os.waitpid(pid, os.WNOHANG)[0] == 0:
             os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
+        os.waitpid(pid, 0)
     except ChildProcessError:
         pass

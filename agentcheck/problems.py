@@ -46,7 +46,7 @@ class BadInput(Exception):
 
     def __reduce__(self) -> tuple[type[BadInput], tuple[list[Problem]]]:
         """Pickled with its problems (a merge worker process raises it in the parent)."""
-        return BadInput, (self.problems,)
+        return type(self), (self.problems,)
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

@@ -18,7 +18,8 @@ more slowly.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,16 @@ from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import outcome_of, result_from_data, trace_from_data
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.report.base import PreparedScenarioReader, SavedScenarioReader
-from agentcheck.saved_shards import InOrder, Record, SavedSuite, placed, shard_key, use_workers
+from agentcheck.saved_shards import (
+    InOrder,
+    Record,
+    SavedSuite,
+    deferred_interrupt,
+    placed,
+    prepares,
+    shard_key,
+    use_workers,
+)
 from agentcheck.saved_shards import fast_start as _fast_start  # (module names here: tests replace them)
 from agentcheck.saved_shards import shard_records as _records
 from agentcheck.scenario import Scenario
@@ -74,6 +84,13 @@ class _Replay(_Session):
     def trials_of(self, scenario: Scenario) -> int:
         return self.saved_trials.get(scenario.id, 1)
 
+    @property
+    def unreportable(self) -> tuple[type[BaseException], ...]:  # type: ignore[override]
+        """A shard's worker that died mid-shard: reports would hold part of the merge as if it were all."""
+        from agentcheck.forked import WorkerDied
+
+        return (WorkerDied,)
+
     def background(self) -> list[Any]:
         """A large fast merge writes its JSON report (which copies every result: 40 MB for 2 x 10 000)
         and its Markdown summary in worker processes (agentcheck.forked) while it writes the others."""
@@ -99,25 +116,28 @@ class _Replay(_Session):
         reporters = self.reporters[1:]  # after the stream, which gets the JSON text
         events = not all(type(r) in _light_reporters() for r in reporters)  # (a subclass may read more)
         readers = [r for r in reporters if isinstance(r, SavedScenarioReader)]
-        prepared = [r for r in readers if isinstance(r, PreparedScenarioReader)]
-        scenarios = InOrder(self.saved.required, prepared, [r for r in readers if r not in prepared])
+        prepared = [r for r in readers if prepares(r)]
+        scenarios = InOrder(self.saved.required, readers, prepared)
         # readers get the scenario, not each result; nor do reporters whose `result` does nothing
         others = [r for r in reporters if r not in readers and type(r) not in _idle_reporters()]
         records = self.source(prepared)
-        try:
-            for _, raw, fields, pieces in records:
-                metrics = RunMetrics(*fields)
-                metrics.outcome = outcome_of(metrics.outcome)  # (sent as text: an enum unpickles slowly)
-                self.metrics.append(metrics)
-                self.log.result_text(metrics.index, metrics.trial, metrics.outcome, raw)
-                if others:  # built only for reporters that take result objects (none of agentcheck's own)
-                    result = result_from_data(loads(raw), events=events)
-                    for reporter in others:
-                        reporter.result(result)
-                scenarios.add(metrics, raw, pieces)
-        finally:  # Ctrl-C: the scenario still being gathered is reported too, as a run reports what finished
-            records.close()  # (stops any worker still reading a shard)
-            self.stats = scenarios.finish()
+        with deferred_interrupt() as interrupted:  # each record delivered whole: every report agrees
+            try:
+                for _, raw, fields, pieces in records:
+                    interrupted.check()
+                    metrics = RunMetrics(*fields)
+                    metrics.outcome = outcome_of(metrics.outcome)  # (sent as text: an enum unpickles slowly)
+                    scenarios.add(metrics, raw, pieces)  # (first: it may hand the one before to the reporters)
+                    self.metrics.append(metrics)
+                    self.log.result_text(metrics.index, metrics.trial, metrics.outcome, raw)
+                    if others:  # built only for reporters that take result objects (none of agentcheck's own)
+                        result = result_from_data(loads(raw), events=events)
+                        for reporter in others:
+                            reporter.result(result)
+                interrupted.check()
+            finally:  # Ctrl-C: the scenario being gathered is reported too, as a run reports what finished
+                records.close()  # (stops any worker still reading a shard)
+                self.stats = scenarios.finish()
 
 
 def _light_reporters() -> tuple[type, ...]:
@@ -242,25 +262,23 @@ def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[Result
     owner = {id(d): d for d in documents}
     session: _Replay
 
-    def keyed(document: ResultsFile, readers: list[PreparedScenarioReader]) -> Iterator[tuple[int, Record]]:
-        number = id(document)
-        if session.workers:
-            from agentcheck.forked import forked_iter
-
-            records = forked_iter(lambda: _records(document, saved, handoff, readers))
-        else:
-            records = _records(document, saved, handoff, readers)
-        try:
-            for record in records:
-                yield number, record
-        finally:
-            records.close()  # type: ignore[attr-defined]
+    def keyed(number: int, records: Iterable[Record]) -> Iterator[tuple[int, Record]]:
+        for record in records:
+            yield number, record
 
     def source(readers: list[PreparedScenarioReader]) -> Iterator[Record]:
-        """Every shard's records interleaved in collection order (each file is in that order already)."""
-        shards = [keyed(d, readers) for d in documents]
-        seen: set[tuple[int, int]] = set()  # (index, trial): an index is one scenario id
+        """Every shard's records interleaved in collection order (each file is in that order already),
+        read in a worker process per shard (all started at once) when the merge is large."""
+        workers: list[Any] = []
         try:
+            if session.workers:
+                from agentcheck.forked import Worker
+
+                for document in documents:
+                    workers.append(Worker(partial(_worker_records, document, saved, handoff, readers)))
+            shards = [keyed(id(d), workers[i] if workers else _records(d, saved, handoff, readers))
+                      for i, d in enumerate(documents)]
+            seen: set[tuple[int, int]] = set()  # (index, trial): an index is one scenario id
             for number, record in heapq.merge(*shards, key=shard_key):
                 key = record[0]
                 if key in seen:
@@ -268,11 +286,17 @@ def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[Result
                 seen.add(key)
                 yield record
         finally:
-            for shard in shards:
-                shard.close()
+            for worker in workers:  # (stopped if still at work: Ctrl-C, bad input in another shard)
+                worker.close()
 
     session = _Replay(prepared, options, source, documents, saved)
     return run_prepared(prepared, options, session)
+
+
+def _worker_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[str],
+                    readers: list[PreparedScenarioReader]) -> Iterator[Record]:
+    """`_records`, looked up when the worker runs (tests replace it)."""
+    return _records(document, saved, handoff, readers)
 
 
 def _overlap(document: ResultsFile, scenario_id: str) -> BadInput:

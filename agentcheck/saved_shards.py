@@ -18,6 +18,7 @@ cannot vouch for sends merge down the full path (agentcheck.replay), which gives
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
@@ -84,17 +85,67 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
         yield (index, trial if type(trial) is int and trial else int(trial or 1)), raw, _METRICS_FIELDS(metrics), pieces
 
 
+class Interrupt:
+    """A Ctrl-C held back until `check()` (see deferred_interrupt)."""
+
+    def __init__(self) -> None:
+        self.pending = False
+
+    def check(self) -> None:
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    def _signalled(self, signum: int, frame: object) -> None:
+        self.pending = True
+
+
+@contextmanager
+def deferred_interrupt() -> Iterator[Interrupt]:
+    """Hold Ctrl-C back inside the block until its `check()`: merge delivers each saved result to the
+    stream, the numbers and every reporter whole, so an interrupted merge's reports all hold the same
+    runs (a Ctrl-C in the middle of a reporter call would leave one report a run short). Only where
+    Python's own handler is in place (the main thread; not when SIGINT is ignored or handled by the
+    embedding program)."""
+    import signal
+    import threading
+
+    state = Interrupt()
+    if threading.current_thread() is not threading.main_thread() or (
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield state
+        return
+    signal.signal(signal.SIGINT, state._signalled)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    state.check()  # (one that came while the block was finishing)
+
+
+def prepares(reader: object) -> bool:
+    """Whether merge hands `reader` prepared shares (PreparedScenarioReader): not when a subclass
+    overrides `saved_scenario` below the class that prepares (that override must still be called)."""
+    if not isinstance(reader, PreparedScenarioReader):
+        return False
+    mro = type(reader).__mro__
+    preparing = next(k for k in mro if "saved_prepared" in k.__dict__)
+    saving = next((k for k in mro if "saved_scenario" in k.__dict__), preparing)
+    return issubclass(preparing, saving)
+
+
 class InOrder:
     """Fold the saved results of the fast path, which come in collection order (each scenario's trials
     together), into per-scenario stats as they come, and hand each scenario to the reporters that
-    would otherwise read every result back from the stream at finish: its prepared shares to the
-    `prepared` readers (`saved_prepared`), its results' JSON data to the others (`saved_scenario`)."""
+    would otherwise read every result back from the stream at finish, in their order: its prepared
+    shares to the readers that prepare (`saved_prepared`; `prepared` lists them in the order of the
+    records' shares), its results' JSON data to the others (`saved_scenario`)."""
 
-    def __init__(self, required: dict[str, float], prepared: list[PreparedScenarioReader],
-                 readers: list[SavedScenarioReader]):
+    def __init__(self, required: dict[str, float], readers: list[SavedScenarioReader],
+                 prepared: list[PreparedScenarioReader]):
         self.required = required
-        self.prepared = prepared
-        self.readers = readers
+        share = {id(r): i for i, r in enumerate(prepared)}
+        self.readers = [(r, share.get(id(r))) for r in readers]
         self.stats: list[ScenarioStats] = []
         self.index: int | None = None
         self.raws: list[bytes] = []
@@ -112,22 +163,19 @@ class InOrder:
     def _flush(self) -> None:
         if not self.metrics:
             return
-        stats = fold_runs(self.metrics, self.required.get(self.metrics[0].scenario_id, 1.0))
+        metrics, raws, pieces = self.metrics, self.raws, self.pieces if len(self.raws) == 1 else None
+        self.raws, self.pieces, self.metrics = [], None, []  # (taken before any reporter is called)
+        stats = fold_runs(metrics, self.required.get(metrics[0].scenario_id, 1.0))
         self.stats.append(stats)
-        raws, pieces = self.raws, self.pieces if len(self.raws) == 1 else None
-        if pieces is not None:  # (`load` parses the run afresh for each reader that needs its data)
-            load = partial(loads, raws[0])
-            for reader, piece in zip(self.prepared, pieces, strict=True):
-                reader.saved_prepared(piece, load, stats)
-            if self.readers:
-                runs = [loads(raws[0])]
-                for plain in self.readers:
-                    plain.saved_scenario(runs, stats)
-        else:
-            runs = list(map(loads, raws))  # parsed once, for every reader
-            for reader in (*self.prepared, *self.readers):
+        load = partial(loads, raws[0])  # (parses the run afresh for each reader that needs its data)
+        runs: list[dict[str, Any]] | None = None
+        for reader, share in self.readers:
+            if pieces is not None and share is not None:
+                reader.saved_prepared(pieces[share], load, stats)  # type: ignore[attr-defined]
+            else:
+                if runs is None:
+                    runs = list(map(loads, raws))  # parsed once, for every reader that takes the runs
                 reader.saved_scenario(runs, stats)
-        self.raws, self.pieces, self.metrics = [], None, []
 
     def finish(self) -> list[ScenarioStats]:
         self._flush()
@@ -153,16 +201,20 @@ def fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[R
 
     absolute = [_absolute(p, options.cwd) for p in paths]
     drilled = frozenset(drill_tags())
-    reading = _shards_read_aside(absolute, drilled)  # (large shards: read while the project loads)
+    workers = _shards_read_aside(absolute, drilled)  # (large shards: read while the project loads)
     try:
-        # tool schemas unchecked: the fast path needs this file's bytes to be those the shard runs checked
-        project = load_project(options.config or find_config(options.cwd), cwd=options.cwd, check_tool_schemas=False)
-    except BadInput:
-        project = None
-    try:
-        shards = list(reading) if reading is not None else [_read_shard(path, drilled) for path in absolute]
+        try:
+            # tool schemas unchecked: the fast path needs this file's bytes to be those the shard runs checked
+            project = load_project(options.config or find_config(options.cwd), cwd=options.cwd,
+                                   check_tool_schemas=False)
+        except BadInput:
+            project = None
+        shards = _gathered(workers) if workers is not None else [_read_shard(path, drilled) for path in absolute]
     except BadInput:
         return None
+    finally:
+        for worker in workers or ():  # (Ctrl-C or a crash before they were read: stopped and waited for)
+            worker.close()
     if project is None or any(table is None for _, table in shards):
         return None
     documents = [document for document, _ in shards]
@@ -184,10 +236,11 @@ PARALLEL_MIN_BYTES = 1 << 22
 """Shard files smaller than this together are read in this process (see _shards_read_aside)."""
 
 
-def _shards_read_aside(paths: list[Path], drilled: frozenset[str]) -> Iterator[tuple[ResultsFile, Any]] | None:
-    """Large shards' headers and `scenarios` rows read in a worker process per shard, started now, while
-    this process loads the project (each is a fifth of a second for 2 x 10 000); None: read them here."""
-    from agentcheck.forked import available, started
+def _shards_read_aside(paths: list[Path], drilled: frozenset[str]) -> list[Any] | None:
+    """Large shards' headers and `scenarios` rows read in a worker process per shard (agentcheck.forked
+    Workers, started now) while this process loads the project (each is a fifth of a second for
+    2 x 10 000); None: read them here."""
+    from agentcheck.forked import Worker, available
 
     try:
         size = sum(path.stat().st_size for path in paths)
@@ -195,23 +248,30 @@ def _shards_read_aside(paths: list[Path], drilled: frozenset[str]) -> Iterator[t
         return None  # (the full path says which file is missing)
     if len(paths) < 2 or size < PARALLEL_MIN_BYTES or not available():
         return None
-    return _gathered([started(partial(_read_shard_once, path, drilled)) for path in paths])
+    workers: list[Any] = []
+    try:
+        for path in paths:
+            workers.append(Worker(partial(_read_shard_once, path, drilled)))
+    except BaseException:
+        for worker in workers:
+            worker.close()
+        raise
+    return workers
 
 
-def _gathered(readers: list[Iterator[Any]]) -> Iterator[Any]:
+def _gathered(workers: list[Any]) -> list[Any]:
     """Every worker's items, each worker read to its end (and so waited for) even after one failed;
     the first failure is raised then."""
     failure: BaseException | None = None
-    for reader in readers:
+    items: list[Any] = []
+    for worker in workers:
         try:
-            items = list(reader)
-        except BaseException as exc:  # (BadInput, say: the full path reports it)
+            items += list(worker)
+        except Exception as exc:  # (BadInput, say: the full path reports it)
             failure = failure or exc
-            continue
-        if failure is None:
-            yield from items
     if failure is not None:
         raise failure
+    return items
 
 
 def _read_shard_once(path: Path, drilled: frozenset[str]) -> Iterator[tuple[ResultsFile, list[_Row] | None]]:

@@ -6,6 +6,7 @@ reporters passed in `RunOptions.reporters` decide what the user sees.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import tempfile
 import time
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from agentcheck.exitcodes import ExitCode
 from agentcheck.problems import BadInput, Problem
@@ -328,6 +329,9 @@ class _Session:
         self.redactor.inplace(result)
         return None
 
+    unreportable: tuple[type[BaseException], ...] = ()
+    """Errors while delivering after which no report is written (see _Replay)."""
+
     def background(self) -> list[Reporter]:
         """Reporters to finish in worker processes (see _finish_all): none for a run, which may have
         threads of its own running (a process with threads is not safely forked)."""
@@ -458,6 +462,22 @@ def _output_problems(session: _Session) -> list[Problem]:
     return problems
 
 
+def _wait_for(workers: list[tuple[Reporter, Any]], summary: RunSummary, failures: list[BaseException]) -> None:
+    """Wait for the reporters finishing in workers (emptying `workers`); one that failed is not listed
+    among the written reports, as when it fails here."""
+    from agentcheck.forked import wait
+
+    while workers:
+        reporter, worker = workers.pop(0)
+        try:
+            wait(worker)
+        except Exception as exc:
+            failures.append(exc)
+            kind = getattr(reporter, "kind", None)
+            if kind is not None:
+                summary.reports.pop(kind, None)
+
+
 def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | None = None) -> RunSummary:
     """Run what `prepare` loaded (the run phase alone, for callers that load once). `session` lets
     rejudge and merge (agentcheck.replay) feed saved results through the same reporters and gates."""
@@ -477,6 +497,9 @@ def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | No
     except BadInput:  # found while delivering (merge or rejudge reading a damaged file): no reports of it
         refused = True
         raise
+    except Exception as exc:
+        refused = isinstance(exc, session.unreportable)  # (reports of a merge that lost a shard would lie)
+        raise
     finally:
         hub = getattr(prepared.setup, "model_hub", None)
         if hub is not None:
@@ -485,46 +508,50 @@ def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | No
             session.log.close()
         else:
             summary = session.summary(interrupted)
-            _finish_all(session.reporters, summary, session.background())
+            _finish_all(session.reporters, summary, session.background(), [session.log, *session.file_reporters])
         reset_redactor(token)
     return summary
 
 
-def _finish_all(reporters: list[Reporter], summary: RunSummary, background: list[Reporter] | None = None) -> None:
+def _finish_all(reporters: list[Reporter], summary: RunSummary, background: list[Reporter] | None = None,
+                concurrent: list[Reporter] | None = None) -> None:
     """Every reporter gets to finish even if one fails (a full disk must not hide the console
     summary); the first failure is raised afterwards, as an internal error. The `background`
     reporters (files written from the result lines alone: merge's JSON and Markdown) finish in worker
-    processes (agentcheck.forked), started before the others on the sealed results stream."""
+    processes (agentcheck.forked), started first on the sealed results stream; only the `concurrent`
+    reporters (the other report files) finish meanwhile: the rest (the console, an API user's own)
+    finish after them, as they would in one process, seeing which reports were written."""
     for reporter in reporters:
         path = getattr(reporter, "path", None)
         kind = getattr(reporter, "kind", None)
         if path is not None and kind is not None:
             summary.reports[kind] = str(path)
     failures: list[BaseException] = []
-    waits = []
-    if background:  # started first, on the sealed stream, so they overlap the summary line too
+    workers: list[tuple[Reporter, Any]] = []
+    if background:
         from agentcheck.forked import forked_call
 
         for reporter in reporters:
-            seal = getattr(reporter, "seal", None)  # (the results stream)
-            if seal is not None:
-                seal()
+            if isinstance(reporter, ResultLog):
+                reporter.seal()
         for reporter in background:
+            with contextlib.suppress(OSError):  # (no fork to be had: finished here, in its turn)
+                workers.append((reporter, forked_call(partial(reporter.finish, summary))))
+    aside = {id(reporter) for reporter, _ in workers}
+    alongside = {id(reporter) for reporter in concurrent or ()}
+    try:
+        for reporter in reporters:
+            if id(reporter) in aside:
+                continue
+            if workers and id(reporter) not in alongside:
+                _wait_for(workers, summary, failures)
             try:
-                waits.append(forked_call(partial(reporter.finish, summary)))
+                reporter.finish(summary)
             except Exception as exc:
                 failures.append(exc)
-    for reporter in reporters:
-        if background and reporter in background:
-            continue
-        try:
-            reporter.finish(summary)
-        except Exception as exc:
-            failures.append(exc)
-    for wait in waits:
-        try:
-            wait()
-        except Exception as exc:
-            failures.append(exc)
+        _wait_for(workers, summary, failures)
+    finally:
+        for _, worker in workers:  # (Ctrl-C meanwhile: stopped, and waited for)
+            worker.close()
     if failures:
         raise failures[0]

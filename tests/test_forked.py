@@ -106,9 +106,60 @@ def test_an_unpicklable_exception_still_says_what_it_was():
         list(forked.forked_iter(make))
 
 
-def test_workers_can_be_turned_off(monkeypatch: pytest.MonkeyPatch):
-    monkeypatch.setenv(forked.WORKERS_ENV, "0")
-    assert forked.available() is False
-    monkeypatch.setenv(forked.WORKERS_ENV, "1")
-    assert forked.available() is (len(os.sched_getaffinity(0)) > 1 if hasattr(os, "sched_getaffinity") else
-                                  (os.cpu_count() or 1) > 1)
+def test_workers_can_be_turned_off_and_never_fork_a_process_with_threads(monkeypatch: pytest.MonkeyPatch):
+    import threading
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    monkeypatch.delenv(forked.WORKERS_ENV, raising=False)
+    assert forked.available() is (cores > 1 and threading.active_count() == 1)
+    for off in ("0", "1", " 0 "):
+        monkeypatch.setenv(forked.WORKERS_ENV, off)
+        assert forked.available() is False
+    monkeypatch.delenv(forked.WORKERS_ENV)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert forked.available() is False  # (a fork copies a thread's locks, not the thread)
+    finally:
+        stop.set()
+        thread.join()
+
+
+class _TwoArguments(Exception):
+    def __init__(self, a, b):
+        super().__init__(f"{a} and {b}")
+
+
+def test_an_exception_that_cannot_be_rebuilt_still_says_what_it_was_and_where():
+    def make() -> Iterator[int]:
+        raise _TwoArguments("this", "that")
+        yield 0
+
+    with pytest.raises(RuntimeError, match="_TwoArguments: this and that") as raised:
+        list(forked.forked_iter(make))
+    assert "in a worker process" in str(raised.value)
+
+
+def test_a_workers_error_carries_its_traceback_as_a_note():
+    def make() -> Iterator[int]:
+        raise ValueError("bad shard")
+        yield 0
+
+    with pytest.raises(ValueError, match="bad shard") as raised:
+        list(forked.forked_iter(make))
+    assert any("in a worker process" in note and "make" in note for note in raised.value.__notes__)
+
+
+def test_a_call_in_a_worker_is_waited_for_or_abandoned():
+    done = []
+    worker = forked.forked_call(lambda: done.append(1))
+    forked.wait(worker)
+    assert done == []  # (it ran in the worker)
+
+    def failing() -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        forked.wait(forked.forked_call(failing))
+    forked.forked_call(lambda: __import__("time").sleep(30)).close()  # the fixture checks it is gone

@@ -382,17 +382,18 @@ def test_shard_rows_a_run_would_not_write_take_the_full_path(shards: Path, tmp_p
 
 def _in_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Make the fast path read every shard in a worker process (agentcheck.forked), on any machine;
-    the list returned grows by one per worker started."""
+    the list returned grows by one per worker started to read a shard's results."""
     from agentcheck import forked
 
     started: list[int] = []
-    original = forked.forked_iter
 
-    def counted(make):
-        started.append(1)
-        return original(make)
+    class Counted(forked.Worker):
+        def __init__(self, make):
+            if getattr(make, "func", None) is replay._worker_records:
+                started.append(1)
+            super().__init__(make)
 
-    monkeypatch.setattr(forked, "forked_iter", counted)
+    monkeypatch.setattr(forked, "Worker", Counted)
     monkeypatch.setattr(forked, "available", lambda: True)  # (one core: slower, never different)
     monkeypatch.setattr(saved_shards, "PARALLEL_MIN_RUNS", 0)
     monkeypatch.setattr(saved_shards, "PARALLEL_MIN_BYTES", 0)
@@ -570,3 +571,148 @@ def test_a_broken_shard_read_in_a_worker_is_reported_as_here(shards: Path, tmp_p
         replay.merge(options, [first, bad, third])
     assert raised.value.problems[0].file == str(bad)
     assert _children() - before == set()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+@pytest.mark.parametrize("workers", [False, True])
+def test_a_real_ctrl_c_during_a_merge_leaves_reports_that_agree(single_shards: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch, workers: bool):
+    """SIGINT while a reporter is being handed a scenario: each saved run is delivered whole (to the
+    stream, the numbers and every reporter) before the merge stops, so every report holds the same runs."""
+    import io
+    import os
+    import signal
+
+    from junitparser import JUnitXml
+    from rich.console import Console
+
+    from agentcheck.report.console import ConsoleReporter
+    from agentcheck.report.junit import JUnitReporter
+
+    if workers:
+        _in_workers(monkeypatch)
+    calls = {"n": 0}
+    place = JUnitReporter.saved_prepared
+
+    def interrupting(self, piece, load, stats):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            os.kill(os.getpid(), signal.SIGINT)  # (as a terminal's Ctrl-C reaches this process)
+        place(self, piece, load, stats)
+
+    monkeypatch.setattr(JUnitReporter, "saved_prepared", interrupting)
+    monkeypatch.setattr(signal, "getsignal", lambda signum: signal.default_int_handler)  # (pytest's own aside)
+    out = io.StringIO()
+    options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml",
+                         md_path=False, reporters=[ConsoleReporter(Console(file=out, width=160, soft_wrap=True))])
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        summary = replay.merge(options, shard_paths(single_shards))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    delivered = sum(summary.counts.values())
+    assert summary.interrupted and 5 <= delivered < len(NAMES)
+    document = json.loads((tmp_path / "m.json").read_text())
+    ids = [r["scenario_id"] for r in document["results"]]
+    assert sorted(row["scenario_id"] for row in document["scenarios"]) == sorted(ids)  # each once, all there
+    cases = [case.name for suite in JUnitXml.fromfile(str(tmp_path / "m.xml")) for case in suite
+             if case.classname != "agentcheck.gates"]
+    lines = re.findall(r"^(?:PASSED|FAILED|ERROR|SKIPPED) (\S+)(?: \(| —)", out.getvalue(), re.M)  # run lines
+    assert sorted(cases) == sorted(lines) == sorted(ids) and len(ids) == delivered, out.getvalue()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_reporters_after_the_report_files_see_them_written(single_shards: Path, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch):
+    """The JSON report written in a worker is there, whole, for the reporters that finish after the
+    report files (the console, an API user's own), as in one process; one that failed is not listed."""
+    from agentcheck.report.json_report import JsonReporter
+
+    _in_workers(monkeypatch)
+    seen: list[object] = []
+
+    class Reader:
+        def start(self, plan): ...
+
+        def result(self, result): ...
+
+        def finish(self, summary):
+            path = summary.reports.get("json")
+            seen.append(len(json.loads(Path(path).read_text())["results"]) if path else None)
+
+    options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml",
+                         md_path=False, reporters=[Reader()])
+    replay.merge(options, shard_paths(single_shards))
+    assert seen == [len(NAMES)]
+
+    def failing(self, summary):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(JsonReporter, "write", failing)
+    (tmp_path / "m.json").unlink()
+    with pytest.raises(OSError, match="No space left"):
+        replay.merge(options, shard_paths(single_shards))
+    assert seen == [len(NAMES), None]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_a_worker_that_dies_mid_shard_writes_no_reports(single_shards: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch):
+    """A shard's worker killed (by the OOM killer, say) is an internal error, and no report claims the
+    part of the merge it had delivered to be the whole."""
+    import os
+    import signal
+
+    from agentcheck.forked import WorkerDied
+
+    _in_workers(monkeypatch)
+    original = replay._records
+
+    def dying(*args, **kwargs):
+        for n, record in enumerate(original(*args, **kwargs)):
+            if n == 3:
+                os.kill(os.getpid(), signal.SIGKILL)
+            yield record
+
+    monkeypatch.setattr(replay, "_records", dying)
+    options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml",
+                         md_path=tmp_path / "m.md")
+    with pytest.raises(WorkerDied):
+        replay.merge(options, shard_paths(single_shards))
+    assert not any((tmp_path / f"m.{ext}").exists() for ext in ("json", "xml", "md"))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_ctrl_c_while_the_project_loads_leaves_no_shard_reader_behind(shards: Path, monkeypatch: pytest.MonkeyPatch):
+    from test_forked import _children
+
+    import agentcheck.collect as collect_package
+
+    before = _children()
+    _in_workers(monkeypatch)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(collect_package, "load_project", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        saved_shards.fast_start(RunOptions(cwd=shards), shard_paths(shards))
+    assert _children() - before == set()
+
+
+def test_a_subclass_overriding_saved_scenario_still_gets_it():
+    """A reporter that prepares shares is handed them only when its class does not override
+    `saved_scenario` below the class that prepares (that override is what the user wrote)."""
+    from agentcheck.report.console import ConsoleReporter
+    from agentcheck.report.junit import JUnitReporter
+
+    class Own(ConsoleReporter):
+        def saved_scenario(self, runs, stats):
+            super().saved_scenario(runs, stats)
+
+    class Plain(ConsoleReporter):
+        pass
+
+    assert saved_shards.prepares(ConsoleReporter()) and saved_shards.prepares(Plain())
+    assert not saved_shards.prepares(Own())
+    assert saved_shards.prepares(JUnitReporter(Path("j.xml"), None, project_root=Path(".")))  # type: ignore[arg-type]

@@ -213,3 +213,17 @@ def test_segment_table_equals_grouping_each_run_on_its_own():
     expected = [_row(d, v, r, by_id) for (d, v), r in sorted(buckets.items(),
                                                               key=lambda kv: (order.index(kv[0][0]), kv[0][1]))]
     assert repr(segment_table(metrics)) == repr(expected)
+
+
+def test_odd_run_values_are_segmented_one_by_one():
+    """Runs whose grouped fields are not plain texts (a hand-edited file's number or list) are placed
+    one by one: `1` and `True` are different segments, and a list does not crash the table."""
+    import dataclasses
+
+    base = runs("s", P)[0]
+    odd = [dataclasses.replace(base, scenario_id="a", agent_version=1),  # type: ignore[arg-type]
+           dataclasses.replace(base, scenario_id="b", agent_version=True),  # type: ignore[arg-type]
+           dataclasses.replace(base, scenario_id="c", agent_version=["x"])]  # type: ignore[arg-type]
+    rows = {(r.dimension, r.value): r.runs for r in segment_table(odd)}
+    assert rows[("agent_version", "bot@1")] == 1 and rows[("agent_version", "bot@True")] == 1
+    assert rows[("agent_version", "bot@['x']")] == 1

@@ -39,15 +39,25 @@ def segment_table(
         if m.outcome is Outcome.SKIPPED:
             continue
         kind = _ALIKE(m)
-        lists = targets.get(kind)
+        lists = targets.get(kind) if _plain_kind(kind) else None
         if lists is None:
-            lists = targets[kind] = [buckets.setdefault((dimension, value), [])
-                                     for dimension, values_of in DIMENSIONS.items() for value in values_of(m)]
+            lists = [buckets.setdefault((dimension, value), [])
+                     for dimension, values_of in DIMENSIONS.items() for value in values_of(m)]
+            if _plain_kind(kind):
+                targets[kind] = lists
         for runs in lists:
             runs.append(m)  # (in the runs' order: a segment's sums add up as they always did)
     order = {name: i for i, name in enumerate(DIMENSIONS)}
     return [_row(dimension, value, runs, by_id)
             for (dimension, value), runs in sorted(buckets.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
+
+
+def _plain_kind(kind: tuple[object, ...]) -> bool:
+    """Texts (or None) and a tuple of texts: a kind that equals another only when its segments do
+    (1 == True, and a hand-edited file's list is not hashable: such runs are placed one by one)."""
+    tags, *rest = kind
+    return type(tags) is tuple and all(type(t) is str for t in tags) and all(
+        value is None or type(value) is str for value in rest)
 
 
 def _row(dimension: str, value: str, runs: list[RunMetrics], by_id: dict[str, ScenarioStats]) -> SegmentRow:
