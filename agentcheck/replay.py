@@ -94,7 +94,9 @@ class _Replay(_Session):
     def background(self) -> list[Any]:
         """A large fast merge writes its JSON report (which copies every result: 40 MB for 2 x 10 000)
         and its Markdown summary in worker processes (agentcheck.forked) while it writes the others."""
-        if self.saved is None or not self.workers:
+        from agentcheck.forked import available
+
+        if self.saved is None or not self.workers or not available():  # (a progress bar's thread: no fork)
             return []
         from agentcheck.report.json_report import JsonReporter
         from agentcheck.report.markdown import MarkdownReporter
@@ -271,9 +273,9 @@ def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[Result
         read in a worker process per shard (all started at once) when the merge is large."""
         workers: list[Any] = []
         try:
-            if session.workers:
-                from agentcheck.forked import Worker
+            from agentcheck.forked import Worker, available
 
+            if session.workers and available():  # (asked again now: a progress bar's thread may run)
                 for document in documents:
                     workers.append(Worker(partial(_worker_records, document, saved, handoff, readers)))
             shards = [keyed(id(d), workers[i] if workers else _records(d, saved, handoff, readers))

@@ -716,3 +716,34 @@ def test_a_subclass_overriding_saved_scenario_still_gets_it():
     assert saved_shards.prepares(ConsoleReporter()) and saved_shards.prepares(Plain())
     assert not saved_shards.prepares(Own())
     assert saved_shards.prepares(JUnitReporter(Path("j.xml"), None, project_root=Path(".")))  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_no_worker_is_forked_while_a_thread_runs(single_shards: Path, tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch):
+    """A progress bar's refresh thread (a terminal) starts after the merge decided to use workers:
+    whether forking is safe is asked again at each fork, and the merge reads in this process."""
+    import threading
+
+    from agentcheck import forked
+
+    started = _in_workers(monkeypatch)
+    monkeypatch.setattr(forked, "available", lambda: threading.active_count() == 1)
+    stop = threading.Event()
+
+    class Threaded:
+        def start(self, plan):
+            self.thread = threading.Thread(target=stop.wait)
+            self.thread.start()
+
+        def result(self, result): ...
+
+        def finish(self, summary):
+            stop.set()
+            self.thread.join()
+
+    options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=False, md_path=False,
+                         reporters=[Threaded()])
+    summary = replay.merge(options, shard_paths(single_shards))
+    assert started == [] and sum(summary.counts.values()) == len(NAMES)
+    assert len(json.loads((tmp_path / "m.json").read_text())["results"]) == len(NAMES)
