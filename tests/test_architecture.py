@@ -25,6 +25,7 @@ LAYERS = {
     "session": 5,
     "replay": 5,
     "saved_shards": 5,
+    "reporting": 5,
     "scaffold": 5,
     "showcmd": 5,
     "policycmd": 5,

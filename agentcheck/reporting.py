@@ -1,0 +1,119 @@
+"""A session's reports around the run: their paths checked before anything runs (and any money is
+spent), and every reporter finished at the end, even if one fails — some, on merge, in worker
+processes alongside the others (agentcheck.forked)."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from agentcheck.problems import Problem
+from agentcheck.report.base import Reporter
+from agentcheck.report.stream import ResultLog
+from agentcheck.verdict import RunSummary
+
+
+def output_problems(outputs: dict[str, Path]) -> list[Problem]:
+    """Report paths that cannot be written, found before any scenario runs (and any money is spent)."""
+    problems: list[Problem] = []
+    seen: dict[Path, str] = {}
+    for kind, path in outputs.items():
+        where = path.resolve()
+        if where in seen:
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    f"the {kind} and {seen[where]} reports would overwrite each other",
+                    "give them different paths",
+                )
+            )
+            continue
+        seen[where] = kind
+        if path.is_dir():
+            problems.append(Problem(str(path), None, "", f"the {kind} path is a folder", "give a file path"))
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            problems.append(
+                Problem(
+                    str(path),
+                    None,
+                    "",
+                    f"cannot create the folder for the {kind}: {exc.strerror or exc}",
+                    "check the reports settings or flags",
+                )
+            )
+            continue
+        try:  # reports are written beside their path first, then moved into place: try exactly that
+            with tempfile.TemporaryFile(dir=path.parent):
+                pass
+        except OSError as exc:
+            problems.append(Problem(str(path), None, "", f"cannot write in the folder for the {kind}: "
+                                    f"{exc.strerror or exc}", "give a path in a folder you can write to"))
+    return problems
+
+
+def _wait_for(workers: list[tuple[Reporter, Any]], summary: RunSummary, failures: list[BaseException]) -> None:
+    """Wait for the reporters finishing in workers (emptying `workers`); one that failed is not listed
+    among the written reports, as when it fails here."""
+    from agentcheck.forked import wait
+
+    while workers:
+        reporter, worker = workers.pop(0)
+        try:
+            wait(worker)
+        except Exception as exc:
+            failures.append(exc)
+            kind = getattr(reporter, "kind", None)
+            if kind is not None:
+                summary.reports.pop(kind, None)
+
+
+def finish_all(reporters: list[Reporter], summary: RunSummary, background: list[Reporter] | None = None,
+                concurrent: list[Reporter] | None = None) -> None:
+    """Every reporter gets to finish even if one fails (a full disk must not hide the console
+    summary); the first failure is raised afterwards, as an internal error. The `background`
+    reporters (files written from the result lines alone: merge's JSON and Markdown) finish in worker
+    processes (agentcheck.forked), started first on the sealed results stream; only the `concurrent`
+    reporters (the other report files) finish meanwhile: the rest (the console, an API user's own)
+    finish after them, as they would in one process, seeing which reports were written."""
+    for reporter in reporters:
+        path = getattr(reporter, "path", None)
+        kind = getattr(reporter, "kind", None)
+        if path is not None and kind is not None:
+            summary.reports[kind] = str(path)
+    failures: list[BaseException] = []
+    workers: list[tuple[Reporter, Any]] = []
+    if background:
+        from agentcheck.forked import forked_call
+
+        for reporter in reporters:
+            if isinstance(reporter, ResultLog):
+                reporter.seal()
+        for reporter in background:
+            with contextlib.suppress(OSError):  # (no fork to be had: finished here, in its turn)
+                workers.append((reporter, forked_call(partial(reporter.finish, summary))))
+    aside = {id(reporter) for reporter, _ in workers}
+    alongside = {id(reporter) for reporter in concurrent or ()}
+    try:
+        for reporter in reporters:
+            if id(reporter) in aside:
+                continue
+            if workers and id(reporter) not in alongside:
+                _wait_for(workers, summary, failures)
+            try:
+                reporter.finish(summary)
+            except Exception as exc:
+                failures.append(exc)
+        _wait_for(workers, summary, failures)
+    finally:
+        for _, worker in workers:  # (Ctrl-C meanwhile: stopped, and waited for)
+            worker.close()
+    if failures:
+        raise failures[0]
