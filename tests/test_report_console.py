@@ -183,3 +183,45 @@ def test_a_message_that_restates_the_check_or_stop_is_not_repeated():
     assert "  ✗ output.contains: output lacks 'x'" in lines
     assert "crashed: boom" not in lines and "  stop crashed: boom" in lines
     assert "two checks failed" in lines
+
+
+def test_a_progress_bar_over_saved_runs_moves_in_steps_and_ends_full(monkeypatch):
+    """Under a progress bar (a terminal), merge's passing runs past the table's limit only move the bar,
+    in steps; by the end it has counted every run, and failures still print above it as they come."""
+    import io
+
+    import orjson
+    from report_helpers import make_result
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from agentcheck.report.console import LARGE_SUITE, ConsoleReporter
+    from agentcheck.serialize import dumps_bytes
+    from agentcheck.verdict import Outcome, PlannedScenario, RunPlan
+
+    total = LARGE_SUITE + 400
+    results = [make_result(i, f"s{i}", Outcome.FAILED if i % 97 == 5 else Outcome.PASSED, message="why")
+               for i in range(total)]
+    out = io.StringIO()
+    reporter = ConsoleReporter(Console(file=out, force_terminal=True, width=120), command="merge")
+    updates: list[int] = []
+    update = Progress.update
+
+    def counted(self, task, *, advance=None, **kwargs):
+        updates.append(advance or 0)
+        update(self, task, advance=advance, **kwargs)
+
+    monkeypatch.setattr(Progress, "update", counted)
+    ended: list[float] = []
+    stop = Progress.stop
+    monkeypatch.setattr(Progress, "stop", lambda self: ended.append(self.tasks[0].completed) or stop(self))
+    planned = [PlannedScenario(i, f"s{i}", "s.yaml", i + 2, "bot", ()) for i in range(total)]
+    reporter.start(RunPlan("r", "t", "/", "/", planned, 1))
+    for result in results:
+        reporter.saved_scenario([orjson.loads(dumps_bytes(result))], None)  # type: ignore[arg-type]
+    from report_helpers import make_summary
+
+    reporter.finish(make_summary(results))
+    assert ended == [total] and sum(updates) == total
+    assert len(updates) < LARGE_SUITE + 50  # not one redraw per run
+    assert all(f"s{i}" in out.getvalue() for i in range(total) if i % 97 == 5)

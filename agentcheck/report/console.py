@@ -18,17 +18,15 @@ from typing import TYPE_CHECKING, Any
 
 from agentcheck.calls import plural
 from agentcheck.release.decode import result_from_data
+from agentcheck.report.console_failures import DETAIL_LIMIT, print_failures
 from agentcheck.report.console_lines import line_rest, run_name, strip_control_codes, usual_passed_line
 from agentcheck.report.show import (
     OUTCOME_STYLE,
     OUTCOMES,
     as_text,
-    check_details,
-    check_header,
     clip,
     fmt_cost,
     fmt_number,
-    indent,
     integer,
     number,
     one_line,
@@ -49,12 +47,6 @@ BATCH_FLUSH_S = 0.2
 (stdout may write through: PYTHONUNBUFFERED)."""
 LARGE_SUITE = 50
 """Above this many runs the final table lists only non-passing runs (unless verbose)."""
-TRACEBACK_LINES = 15
-"""Lines of a crash traceback shown per error (all of them with -v)."""
-FAILURE_BLOCKS = 100
-"""Failed/errored runs explained at the end (all of them with -v); the JUnit report has every one."""
-DETAIL_LIMIT = 16 * 1024
-"""Bytes kept of one check explanation or traceback, so a pathological diff cannot bloat memory."""
 
 
 @dataclass(slots=True)
@@ -98,6 +90,8 @@ class ConsoleReporter:
         self._batch: list[str] | None = None
         """Plain lines not written yet, once lines are written in batches (saved results); else None."""
         self._batch_since = 0.0
+        self._advance = 0
+        """Saved runs counted but not yet shown on the progress bar (it moves in steps: see _saved_run)."""
 
     @property
     def console(self) -> Console:
@@ -192,7 +186,18 @@ class ConsoleReporter:
             calls = totals.get("tool_calls") if isinstance(totals, dict) else 0
             if self._print_passed(data.get("scenario_id"), data.get("trial"), data.get("duration_ms"), calls):
                 return
+        elif outcome == "passed" and self._progress is not None and self.verbose == 0 and self._seen > LARGE_SUITE + 1:
+            self._advance += 1  # a passing run no table keeps, under a progress bar: only the bar moves, in steps
+            if time.monotonic() - self._batch_since > BATCH_FLUSH_S:
+                self._advance_bar()
+            return
         self._show(result_from_data(data if data is not None else load(), events=False))  # type: ignore[misc]
+
+    def _advance_bar(self, also: int = 0) -> None:
+        """Move the progress bar by the saved runs counted since it last moved (and `also` more)."""
+        if self._progress is not None and self._task is not None and (self._advance or also):
+            self._progress.update(self._task, advance=self._advance + also, counts=self._counts_markup())
+        self._advance, self._batch_since = 0, time.monotonic()
 
     def _counted(self, outcome: str) -> bool:
         """Count a run's outcome; True when its line is all there is to show of it (a passing run past
@@ -207,7 +212,7 @@ class ConsoleReporter:
         row = self._row(result)
         self._keep(row)
         if self._progress is not None and self._task is not None:
-            self._progress.update(self._task, advance=1, counts=self._counts_markup())
+            self._advance_bar(also=1)
             if outcome != "passed" or self.verbose > 0:  # failures scroll above the bar as they happen
                 self._progress.console.print(self._line(row))
         elif self.verbose >= 0:
@@ -320,12 +325,13 @@ class ConsoleReporter:
             self._drain()
             self._batch = None
         if self._progress is not None:
+            self._advance_bar()
             self._progress.stop()
             self._progress = None
         rows = sorted(self._rows, key=lambda r: (r.index, r.trial))
         if self.verbose >= 0:
             self._print_table(rows)
-        self._print_failures(rows)
+        print_failures(self.console, rows, self.verbose)
         if summary.gates:
             self._print_gates(summary.gates)
         self._print_summary(summary)
@@ -376,61 +382,6 @@ class ConsoleReporter:
             return None
         return ["  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row))
                 for row in (header, *cells)]
-
-    def _print_failures(self, rows: list[_Row]) -> None:
-        from rich.text import Text
-
-        bad = [r for r in rows if r.outcome in ("failed", "error")]
-        if not bad:
-            return
-        untold = 0
-        if self.verbose < 1 and len(bad) > FAILURE_BLOCKS:
-            untold, bad = len(bad) - FAILURE_BLOCKS, bad[:FAILURE_BLOCKS]
-        self.console.print()
-        self.console.rule(Text("failures", style="bold red"), characters="=")
-        for row in bad:
-            title = Text.assemble(
-                (row.outcome.upper(), OUTCOME_STYLE.get(row.outcome, "bold")), f" {row.name}  {row.location}"
-            )
-            self.console.rule(title, characters="_", align="left")
-            if row.message and not _repeated(row):
-                self.console.print(Text(row.message))
-            if row.stop:
-                self._print_stop(row.stop)
-            for check in row.checks:
-                advisory = bool(check.get("advisory"))
-                if advisory and self.verbose < 1:
-                    continue
-                if check.get("passed"):
-                    self.console.print(Text.assemble(("  ✓ ", "green"), check_header(check)))
-                    continue
-                mark, style = ("!", "yellow") if advisory else ("✗", "red")
-                line = Text.assemble((f"  {mark} ", style), check_header(check))
-                if advisory:
-                    line.append(" (advisory)", style="dim")
-                self.console.print(line)
-                details = check_details(check, verbose=self.verbose >= 2)
-                if details:
-                    self.console.print(Text(indent(truncate_bytes(details, DETAIL_LIMIT), "      ")))
-        if untold:
-            self.console.print(
-                Text(f"… {untold} more failed or errored runs not shown here (use -v, or see the JUnit/JSON report)",
-                     style="dim")
-            )
-
-    def _print_stop(self, stop: dict[str, Any]) -> None:
-        from rich.text import Text
-
-        kind = as_text(stop.get("kind")) or "stopped"
-        self.console.print(Text.assemble(("  stop ", "magenta"), f"{kind}: {one_line(stop.get('message'))}"))
-        detail = as_text(stop.get("detail")).rstrip()
-        if not detail:
-            return
-        lines = detail.splitlines()
-        if self.verbose < 1 and len(lines) > TRACEBACK_LINES:
-            skipped = len(lines) - TRACEBACK_LINES
-            lines = [f"… {skipped} earlier lines (use -v to see all)", *lines[-TRACEBACK_LINES:]]
-        self.console.print(Text(indent("\n".join(lines), "      "), style="dim"))
 
     def _print_gates(self, gates: list[GateResult]) -> None:
         from rich.table import Table
@@ -500,13 +451,3 @@ def _trimmed(data: Any) -> Any:
             if data.get(key) is not None:
                 data[key] = clip(as_text(data[key]))
     return data
-
-
-def _repeated(row: _Row) -> bool:
-    """True when the run's message only restates its stop reason or a check's header line (the judge
-    often words it that way), so the block need not say it twice."""
-    said = {check_header(c) for c in row.checks} | {one_line(c.get("message")) for c in row.checks}
-    if row.stop:
-        said.add(f"{as_text(row.stop.get('kind'))}: {one_line(row.stop.get('message'))}")
-        said.add(one_line(row.stop.get("message")))
-    return row.message in said
