@@ -87,7 +87,7 @@ class JUnitReporter:
         self._saved = False  # every scenario came with `saved_scenario`: nothing to read back
         self._early: dict[int, EarlyCase] = {}
         self._repeated: set[int] | None = None  # indexes of scenarios run more than once; None before start
-        self._prepared_places: dict[str, str] = {}  # scenario file -> relative path, for prepare_saved
+        self._places: dict[str, str] = {}  # scenario file -> its relative path (one per file, not per result)
 
     def start(self, plan: RunPlan) -> None:
         """Start afresh (a run that never finished leaves nothing behind), noting the scenarios planned
@@ -114,7 +114,7 @@ class JUnitReporter:
             if self._spool is None:
                 self._spool = Spool()
             spool = self._spool
-            rel = self._relative(spool, view["file"])
+            rel = self._relative(view["file"])
             name = case_name(view)
             self._early[result.index] = EarlyCase(
                 result.index, rel, view["scenario_id"], view["agent"], view["duration_ms"], name,
@@ -200,12 +200,7 @@ class JUnitReporter:
         if data.get("trial", 1) != 1:
             return None
         try:
-            file = data.get("file")
-            rel = self._prepared_places.get(file) if type(file) is str else None
-            if rel is None:
-                rel = self.relative_file(file)
-                if type(file) is str:
-                    self._prepared_places[file] = rel
+            rel = self._relative(data.get("file"))
             name = case_name(data)
             case = self._testcase(data, rel, name)
             props = self._strict_case_properties(data, name) if self.strict else None
@@ -244,18 +239,18 @@ class JUnitReporter:
             key=itemgetter(0),
         ))
 
-    def _relative(self, spool: Spool, file: Any) -> str:
+    def _relative(self, file: Any) -> str:
         """`relative_file`, remembered per scenario file (not worked out again for each result)."""
-        rel = spool.places.get(file) if isinstance(file, str) else None
+        rel = self._places.get(file) if isinstance(file, str) else None
         if rel is None:
             rel = self.relative_file(file)
             if isinstance(file, str):
-                spool.places[file] = rel
+                self._places[file] = rel
         return rel
 
     def _add(self, spool: Spool, result: dict[str, Any]) -> None:
         """Render one scenario's testcase into the spool and count it in its file's suite."""
-        rel = self._relative(spool, result.get("file"))
+        rel = self._relative(result.get("file"))
         suite = spool.suite(rel)
         self._count(suite, result.get("duration_ms"), result.get("outcome"))
         name = suite.unique_name(result)

@@ -72,7 +72,6 @@ class Spool:
         self.file: IO[bytes] = tempfile.TemporaryFile(mode="w+b", buffering=SPOOL_BUFFER)  # noqa: SIM115  # closed by write
         self.end = 0  # bytes appended so far: the next case's offset, without asking the file
         self.suites: dict[str, Suite] = {}  # first-seen order
-        self.places: dict[str, str] = {}  # scenario file -> its relative path (one per file, not per result)
 
     def suite(self, rel: str) -> Suite:
         """The suite of the scenario file at `rel`, made on first sight."""
