@@ -28,14 +28,11 @@ _FIELDS: dict[type, frozenset[str]] = {}
 _OUTCOMES = {o.value: o for o in Outcome}
 
 
-def _outcome(value: Any) -> Outcome:
+def outcome_of(value: Any) -> Outcome:
     """`Outcome(value)`, by a dictionary lookup first (the enum call costs more than the rest of a
     decode's fields together); anything not an outcome still raises as the enum does."""
     found = _OUTCOMES.get(value) if type(value) is str else None
     return found if found is not None else Outcome(value)
-
-
-outcome_of = _outcome
 
 
 def _shared(value: Any) -> Any:
@@ -100,7 +97,7 @@ def result_from_data(data: Mapping[str, Any], *, events: bool = True) -> Scenari
         line=data.get("line"),
         agent=str(data.get("agent", "")),
         tags=tuple(data.get("tags") or ()),
-        outcome=_outcome(data.get("outcome", "error")),
+        outcome=outcome_of(data.get("outcome", "error")),
         message=str(data.get("message", "")),
         checks=[CheckResult(**_known(CheckResult, c)) for c in data.get("checks") or []],
         trace=trace_from_data(trace, events=events) if isinstance(trace, Mapping) else None,
@@ -131,7 +128,7 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
         violations += policy is not None and isinstance(policy, Mapping) and policy.get("decision") == "blocked"
         handoff = handoff or tool in handoff_tools
     tags = tuple(map(_shared, data.get("tags") or ()))
-    outcome = _outcome(data.get("outcome", "error"))
+    outcome = outcome_of(data.get("outcome", "error"))
     checks = data.get("checks") or []
     goal = None
     for check in checks:
