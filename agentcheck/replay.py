@@ -36,7 +36,7 @@ from agentcheck.saved_shards import (
     placed,
     prepares,
     shard_key,
-    use_workers,
+    worth_workers,
 )
 from agentcheck.saved_shards import fast_start as _fast_start  # (module names here: tests replace them)
 from agentcheck.saved_shards import shard_records as _records
@@ -65,8 +65,9 @@ class _Replay(_Session):
         self.dropped = 0
         self.vouched: ScenarioResult | None = None  # the result being delivered, if its text needs no redaction
         self.saved_trials: dict[str, int] = {}
-        self.workers = saved is not None and use_workers(documents, saved)
-        """Whether shards are read, and the JSON report written, in worker processes."""
+        self.workers = saved is not None and worth_workers(documents, saved)
+        """Whether shards are read, and the JSON report written, in worker processes where one can be
+        forked (agentcheck.forked.available, asked at each fork)."""
         for document in documents if saved is None else []:  # the plan counts the runs the saved files hold
             rows = document.header.get("scenarios")
             for row in rows if isinstance(rows, list) else []:
@@ -96,7 +97,7 @@ class _Replay(_Session):
         and its Markdown summary in worker processes (agentcheck.forked) while it writes the others."""
         from agentcheck.forked import available
 
-        if self.saved is None or not self.workers or not available():  # (a progress bar's thread: no fork)
+        if not self.workers or not available():  # (a progress bar's thread: no fork)
             return []
         from agentcheck.report.json_report import JsonReporter
         from agentcheck.report.markdown import MarkdownReporter
@@ -277,7 +278,7 @@ def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[Result
 
             if session.workers and available():  # (asked again now: a progress bar's thread may run)
                 for document in documents:
-                    workers.append(Worker(partial(_worker_records, document, saved, handoff, readers)))
+                    workers.append(Worker(partial(_records, document, saved, handoff, readers)))
             shards = [keyed(id(d), workers[i] if workers else _records(d, saved, handoff, readers))
                       for i, d in enumerate(documents)]
             seen: set[tuple[int, int]] = set()  # (index, trial): an index is one scenario id
@@ -293,12 +294,6 @@ def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[Result
 
     session = _Replay(prepared, options, source, documents, saved)
     return run_prepared(prepared, options, session)
-
-
-def _worker_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[str],
-                    readers: list[PreparedScenarioReader]) -> Iterator[Record]:
-    """`_records`, looked up when the worker runs (tests replace it)."""
-    return _records(document, saved, handoff, readers)
 
 
 def _overlap(document: ResultsFile, scenario_id: str) -> BadInput:

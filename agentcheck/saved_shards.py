@@ -351,12 +351,10 @@ PARALLEL_MIN_RUNS = 2000
 of the work."""
 
 
-def use_workers(documents: list[ResultsFile], saved: SavedSuite) -> bool:
-    """Whether to read each shard in a worker process (agentcheck.forked): two shards or more, enough
-    runs to be worth it, and a platform that forks with a second core to use."""
-    from agentcheck.forked import available
-
-    return len(documents) > 1 and sum(p.trials for p in saved.planned) >= PARALLEL_MIN_RUNS and available()
+def worth_workers(documents: list[ResultsFile], saved: SavedSuite) -> bool:
+    """Whether a merge is large enough to read each shard in a worker process: two shards or more and
+    enough runs (whether a worker can be forked is asked at each fork: agentcheck.forked.available)."""
+    return len(documents) > 1 and sum(p.trials for p in saved.planned) >= PARALLEL_MIN_RUNS
 
 
 def _unlisted(document: ResultsFile, scenario_id: str) -> BadInput:
