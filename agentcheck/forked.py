@@ -54,17 +54,6 @@ def available() -> bool:
     return cores > 1
 
 
-def forked_iter(make: Callable[[], Iterator[T]]) -> Iterator[T]:
-    """The items of `make()`, made in a worker process forked when the first item is asked for.
-    Closing this generator early (or an exception here) stops the worker; the worker is always
-    waited for."""
-    worker = Worker(make)
-    try:
-        yield from worker
-    finally:
-        worker.close()
-
-
 def forked_call(call: Callable[[], object]) -> Worker:
     """Start `call()` in a worker process forked now. `wait(worker)` waits for it to end and raises
     what it raised; `worker.close()` abandons it (stopped if still at work, always waited for)."""

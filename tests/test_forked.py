@@ -43,7 +43,7 @@ def test_items_arrive_in_order_and_in_full(count: int):
         for i in range(count):
             yield i, b"x" * (i % 5000), {"pid": os.getpid()}
 
-    items = list(forked.forked_iter(make))
+    items = list(forked.Worker(make))
     assert [(i, b) for i, b, _ in items] == [(i, b"x" * (i % 5000)) for i in range(count)]
     assert all(extra["pid"] != os.getpid() for _, _, extra in items)  # made in another process
 
@@ -55,7 +55,7 @@ def test_an_exception_arrives_after_the_items_before_it():
 
     got: list[int] = []
     with pytest.raises(BadInput) as raised:
-        for item in forked.forked_iter(make):
+        for item in forked.Worker(make):
             got.append(item)
     assert got == list(range(forked.BATCH + 3))
     assert raised.value.problems == [Problem("shard.json", 3, "results", "a result line is not JSON", "run it again")]
@@ -67,7 +67,7 @@ def test_an_interrupt_in_the_worker_is_an_interrupt_here():
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        list(forked.forked_iter(make))
+        list(forked.Worker(make))
 
 
 def test_a_worker_that_dies_is_an_error_not_a_short_shard():
@@ -78,7 +78,7 @@ def test_a_worker_that_dies_is_an_error_not_a_short_shard():
 
     got: list[int] = []
     with pytest.raises(forked.WorkerDied):
-        for item in forked.forked_iter(make):
+        for item in forked.Worker(make):
             got.append(item)
     assert got == list(range(len(got)))  # what did arrive is whole and in order
 
@@ -88,9 +88,9 @@ def test_a_reader_that_stops_early_stops_the_worker():
         while True:  # would fill the pipe and wait forever
             yield b"y" * 10_000
 
-    items = forked.forked_iter(make)
-    assert next(items) == b"y" * 10_000
-    items.close()  # the fixture checks that the worker is gone
+    worker = forked.Worker(make)
+    assert next(iter(worker)) == b"y" * 10_000
+    worker.close()  # the fixture checks that the worker is gone
 
 
 def test_an_unpicklable_exception_still_says_what_it_was():
@@ -103,7 +103,7 @@ def test_an_unpicklable_exception_still_says_what_it_was():
         yield 0
 
     with pytest.raises(RuntimeError, match="Odd: the shard was odd"):
-        list(forked.forked_iter(make))
+        list(forked.Worker(make))
 
 
 def test_workers_can_be_turned_off_and_never_fork_a_process_with_threads(monkeypatch: pytest.MonkeyPatch):
@@ -137,7 +137,7 @@ def test_an_exception_that_cannot_be_rebuilt_still_says_what_it_was_and_where():
         yield 0
 
     with pytest.raises(RuntimeError, match="_TwoArguments: this and that") as raised:
-        list(forked.forked_iter(make))
+        list(forked.Worker(make))
     assert "in a worker process" in str(raised.value)
 
 
@@ -147,7 +147,7 @@ def test_a_workers_error_carries_its_traceback_as_a_note():
         yield 0
 
     with pytest.raises(ValueError, match="bad shard") as raised:
-        list(forked.forked_iter(make))
+        list(forked.Worker(make))
     assert any("in a worker process" in note and "make" in note for note in raised.value.__notes__)
 
 
