@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import orjson
@@ -243,36 +244,50 @@ def test_fast_merge_gives_a_reporter_of_its_own_every_result(shards: Path, tmp_p
     assert tables.seen == [r["index"] for r in saved]  # a subclass that reads results gets them too
 
 
-def test_an_interrupted_fast_merge_reports_every_result_it_delivered(shards: Path, tmp_path: Path,
-                                                                    monkeypatch: pytest.MonkeyPatch):
-    """Ctrl-C during a merge: the console, JUnit and JSON all show the results delivered so far, the
-    scenario still being gathered included."""
+def _interrupted_merge(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                       interrupts: Callable[[int], bool]) -> tuple[int, list[dict], list[str]]:
+    """Merge the shards with Ctrl-C raised where a shard is being read (`interrupts(n)`: before the
+    n-th record a `_records` call yields, counted from 1); the runs the summary counts, the JSON
+    report's results and the console's run lines."""
     import io
 
-    from junitparser import JUnitXml
     from rich.console import Console
 
     from agentcheck.report.console import ConsoleReporter
 
     original = replay._records
-    calls = {"n": 0}
 
-    def interrupted(*args, **kwargs):  # Ctrl-C while the shards are being read
-        for record in original(*args, **kwargs):
-            calls["n"] += 1
-            if calls["n"] == 6:
+    def interrupted(*args, **kwargs):
+        for n, record in enumerate(original(*args, **kwargs), 1):
+            if interrupts(n):
                 raise KeyboardInterrupt
             yield record
 
     monkeypatch.setattr(replay, "_records", interrupted)
     out = io.StringIO()
-    options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False,
+    options = RunOptions(cwd=root, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False,
                          reporters=[ConsoleReporter(Console(file=out, width=160, soft_wrap=True))])
-    summary = replay.merge(options, shard_paths(shards))
-    delivered = sum(summary.counts.values())
-    assert summary.interrupted and 0 < delivered < 5
+    summary = replay.merge(options, shard_paths(root))
+    assert summary.interrupted
     saved = json.loads((tmp_path / "m.json").read_text())["results"]
     lines = re.findall(r"^(?:PASSED|FAILED|ERROR|SKIPPED) .*\(\d+\.\d+s", out.getvalue(), re.M)  # run lines
+    return sum(summary.counts.values()), saved, lines
+
+
+def test_an_interrupted_fast_merge_reports_every_result_it_delivered(shards: Path, tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch):
+    """Ctrl-C during a merge: the console, JUnit and JSON all show the results delivered so far, the
+    scenario still being gathered included."""
+    from junitparser import JUnitXml
+
+    calls = {"n": 0}
+
+    def sixth(_: int) -> bool:  # (the sixth record read, whichever shard it is from)
+        calls["n"] += 1
+        return calls["n"] == 6
+
+    delivered, saved, lines = _interrupted_merge(shards, tmp_path, monkeypatch, sixth)
+    assert 0 < delivered < 5
     assert len(saved) == len(lines) == delivered
     cases = [case for suite in JUnitXml.fromfile(str(tmp_path / "m.xml")) for case in suite
              if case.classname != "agentcheck.gates"]
@@ -439,30 +454,10 @@ def test_an_interrupted_merge_in_workers_reports_what_it_delivered(shards: Path,
                                                                    monkeypatch: pytest.MonkeyPatch):
     """Ctrl-C reaches the workers too: the merge stops, and what was delivered is reported the same
     everywhere (the stream, JSON, console lines), as in one process."""
-    import io
-
-    from rich.console import Console
-
-    from agentcheck.report.console import ConsoleReporter
-
     _in_workers(monkeypatch)
-    original = replay._records
-
-    def interrupted(*args, **kwargs):  # (in each worker: its shard's third result is the interrupt)
-        for n, record in enumerate(original(*args, **kwargs)):
-            if n == 2:
-                raise KeyboardInterrupt
-            yield record
-
-    monkeypatch.setattr(replay, "_records", interrupted)
-    out = io.StringIO()
-    options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False,
-                         reporters=[ConsoleReporter(Console(file=out, width=160, soft_wrap=True))])
-    summary = replay.merge(options, shard_paths(shards))
-    delivered = sum(summary.counts.values())
-    assert summary.interrupted and 0 < delivered < 7
-    saved = json.loads((tmp_path / "m.json").read_text())["results"]
-    lines = re.findall(r"^(?:PASSED|FAILED|ERROR|SKIPPED) .*\(\d+\.\d+s", out.getvalue(), re.M)
+    # (in each worker: its shard's third result is the interrupt)
+    delivered, saved, lines = _interrupted_merge(shards, tmp_path, monkeypatch, lambda n: n == 3)
+    assert 0 < delivered < 7
     assert len(saved) == len(lines) == delivered
 
 
