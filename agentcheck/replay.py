@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from agentcheck.forked import WorkerDied
 from agentcheck.gcpause import collector_relaxed
 from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import outcome_of, result_from_data, trace_from_data
@@ -85,12 +86,8 @@ class _Replay(_Session):
     def trials_of(self, scenario: Scenario) -> int:
         return self.saved_trials.get(scenario.id, 1)
 
-    @property
-    def unreportable(self) -> tuple[type[BaseException], ...]:  # type: ignore[override]
-        """A shard's worker that died mid-shard: reports would hold part of the merge as if it were all."""
-        from agentcheck.forked import WorkerDied
-
-        return (WorkerDied,)
+    unreportable = (WorkerDied,)
+    """A shard's worker that died mid-shard: reports would hold part of the merge as if it were all."""
 
     def background(self) -> list[Any]:
         """A large fast merge writes its JSON report (which copies every result: 40 MB for 2 x 10 000)
