@@ -104,7 +104,8 @@ class Worker:
                     try:
                         kind, items, *error = pickle.load(pipe)
                     except Exception as exc:  # (EOF, a cut-off pickle: the worker died mid-write)
-                        raise WorkerDied(f"a worker process ended without finishing its work ({exc!r})") from None
+                        raise WorkerDied(f"a worker process ended without finishing its work ({exc!r}); run the "
+                                         f"command again, or with {WORKERS_ENV}=0 to keep it in one process") from None
                     yield from items
                     if kind != "items":
                         self._finished = True
