@@ -189,18 +189,12 @@ def test_segments_read_only_the_fields_runs_are_grouped_by():
         assert list(values_of(changed)) == list(values_of(base)), name
 
 
-def test_segment_table_equals_grouping_each_run_on_its_own():
-    """The same rows, to the last bit, as putting every run into its segments one at a time."""
+def _rows_one_run_at_a_time(metrics: list) -> list:
+    """The segment rows of `metrics`, every run put into its segments one at a time, each row measured."""
     from agentcheck.release.dimensions import DIMENSIONS
     from agentcheck.release.segments import _row
     from agentcheck.release.trials import aggregate
 
-    metrics = []
-    for i in range(60):
-        outcome = (P, F, E, P)[i % 4]
-        metrics += runs(f"s{i}", outcome, outcome, index=i, tags=(f"t{i % 3}", "all", "all")[: 1 + i % 3],
-                        agent=("bot", "other")[i % 2], version=(None, "1.0", "2.0")[(i // 4) % 3], cost=0.1 * (i % 7),
-                        latency=0.3 * (i % 5), tokens=i, tool_errors=i % 2)
     buckets: dict[tuple[str, str], list] = {}
     for m in metrics:
         if m.outcome.value == "skipped":
@@ -210,9 +204,46 @@ def test_segment_table_equals_grouping_each_run_on_its_own():
                 buckets.setdefault((dimension, value), []).append(m)
     by_id = {s.scenario_id: s for s in aggregate(metrics)}
     order = list(DIMENSIONS)
-    expected = [_row(d, v, r, by_id) for (d, v), r in sorted(buckets.items(),
-                                                              key=lambda kv: (order.index(kv[0][0]), kv[0][1]))]
-    assert repr(segment_table(metrics)) == repr(expected)
+    return [_row(d, v, r, by_id) for (d, v), r in sorted(buckets.items(),
+                                                         key=lambda kv: (order.index(kv[0][0]), kv[0][1]))]
+
+
+def test_segment_table_equals_grouping_each_run_on_its_own():
+    """The same rows, to the last bit, as putting every run into its segments one at a time."""
+    metrics = []
+    for i in range(60):
+        outcome = (P, F, E, P)[i % 4]
+        metrics += runs(f"s{i}", outcome, outcome, index=i, tags=(f"t{i % 3}", "all", "all")[: 1 + i % 3],
+                        agent=("bot", "other")[i % 2], version=(None, "1.0", "2.0")[(i // 4) % 3], cost=0.1 * (i % 7),
+                        latency=0.3 * (i % 5), tokens=i, tool_errors=i % 2)
+    assert repr(segment_table(metrics)) == repr(_rows_one_run_at_a_time(metrics))
+
+
+def test_segments_of_the_same_runs_are_measured_once_and_named_each(monkeypatch):
+    """Segments holding the very same runs (one agent, one version, a tag on every run) share their
+    figures, each row under its own dimension and value; runs that differ only in their objects
+    (equal counts, other runs) are measured apart."""
+    import dataclasses
+
+    from agentcheck.release import segments
+
+    metrics = []
+    for i in range(12):
+        tags = ("every", f"t{i % 2}") if i < 11 else ("every", "t1", "last")
+        tags += ("x",) * (i in (0, 5, 11)) + ("y",) * (i in (0, 6, 11))  # as many runs, same first and last
+        metrics += runs(f"s{i}", (P, F, E)[i % 3], index=i, tags=tags, version="1.0", cost=0.1 * i,
+                        latency=0.2 * (i % 5), tokens=i, tool_errors=i % 2)
+    metrics[3] = dataclasses.replace(metrics[3], cost_usd=float("nan"))  # (a NaN does not break the sharing)
+    expected = _rows_one_run_at_a_time(metrics)
+    measured = []
+    real_row = segments._row
+    monkeypatch.setattr(segments, "_row", lambda *args: measured.append(args[:2]) or real_row(*args))
+    rows = segment_table(metrics)
+    assert repr(rows) == repr(expected)
+    names = [(r.dimension, r.value) for r in rows]
+    assert ("tag", "every") in names and ("agent", "bot") in names and ("agent_version", "bot@1.0") in names
+    assert len(measured) == len(rows) - 2  # the three segments of all 12 runs: measured once
+    assert {("tag", "last"), ("tag", "x"), ("tag", "y")} <= set(measured)
 
 
 def test_odd_run_values_are_segmented_one_by_one():

@@ -9,6 +9,7 @@ dimension no run has a value for adds no rows.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from operator import attrgetter
 
 from agentcheck.judge.gates import mean, p95
@@ -48,8 +49,18 @@ def segment_table(
         for runs in lists:
             runs.append(m)  # (in the runs' order: a segment's sums add up as they always did)
     order = {name: i for i, name in enumerate(DIMENSIONS)}
-    return [_row(dimension, value, runs, by_id)
-            for (dimension, value), runs in sorted(buckets.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
+    measured: dict[tuple[int, int, int], list[tuple[list[RunMetrics], SegmentRow]]] = {}
+    rows = []
+    for (dimension, value), runs in sorted(buckets.items(), key=lambda kv: (order[kv[0][0]], kv[0][1])):
+        # segments of the very same runs (every run has this agent, this version, this route) share
+        # their figures: measured once (the key finds candidates; the lists are compared in full)
+        alike = measured.setdefault((len(runs), id(runs[0]), id(runs[-1])), [])
+        row = next((replace(row, dimension=dimension, value=value) for seen, row in alike if seen == runs), None)
+        if row is None:
+            row = _row(dimension, value, runs, by_id)
+            alike.append((runs, row))
+        rows.append(row)
+    return rows
 
 
 def _plain_kind(kind: tuple[object, ...]) -> bool:
