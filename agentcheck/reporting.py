@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 from agentcheck.problems import Problem
-from agentcheck.report.base import Reporter
+from agentcheck.report.base import Reporter, ReportListingReporter
 from agentcheck.report.stream import ResultLog
 from agentcheck.verdict import RunSummary
 
@@ -75,6 +76,13 @@ def _wait_for(workers: list[tuple[Reporter, Any]], summary: RunSummary, failures
                 summary.reports.pop(kind, None)
 
 
+def _finished(finish: Callable[[RunSummary], None], summary: RunSummary, failures: list[BaseException]) -> None:
+    try:
+        finish(summary)
+    except Exception as exc:
+        failures.append(exc)
+
+
 def finish_all(reporters: list[Reporter], summary: RunSummary, background: list[Reporter] | None = None,
                 concurrent: list[Reporter] | None = None) -> None:
     """Every reporter gets to finish even if one fails (a full disk must not hide the console
@@ -82,7 +90,8 @@ def finish_all(reporters: list[Reporter], summary: RunSummary, background: list[
     reporters (files written from the result lines alone: merge's JSON and Markdown) finish in worker
     processes (agentcheck.forked), started first on the sealed results stream; only the `concurrent`
     reporters (the other report files) finish meanwhile: the rest (the console, an API user's own)
-    finish after them, as they would in one process, seeing which reports were written."""
+    finish after them, as they would in one process, seeing which reports were written (the part of
+    theirs that lists no report, ReportListingReporter, meanwhile)."""
     for reporter in reporters:
         path = getattr(reporter, "path", None)
         kind = getattr(reporter, "kind", None)
@@ -106,11 +115,10 @@ def finish_all(reporters: list[Reporter], summary: RunSummary, background: list[
             if id(reporter) in aside:
                 continue
             if workers and id(reporter) not in alongside:
+                if isinstance(reporter, ReportListingReporter):  # (its part that lists no report: meanwhile)
+                    _finished(reporter.finish_unlisted, summary, failures)
                 _wait_for(workers, summary, failures)
-            try:
-                reporter.finish(summary)
-            except Exception as exc:
-                failures.append(exc)
+            _finished(reporter.finish, summary, failures)
         _wait_for(workers, summary, failures)
     finally:
         for _, worker in workers:  # (Ctrl-C meanwhile: stopped, and waited for)

@@ -742,3 +742,55 @@ def test_no_worker_is_forked_while_a_thread_runs(single_shards: Path, tmp_path: 
     summary = replay.merge(options, shard_paths(single_shards))
     assert started == [] and sum(summary.counts.values()) == len(NAMES)
     assert len(json.loads((tmp_path / "m.json").read_text())["results"]) == len(NAMES)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_the_console_shows_what_lists_no_report_while_the_json_report_is_written(
+        single_shards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The console's table, failures and gates are written while the JSON report is still being
+    written in a worker (ReportListingReporter); the lines listing the reports come once it is, and
+    the console reads as in one process."""
+    import io
+    import time
+
+    from rich.console import Console
+
+    from agentcheck.report.console import ConsoleReporter
+    from agentcheck.report.json_report import JsonReporter
+
+    shown = tmp_path / "console-shown"
+    write = JsonReporter.write
+
+    def after_the_console(self, summary):  # (in the worker: waits for the console's first part)
+        deadline = time.monotonic() + 20
+        while not shown.exists():
+            if time.monotonic() > deadline:
+                raise RuntimeError("the console waited for the JSON report before showing anything")
+            time.sleep(0.01)
+        write(self, summary)
+
+    unlisted = ConsoleReporter.finish_unlisted
+
+    def marking(self, summary):
+        unlisted(self, summary)
+        shown.touch()
+
+    def console_of(**env: str) -> str:
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        out = io.StringIO()
+        options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=False, md_path=False,
+                             reporters=[ConsoleReporter(Console(file=out, width=160, soft_wrap=True))])
+        summary = replay.merge(options, shard_paths(single_shards))
+        shown.unlink(missing_ok=True)
+        return re.sub(r"in \d+\.\d\ds", "in Ns", out.getvalue().replace(summary.run_id, "RUN"))
+
+    in_one_process = console_of(AGENTCHECK_WORKERS="0")
+    monkeypatch.delenv("AGENTCHECK_WORKERS")
+    _in_workers(monkeypatch)
+    monkeypatch.setattr(JsonReporter, "write", after_the_console)
+    monkeypatch.setattr(ConsoleReporter, "finish_unlisted", marking)
+    in_workers = console_of()
+    assert in_workers == in_one_process
+    assert f"json report: {tmp_path / 'm.json'}" in in_workers
+    assert len(json.loads((tmp_path / "m.json").read_text())["results"]) == len(NAMES)

@@ -46,3 +46,14 @@ class PreparedScenarioReader(SavedScenarioReader, Protocol):
     def prepare_saved(self, data: dict[str, Any]) -> Any: ...
 
     def saved_prepared(self, piece: Any, load: Callable[[], dict[str, Any]], stats: ScenarioStats) -> None: ...
+
+
+@runtime_checkable
+class ReportListingReporter(Protocol):
+    """Optional, for a reporter whose end lists the reports written (the console does): `finish_unlisted`
+    does all of its finish that does not depend on them, and is called while report files may still be
+    being written (merge writes some in worker processes); `finish`, called once they are, then does
+    only the rest. A reporter never given `finish_unlisted` does everything in `finish`."""
+
+    def finish_unlisted(self, summary: RunSummary) -> None: ...
+

@@ -92,6 +92,7 @@ class ConsoleReporter:
         self._batch_since = 0.0
         self._advance = 0
         """Saved runs counted but not yet shown on the progress bar (it moves in steps: see _saved_run)."""
+        self._unlisted_done = False
 
     @property
     def console(self) -> Console:
@@ -320,7 +321,10 @@ class ConsoleReporter:
 
     # -- final report -------------------------------------------------------------------------------
 
-    def finish(self, summary: RunSummary) -> None:
+    def finish_unlisted(self, summary: RunSummary) -> None:
+        """Everything up to the summary lines, which list the reports written (ReportListingReporter):
+        the table, the failures and the gates, shown while merge's workers still write their reports."""
+        self._unlisted_done = True
         if self._batch is not None:
             self._drain()
             self._batch = None
@@ -334,6 +338,10 @@ class ConsoleReporter:
         print_failures(self.console, rows, self.verbose)
         if summary.gates:
             self._print_gates(summary.gates)
+
+    def finish(self, summary: RunSummary) -> None:
+        if not self._unlisted_done:
+            self.finish_unlisted(summary)
         self._print_summary(summary)
 
     def _print_table(self, rows: list[_Row]) -> None:
