@@ -403,3 +403,48 @@ def test_junit_escape_is_the_standard_librarys(text: str):
     """junit_xml.escape spells out xml.sax.saxutils.escape (whose import costs 20 ms)."""
     assert junit_xml.escape(text) == escape(text)
     assert junit_xml.escape(text, junit_xml.ATTR_ENTITIES) == escape(text, junit_xml.ATTR_ENTITIES)
+
+
+def test_encoded_text_is_written_as_the_value_it_encodes():
+    """An Encoded value dumps as the value would, in orjson and in the standard library's fallback
+    (an integer past 64 bits elsewhere in the document), and reads back as that value."""
+    from agentcheck.serialize import Encoded, dumps, dumps_bytes, encode
+
+    rows = [{"scenario_id": "s", "pass_hat_k": {1: 1.0}, "mean_cost_usd": 0.25, "tags": ["é", "x"]}]
+    text = dumps_bytes(rows)
+    assert dumps_bytes({"a": Encoded(text), "n": 1}) == dumps_bytes({"a": rows, "n": 1})
+    assert dumps({"a": Encoded(text), "n": 2**70}) == dumps({"a": rows, "n": 2**70})  # (json's road)
+    assert dumps_bytes(Encoded(text)) == text
+    assert encode(Encoded(text)) == json.loads(text)
+
+
+def test_the_stream_and_the_json_report_share_one_encoding_of_the_rows(shards: Path, monkeypatch):
+    """The results stream's summary line and the JSON report hold the same text as when each encodes
+    the scenario rows itself; the rows are encoded once."""
+    from agentcheck import reporting, serialize
+    from agentcheck.reliability import ScenarioStats
+
+    def texts(name: str) -> tuple[str, str]:
+        options = RunOptions(cwd=shards, json_path=shards / f"{name}.json", junit_path=False, md_path=False)
+        summary = merge(options, [shards / "a.json", shards / "b.json"])
+        stream = Path(summary.results_file).read_text().splitlines()[-1]
+        return (re.sub(r"\d{8}T\d{6}Z-[0-9a-f]{6}|\"duration_s\":[0-9.]+|\"started_at\":\"[^\"]*\"|"
+                       rf"{name}\.json", "", stream),
+                re.sub(r"\d{8}T\d{6}Z-[0-9a-f]{6}|\"duration_s\":[0-9.]+|\"started_at\":\"[^\"]*\"|"
+                       rf"{name}\.json", "", (shards / f"{name}.json").read_text()))
+
+    encoded: list[int] = []
+    dumps_bytes = serialize.dumps_bytes
+
+    def counting(obj):
+        if isinstance(obj, list) and obj and isinstance(obj[0], ScenarioStats):
+            encoded.append(len(obj))
+        return dumps_bytes(obj)
+
+    monkeypatch.setattr(serialize, "dumps_bytes", counting)
+    shared = texts("shared")
+    assert encoded == [12]
+    monkeypatch.setattr(reporting, "_rows_encoded_once", lambda summary, reporters: lambda reporter: summary)
+    each = texts("each")
+    assert shared == each
+    assert '"scenarios":[{"index":0,"scenario_id":"s0"' in shared[0]

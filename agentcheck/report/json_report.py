@@ -76,6 +76,9 @@ class JsonReporter:
     kind = "json"
     """The key this reporter's path is listed under in `RunSummary.reports`."""
 
+    summary_as_json = True
+    """It only writes the summary out as JSON: its scenario rows may come encoded (reporting.finish_all)."""
+
     def __init__(self, path: Path, log: ResultLog):
         self.path = Path(path)
         self.log = log

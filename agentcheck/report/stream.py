@@ -24,6 +24,9 @@ _RESULT_HEAD = b'{"type":"result","result":'
 class ResultLog:
     """A reporter that appends every result to a JSON Lines file and remembers where it put it."""
 
+    summary_as_json = True
+    """It only writes the summary out as JSON: its scenario rows may come encoded (reporting.finish_all)."""
+
     def __init__(self, path: Path):
         self.path = path
         self._offsets: list[tuple[int, int, int]] = []  # (index, trial, byte offset) in finishing order
