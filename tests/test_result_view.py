@@ -146,3 +146,43 @@ def test_text_that_is_not_a_usual_run_has_no_view():
         assert view_of(text) is None, text
     with pytest.raises(orjson.JSONDecodeError):  # (the whole parse refuses it: merge says so, as before)
         orjson.loads(nested)
+
+
+def test_scenario_rows_read_through_their_view_are_the_rows_read_whole(tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch):
+    """Merge's table of a shard's `scenarios` rows is the same whether the rows are read through
+    their view or parsed whole, for usual rows and odd ones (which the view leaves to the whole parse)."""
+    from agentcheck import saved_shards
+    from agentcheck.release.results_file import ResultsFile
+
+    usual = {"index": 0, "scenario_id": "s0", "agent": "bot", "agent_version": "1.0", "tags": ["t"],
+             "file": "scenarios/s.yaml", "line": 2, "trials": 1, "passed": 1, "skipped": 0,
+             "required_pass_rate": 1.0, "shapes": [["lookup"]], "pass_hat_k": {"1": 1.0}}
+    odd_values = [("line", None), ("line", 2**64), ("line", "3"), ("line", True), ("trials", 2), ("trials", 2.0),
+                  ("trials", None), ("skipped", 1), ("required_pass_rate", 1), ("required_pass_rate", 0.5),
+                  ("required_pass_rate", "x"), ("scenario_id", 5), ("scenario_id", None), ("tags", ["a", 1]),
+                  ("tags", "t"), ("tags", ["drill:timeout"]), ("agent", None), ("file", 7), ("index", 1),
+                  ("index", True), ("extra", {"deep": [2**70]})]
+    tables = []
+    for key, value in [(None, None), *odd_values, ("scenario_id", _DROP_KEY), ("line", _DROP_KEY)]:
+        row = dict(usual)
+        if key is not None:
+            row[key] = value
+            if value is _DROP_KEY:
+                del row[key]
+        text = dumps_bytes([row, {**usual, "index": 1, "scenario_id": "s1"}])
+        path = tmp_path / "shard.json"
+        path.write_bytes(b'{"schema": "agentcheck.results/1",\n"run": {},\n"scenarios": ' + text
+                         + b',\n"results": [\n]}\n')
+        viewed = saved_shards._row_table(ResultsFile(path, role="shard", unparsed=("scenarios",)),
+                                         frozenset({"drill:timeout"}))
+        with monkeypatch.context() as patch:
+            patch.setattr(saved_shards, "rows_of", lambda text: None)
+            whole = saved_shards._row_table(ResultsFile(path, role="shard", unparsed=("scenarios",)),
+                                            frozenset({"drill:timeout"}))
+        assert repr(viewed) == repr(whole), (key, value)
+        tables.append(viewed)
+    assert tables[0] is not None and any(t is None for t in tables) and sum(t is not None for t in tables) > 10
+
+
+_DROP_KEY = object()
