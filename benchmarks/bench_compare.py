@@ -4,6 +4,7 @@
     python benchmarks/bench_compare.py 10000      # chosen sizes
     python benchmarks/bench_compare.py --instructions 10000   # the merge in instructions (valgrind)
     python benchmarks/bench_compare.py --phases 10000         # where the merge's wall time goes
+    python benchmarks/bench_compare.py --repeat 10000 9       # each 9 times: every figure, fastest, median
 
 For each N it writes, in agentcheck's own results layout, a baseline and a new results file of N
 scenarios each (every result with a trace of one model call and two tool calls, as a small agent
@@ -233,6 +234,31 @@ def measure(n: int, notes: int, kinds: tuple[str, ...]) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def repeated(n: int, times: int) -> None:
+    """compare and the stamped merge of 2 x N, each run `times` times in fresh processes on the same
+    files: every figure, then the fastest and the median. On a shared machine a run's wall time
+    depends on what else runs then (this 2-core box: up to 1.5x between runs minutes apart); the
+    fastest run is what the code costs on the machine alone, the median what a user sees on it."""
+    import statistics
+    import subprocess
+
+    root = Path(tempfile.mkdtemp(prefix=f"bench-compare-{n}-"))
+    try:
+        subprocess.run([sys.executable, __file__, "--write", str(root), str(n), "200", "0"], check=True)
+        for kind in ("compare", "merge"):
+            walls, cpus = [], []
+            for _ in range(times):
+                done = subprocess.run([sys.executable, __file__, "--child", kind, str(root)], capture_output=True,
+                                      text=True, check=True)
+                data = json.loads(done.stdout.strip().splitlines()[-1])
+                walls.append(data["seconds"])
+                cpus.append(data["cpu_s"])
+            print(f"{kind} of 2 x {n}: wall {' '.join(f'{w:.2f}' for w in walls)} s; fastest {min(walls):.2f} s, "
+                  f"median {statistics.median(walls):.2f} s (CPU median {statistics.median(cpus):.2f} s)")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def instructions(n: int) -> None:
     """The stamped merge of 2 x N counted in machine instructions under valgrind (callgrind): a figure a
     busy machine cannot move (the 2-core development box's wall times vary by 20 % or more). Counted
@@ -336,7 +362,9 @@ def phases_child(root: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) > 1 and sys.argv[1] == "--phases":
+    if len(sys.argv) > 1 and sys.argv[1] == "--repeat":
+        repeated(int(sys.argv[2]) if len(sys.argv) > 2 else 10000, int(sys.argv[3]) if len(sys.argv) > 3 else 9)
+    elif len(sys.argv) > 1 and sys.argv[1] == "--phases":
         phases(int(sys.argv[2]) if len(sys.argv) > 2 else 10000)
     elif len(sys.argv) > 1 and sys.argv[1] == "--phases-child":
         phases_child(Path(sys.argv[2]))
