@@ -27,7 +27,7 @@ from typing import Any
 
 from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import metrics_from_data, result_from_data
-from agentcheck.release.result_view import rows_of, view_of
+from agentcheck.release.result_view import view_of
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.release.trials import fold_runs
 from agentcheck.reliability import ScenarioStats
@@ -302,7 +302,7 @@ def _read_shard_once(path: Path, drilled: frozenset[str]) -> Iterator[tuple[Resu
 
 def _read_shard(path: Path, drilled: frozenset[str]) -> tuple[ResultsFile, list[_Row] | None]:
     """A shard file with its header read, and its `scenarios` rows taken out of it (see _row_table)."""
-    document = ResultsFile(path, role="shard", unparsed=("scenarios",))
+    document = ResultsFile(path, role="shard")
     return document, _row_table(document, drilled)
 
 
@@ -314,13 +314,7 @@ def _row_table(document: ResultsFile, drilled: frozenset[str]) -> list[_Row] | N
     """The shard's `scenarios` rows, taken out of its header, as merge reads them; None unless they are
     a run's own (each in its place, tags a list, no drilled copies: their expansion may read files the
     fingerprint does not cover)."""
-    text = document.unparsed.pop("scenarios", None)
-    rows = document.header.pop("scenarios", None) if text is None else rows_of(text)
-    if rows is None and text is not None:  # (a value not as agentcheck writes it: read whole, as before)
-        try:
-            rows = loads(text)
-        except ValueError:
-            return None  # (the full path says what is wrong with the file)
+    rows = document.header.pop("scenarios", None)
     if type(rows) is not list:
         return None
     table: list[_Row] = []

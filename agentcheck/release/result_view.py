@@ -1,5 +1,4 @@
-"""A saved result read for its numbers and its usual report lines only: the usual-run view (and a
-results document's `scenarios` rows read for the few fields merge takes from them).
+"""A saved result read for its numbers and its usual report lines only: the usual-run view.
 
 Merge parses 20 000 saved results to read a few dozen fields of each (its RunMetrics, the JUnit
 testcase and the console line of a passing run); parsing each whole, with the arguments and results
@@ -84,36 +83,10 @@ class UsualRun(TypedDict, total=False):
 _decoder = msgspec.json.Decoder(UsualRun)
 
 
-class ScenarioRow(TypedDict, total=False):
-    """A results document's `scenarios` row as merge reads it (agentcheck.saved_shards._row_table)."""
-
-    index: Int
-    scenario_id: str
-    file: str
-    line: Int | None
-    agent: str
-    tags: list[str]
-    trials: Int
-    skipped: Int
-    required_pass_rate: Number
-
-
-_rows_decoder = msgspec.json.Decoder(list[ScenarioRow])
-
-
 def view_of(text: bytes) -> dict[str, Any] | None:
     """The usual-run view of a result's JSON text, or None when the text is not a usual run's (or not
     JSON at all: parsing it whole says so)."""
     try:
         return _decoder.decode(text)  # type: ignore[return-value]
     except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):  # (ValidationError is a DecodeError)
-        return None
-
-
-def rows_of(text: bytes) -> list[dict[str, Any]] | None:
-    """A `scenarios` section's rows, each with only the fields merge reads, or None when one of those
-    is not as agentcheck writes it (the caller then parses the section whole)."""
-    try:
-        return _rows_decoder.decode(text)  # type: ignore[return-value]
-    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         return None

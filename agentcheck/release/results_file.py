@@ -23,15 +23,10 @@ _RESULTS_LINE = b'"results": ['
 class ResultsFile:
     """One results document: `header` (schema, run, summary, gates, scenarios...) and `results()`."""
 
-    def __init__(self, path: Path, *, role: str = "results", unparsed: tuple[str, ...] = ()):
+    def __init__(self, path: Path, *, role: str = "results"):
         self.path = Path(path)
         self.role = role
         self.header: dict[str, Any] = {}
-        self.unparsed: dict[str, bytes] = {}
-        """The JSON text of the header keys named in `unparsed`, left for the caller to parse (merge
-        reads a few fields of each of 10 000 `scenarios` rows: agentcheck.saved_shards). Only for a
-        document read line by line: a reformatted one has every key in `header`."""
-        self._unparsed = tuple(f'"{key}": '.encode() for key in unparsed)
         self._whole: list[Any] | None = None
         self._results_offset = 0
         self._read_header()
@@ -56,10 +51,6 @@ class ResultsFile:
                     if line.rstrip() == _RESULTS_LINE:
                         self._results_offset = handle.tell()
                         break
-                    if self._unparsed and line.startswith(self._unparsed):
-                        key, _, text = line.partition(b": ")
-                        self.unparsed[key.decode()[1:-1]] = text.rstrip().removesuffix(b",")
-                        continue
                     parsed = self._header_line(line)
                     if parsed is None:
                         self._read_whole()
@@ -88,7 +79,6 @@ class ResultsFile:
             raise self._problem("not an agentcheck results document (expected a JSON object)")
         results = data.pop("results", None)
         self.header = data
-        self.unparsed = {}
         self._whole = results if isinstance(results, list) else []
 
     def _read_stream(self, handle: Any, first: bytes) -> None:
