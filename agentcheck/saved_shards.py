@@ -27,11 +27,10 @@ from typing import Any
 
 from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import metrics_from_data, result_from_data
-from agentcheck.release.result_view import view_of
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.release.trials import fold_runs
 from agentcheck.reliability import ScenarioStats
-from agentcheck.report.base import PreparedScenarioReader, SavedScenarioReader, UsualRunPreparer
+from agentcheck.report.base import PreparedScenarioReader, SavedScenarioReader
 from agentcheck.scenario import Scenario
 from agentcheck.serialize import dumps_bytes, loads
 from agentcheck.session import Prepared, RunOptions, _absolute, load_baseline
@@ -64,46 +63,25 @@ shares of it (None when its scenario runs more than once: those readers get the 
 
 def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[str],
              readers: list[PreparedScenarioReader]) -> Iterator[Record]:
-    """A shard's results as records, in its order (see `Record`; may run in a worker process). A usual
-    run is read through its usual-run view (agentcheck.release.result_view) when every reader can
-    take one: parsed whole only when the view or a reader's share needs more of it."""
+    """A shard's results as records, in its order (see `Record`; may run in a worker process)."""
     index_of = saved.index.get
     planned = saved.planned
-    viewed = all(isinstance(r, UsualRunPreparer) for r in readers)
-    for data, text in document.results_with_text(parse=False):
-        view = view_of(text) if text is not None and text.startswith(_INDEX_HEAD) else None
-        if view is None and data is None:
-            data = document.parse_line(text)  # type: ignore[arg-type]
-            if not isinstance(data, dict):
-                continue  # (as results_with_text skips it)
-        current: dict[str, Any] = view if view is not None else data  # type: ignore[assignment]
-        scenario_id = current.get("scenario_id")
+    for data, text in document.results_with_text():
+        scenario_id = data.get("scenario_id")
         index = index_of(scenario_id if type(scenario_id) is str else str(scenario_id))
         if index is None:  # the file's results and its own `scenarios` list disagree
             raise _unlisted(document, str(scenario_id))
-        trial = current.get("trial")
-        single = planned[index].trials == 1
-        pieces: tuple[Any, ...] | None = None
-        if view is not None:
-            view["index"] = index  # the data as the stream will hold it
-            if single:
-                pieces = tuple([r.prepare_usual(view) for r in readers]) if viewed else (None,)  # type: ignore[attr-defined]
-                if None in pieces:  # a share needs more of the run than its view: parsed whole
-                    view, data = None, document.parse_line(text)  # type: ignore[arg-type]
-        if view is not None:
-            metrics = metrics_from_data(view, handoff)
-            raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])  # type: ignore[index]
-        else:
-            metrics = metrics_from_data(data, handoff)  # type: ignore[arg-type]
-            if text is not None and text.startswith(_INDEX_HEAD):  # its text, with only its index changed
-                raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
-                data["index"] = index  # type: ignore[index]  # the data as the stream now holds it
-            else:  # a stamped file reformatted by some tool: encoded as a run would
-                raw = dumps_bytes(placed(result_from_data(data), None, index))  # type: ignore[arg-type]
-                data = loads(raw)
-            pieces = tuple([r.prepare_saved(data) for r in readers]) if single else None  # type: ignore[arg-type]
+        trial = data.get("trial")
+        metrics = metrics_from_data(data, handoff)
         metrics.index = index
         metrics.outcome = metrics.outcome.value  # type: ignore[assignment]  # (see Record)
+        if text is not None and text.startswith(_INDEX_HEAD):  # its text, with only its index changed
+            raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
+            data["index"] = index  # the data as the stream now holds it
+        else:  # a stamped file reformatted by some tool: encoded as a run would
+            raw = dumps_bytes(placed(result_from_data(data), None, index))
+            data = loads(raw)
+        pieces = tuple([r.prepare_saved(data) for r in readers]) if planned[index].trials == 1 else None
         yield (index, trial if type(trial) is int and trial else int(trial or 1)), raw, _METRICS_FIELDS(metrics), pieces
 
 

@@ -794,22 +794,3 @@ def test_the_console_shows_what_lists_no_report_while_the_json_report_is_written
     assert in_workers == in_one_process
     assert f"json report: {tmp_path / 'm.json'}" in in_workers
     assert len(json.loads((tmp_path / "m.json").read_text())["results"]) == len(NAMES)
-
-
-def test_usual_runs_are_read_through_their_view_with_the_same_reports(single_shards: Path,
-                                                                     monkeypatch: pytest.MonkeyPatch):
-    """A passing run is read through its usual-run view (agentcheck.release.result_view), a failing or
-    erroring one parsed whole; the reports are those of parsing every run whole."""
-    from agentcheck.release.results_file import ResultsFile
-
-    parsed: list[bytes] = []
-    parse = ResultsFile.parse_line
-    monkeypatch.setattr(ResultsFile, "parse_line", lambda self, text: parsed.append(text) or parse(self, text))
-    viewed = merged(single_shards, "viewed", shard_paths(single_shards), fast=True, monkeypatch=monkeypatch)
-    whole_then = [orjson.loads(text)["outcome"] for text in parsed]
-    parsed.clear()
-    monkeypatch.setattr(saved_shards, "view_of", lambda text: None)
-    every = merged(single_shards, "every", shard_paths(single_shards), fast=True, monkeypatch=monkeypatch)
-    assert viewed == every
-    assert len(parsed) == len(NAMES)  # (each run once, when none is viewed)
-    assert whole_then and "passed" not in whole_then and len(whole_then) < len(parsed)

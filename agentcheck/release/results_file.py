@@ -138,11 +138,9 @@ class ResultsFile:
         for record, _ in self.results_with_text():
             yield record
 
-    def results_with_text(self, *, parse: bool = True) -> Iterator[tuple[dict[str, Any] | None, bytes | None]]:
+    def results_with_text(self) -> Iterator[tuple[dict[str, Any], bytes | None]]:
         """Every result with the JSON text it was read from (None for a file parsed whole), so a
-        caller can look at the text without encoding the result again. `parse=False`: each result
-        of a file read line by line as its text alone, (None, text), for the caller to parse
-        (`parse_line`) if it needs to; a line that is JSON but not an object is then the caller's to skip."""
+        caller can look at the text without encoding the result again."""
         if self._whole is not None:
             yield from ((r, None) for r in self._whole if isinstance(r, dict))
             return
@@ -153,19 +151,12 @@ class ResultsFile:
                 stripped = line[:-2] if line.endswith(b"},\n") else line.strip().rstrip(b",")
                 if not stripped or stripped == b"]}":
                     continue
-                if not parse:
-                    yield None, stripped
-                    continue
-                record = self.parse_line(stripped)
+                try:
+                    record = loads(stripped)
+                except ValueError:
+                    raise self._problem("a result line is not JSON (a cut-off or edited file?)") from None
                 if isinstance(record, dict):
                     yield record, stripped
-
-    def parse_line(self, text: bytes) -> Any:
-        """A result line's JSON data (bad input, naming this file, when it is not JSON)."""
-        try:
-            return loads(text)
-        except ValueError:
-            raise self._problem("a result line is not JSON (a cut-off or edited file?)") from None
 
     def required_rates(self) -> dict[str, float]:
         """Scenario id -> its criterion (min_pass_rate), from the document's `scenarios` section."""

@@ -49,17 +49,6 @@ class PreparedScenarioReader(SavedScenarioReader, Protocol):
 
 
 @runtime_checkable
-class UsualRunPreparer(PreparedScenarioReader, Protocol):
-    """Optional, on top of PreparedScenarioReader: `prepare_usual(view)` is `prepare_saved`'s share of
-    a run given as its usual-run view (agentcheck.release.result_view: only the fields listed there,
-    typed as agentcheck writes them), or None when the share needs more of the run than that — merge
-    then parses the run whole and calls `prepare_saved`. When every prepared reader has it, merge
-    need not parse the usual run whole."""
-
-    def prepare_usual(self, view: dict[str, Any]) -> Any: ...
-
-
-@runtime_checkable
 class ReportListingReporter(Protocol):
     """Optional, for a reporter whose end lists the reports written (the console does): `finish_unlisted`
     does all of its finish that does not depend on them, and is called while report files may still be

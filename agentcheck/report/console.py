@@ -161,12 +161,6 @@ class ConsoleReporter:
         outcome = outcome if type(outcome) is str else as_text(outcome)
         return outcome, usual_passed_line(data) if outcome == "passed" else None
 
-    def prepare_usual(self, view: dict[str, Any]) -> tuple[str, str] | None:
-        """`prepare_saved` for a passing run with its plain line, given as its usual-run view
-        (UsualRunPreparer); None for any other run."""
-        piece = self.prepare_saved(view)
-        return piece if piece[1] is not None else None  # type: ignore[return-value]
-
     def saved_prepared(self, piece: tuple[str, str | None], load: Callable[[], dict[str, Any]],
                        stats: ScenarioStats) -> None:
         """`saved_scenario` for a scenario run once, from what `prepare_saved` made of it."""

@@ -197,23 +197,12 @@ class JUnitReporter:
         """A scenario run once, as its testcase (rendered) and what placing it needs; None for a later
         trial alone (folded at its place). Pure, so merge may call it in a worker process; anything
         that cannot be rendered here is rendered at its place (`saved_prepared`), which says why."""
-        return self._prepared(data, self._testcase)
-
-    def prepare_usual(self, view: dict[str, Any]) -> tuple[Any, ...] | None:
-        """`prepare_saved` for a plain passing run given as its usual-run view (UsualRunPreparer), or
-        None for any other run (its testcase reads more of it)."""
-        return self._prepared(view, self._usual_case)
-
-    def _prepared(self, data: dict[str, Any],
-                  render: Callable[[Any, str, str], bytes | None]) -> tuple[Any, ...] | None:
         if data.get("trial", 1) != 1:
             return None
         try:
             rel = self._relative(data.get("file"))
             name = case_name(data)
-            case = render(data, rel, name)
-            if case is None:
-                return None
+            case = self._testcase(data, rel, name)
             props = self._strict_case_properties(data, name) if self.strict else None
         except Exception:
             return None
@@ -367,17 +356,11 @@ class JUnitReporter:
         pairs = [(f"{name}.{key}", value) for key, value in zip(CASE_PROPERTIES, values, strict=True)]
         return property_lines(pairs, "      ").encode("utf-8", "backslashreplace")
 
-    def _usual_case(self, result: Mapping[str, Any], rel: str, name: str) -> bytes | None:
-        """The usual testcase (a plain passing run's, in rich form), in one format call; None for any other."""
-        if self.strict:
-            return None
-        usual = passing_case(result, name, quoted(self.classname(rel)), quoted(rel))
-        return None if usual is None else usual.encode("utf-8", "backslashreplace")
-
     def _testcase(self, result: Mapping[str, Any], rel: str, name: str) -> bytes:
-        usual = self._usual_case(result, rel, name)
-        if usual is not None:
-            return usual
+        if not self.strict:  # the usual testcase, in one format call (None: anything else, rendered below)
+            usual = passing_case(result, name, quoted(self.classname(rel)), quoted(rel))
+            if usual is not None:
+                return usual.encode("utf-8", "backslashreplace")
         # the <testcase> tag's attributes, as open_tag would write them (seconds() needs no escaping)
         head = (f"<testcase name={xml_attr(name)} classname={quoted(self.classname(rel))}"
                 f' time="{seconds(result.get("duration_ms"))}"')
