@@ -16,19 +16,23 @@ import orjson
 
 
 class Encoded:
-    """A value's JSON text, encoded once and written as it is wherever the value is dumped: merge's
-    20 000 scenario rows go into both the results stream and the JSON report (reporting.finish_all)."""
+    """A value with its JSON text, encoded once and written as it is wherever the value is dumped by
+    orjson: merge's 20 000 scenario rows go into both the results stream and the JSON report
+    (reporting.finish_all). The standard library's fallback encodes the value itself, as it would have."""
 
-    __slots__ = ("text",)
+    __slots__ = ("text", "value")
 
-    def __init__(self, text: bytes):
-        self.text = text
+    def __init__(self, value: Any):
+        """Raises TypeError where orjson cannot encode `value` (an integer past 64 bits): the standard
+        library's text would differ from what encoding it in place gives."""
+        self.value = value
+        self.text = orjson.dumps(value, default=_encode_fast, option=orjson.OPT_NON_STR_KEYS)
 
 
 def encode(obj: Any) -> Any:
     """The `default=` hook for json.dumps: dataclasses, enums, sets, paths; repr for the rest."""
     if type(obj) is Encoded:
-        return orjson.loads(obj.text)
+        return obj.value
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
     if isinstance(obj, Enum):

@@ -253,6 +253,8 @@ def repeated(n: int, times: int) -> None:
                 data = json.loads(done.stdout.strip().splitlines()[-1])
                 walls.append(data["seconds"])
                 cpus.append(data["cpu_s"])
+                if data.get("exit", 0) != 0:  # (a merge that failed is not a figure)
+                    raise SystemExit(f"{kind} exited {data['exit']}: see {root / 'console.log'}")
             print(f"{kind} of 2 x {n}: wall {' '.join(f'{w:.2f}' for w in walls)} s; fastest {min(walls):.2f} s, "
                   f"median {statistics.median(walls):.2f} s (CPU median {statistics.median(cpus):.2f} s)")
     finally:

@@ -407,21 +407,24 @@ def test_junit_escape_is_the_standard_librarys(text: str):
 
 def test_encoded_text_is_written_as_the_value_it_encodes():
     """An Encoded value dumps as the value would, in orjson and in the standard library's fallback
-    (an integer past 64 bits elsewhere in the document), and reads back as that value."""
+    (an integer past 64 bits elsewhere in the document: NaN stays NaN there, as before); a value
+    orjson cannot encode is refused, so that nothing is shared."""
     from agentcheck.serialize import Encoded, dumps, dumps_bytes, encode
 
-    rows = [{"scenario_id": "s", "pass_hat_k": {1: 1.0}, "mean_cost_usd": 0.25, "tags": ["é", "x"]}]
-    text = dumps_bytes(rows)
-    assert dumps_bytes({"a": Encoded(text), "n": 1}) == dumps_bytes({"a": rows, "n": 1})
-    assert dumps({"a": Encoded(text), "n": 2**70}) == dumps({"a": rows, "n": 2**70})  # (json's road)
-    assert dumps_bytes(Encoded(text)) == text
-    assert encode(Encoded(text)) == json.loads(text)
+    rows = [{"scenario_id": "s", "pass_hat_k": {1: 1.0}, "mean_cost_usd": float("nan"), "tags": ["é", "x"]}]
+    encoded = Encoded(rows)
+    assert dumps_bytes({"a": encoded, "n": 1}) == dumps_bytes({"a": rows, "n": 1})
+    assert dumps({"a": encoded, "n": 2**70}) == dumps({"a": rows, "n": 2**70})  # (json's road)
+    assert "NaN" in dumps({"a": encoded, "n": 2**70})
+    assert dumps_bytes(encoded) == dumps_bytes(rows) and encode(encoded) is rows
+    with pytest.raises(TypeError):
+        Encoded([{"tokens": 2**70}])
 
 
 def test_the_stream_and_the_json_report_share_one_encoding_of_the_rows(shards: Path, monkeypatch):
     """The results stream's summary line and the JSON report hold the same text as when each encodes
     the scenario rows itself; the rows are encoded once."""
-    from agentcheck import reporting, serialize
+    from agentcheck import reporting
     from agentcheck.reliability import ScenarioStats
 
     def texts(name: str) -> tuple[str, str]:
@@ -434,17 +437,42 @@ def test_the_stream_and_the_json_report_share_one_encoding_of_the_rows(shards: P
                        rf"{name}\.json", "", (shards / f"{name}.json").read_text()))
 
     encoded: list[int] = []
-    dumps_bytes = serialize.dumps_bytes
+    dumps = orjson.dumps
 
-    def counting(obj):
-        if isinstance(obj, list) and obj and isinstance(obj[0], ScenarioStats):
-            encoded.append(len(obj))
-        return dumps_bytes(obj)
+    def counting(obj, *args, **kwargs):  # (every encoding of the rows goes through orjson.dumps)
+        rows = obj.get("summary").release.scenarios if isinstance(obj, dict) and "summary" in obj else obj
+        if isinstance(rows, list) and rows and isinstance(rows[0], ScenarioStats):
+            encoded.append(len(rows))
+        return dumps(obj, *args, **kwargs)
 
-    monkeypatch.setattr(serialize, "dumps_bytes", counting)
+    monkeypatch.setattr(orjson, "dumps", counting)
     shared = texts("shared")
     assert encoded == [12]
     monkeypatch.setattr(reporting, "_rows_encoded_once", lambda summary, reporters: lambda reporter: summary)
     each = texts("each")
     assert shared == each
     assert '"scenarios":[{"index":0,"scenario_id":"s0"' in shared[0]
+
+
+def test_a_subclass_of_a_summary_writer_gets_the_summary_itself(shards: Path):
+    """Only the classes that say so themselves (`summary_as_json`) are given the copy with the rows
+    as text: a user's subclass of the JSON reporter may read them as objects."""
+    from agentcheck.reliability import ScenarioStats
+    from agentcheck.report.json_report import JsonReporter
+
+    seen: list[object] = []
+
+    class Reading(JsonReporter):
+        def finish(self, summary):
+            seen.append(summary.release.scenarios[0])
+            super().finish(summary)
+
+    from agentcheck.report.stream import ResultLog
+
+    log = ResultLog(shards / "log.jsonl")
+    options = RunOptions(cwd=shards, json_path=shards / "plain.json", junit_path=False, md_path=False,
+                         reporters=[Reading(shards / "sub.json", log)])
+    merge(options, [shards / "a.json", shards / "b.json"])
+    assert len(seen) == 1 and isinstance(seen[0], ScenarioStats)
+    assert json.loads((shards / "sub.json").read_text())["scenarios"] == json.loads(
+        (shards / "plain.json").read_text())["scenarios"]
