@@ -342,6 +342,7 @@ class ConsoleReporter:
     def finish(self, summary: RunSummary) -> None:
         if not self._unlisted_done:
             self.finish_unlisted(summary)
+        self._unlisted_done = False  # (a reporter given to another run shows that run's end whole)
         self._print_summary(summary)
 
     def _print_table(self, rows: list[_Row]) -> None:
