@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from agentcheck.problems import Problem
-from agentcheck.report.base import Reporter, ReportListingReporter
+from agentcheck.report.base import Reporter, ReportListingReporter, defined_at_or_below
 from agentcheck.report.stream import ResultLog
 from agentcheck.verdict import RunSummary
 
@@ -83,6 +83,12 @@ def _finished(finish: Callable[[RunSummary], None], summary: RunSummary, failure
         failures.append(exc)
 
 
+def _lists_reports(reporter: Reporter) -> bool:
+    """Whether `reporter`'s finish comes in two parts (ReportListingReporter), and is not overridden
+    whole below the class that splits it."""
+    return isinstance(reporter, ReportListingReporter) and defined_at_or_below(reporter, "finish_unlisted", "finish")
+
+
 def _rows_encoded_once(summary: RunSummary, reporters: list[Reporter]) -> Callable[[Reporter], RunSummary]:
     """The summary each reporter is given: the reporters that only write it out as JSON (the results
     stream's last line and the JSON report: `summary_as_json` in their own class) share one encoding of its scenario
@@ -138,8 +144,8 @@ def finish_all(reporters: list[Reporter], summary: RunSummary, background: list[
             if id(reporter) in aside:
                 continue
             if workers and id(reporter) not in alongside:
-                if isinstance(reporter, ReportListingReporter):  # (its part that lists no report: meanwhile)
-                    _finished(reporter.finish_unlisted, summary, failures)
+                if _lists_reports(reporter):  # (its part that lists no report: meanwhile)
+                    _finished(reporter.finish_unlisted, summary, failures)  # type: ignore[attr-defined]
                 _wait_for(workers, summary, failures)
             _finished(reporter.finish, written(reporter), failures)
         _wait_for(workers, summary, failures)

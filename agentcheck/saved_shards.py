@@ -30,7 +30,7 @@ from agentcheck.release.decode import metrics_from_data, result_from_data
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.release.trials import fold_runs
 from agentcheck.reliability import ScenarioStats
-from agentcheck.report.base import PreparedScenarioReader, SavedScenarioReader
+from agentcheck.report.base import PreparedScenarioReader, SavedScenarioReader, defined_at_or_below
 from agentcheck.scenario import Scenario
 from agentcheck.serialize import dumps_bytes, loads
 from agentcheck.session import Prepared, RunOptions, _absolute, load_baseline
@@ -126,12 +126,8 @@ def deferred_interrupt() -> Iterator[Interrupt]:
 def prepares(reader: object) -> bool:
     """Whether merge hands `reader` prepared shares (PreparedScenarioReader): not when a subclass
     overrides `saved_scenario` below the class that prepares (that override must still be called)."""
-    if not isinstance(reader, PreparedScenarioReader):
-        return False
-    mro = type(reader).__mro__
-    preparing = next(k for k in mro if "saved_prepared" in k.__dict__)
-    saving = next((k for k in mro if "saved_scenario" in k.__dict__), preparing)
-    return issubclass(preparing, saving)
+    return isinstance(reader, PreparedScenarioReader) and defined_at_or_below(reader, "saved_prepared",
+                                                                               "saved_scenario")
 
 
 class InOrder:

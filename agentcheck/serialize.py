@@ -23,10 +23,12 @@ class Encoded:
     __slots__ = ("text", "value")
 
     def __init__(self, value: Any):
-        """Raises TypeError where orjson cannot encode `value` (an integer past 64 bits): the standard
-        library's text would differ from what encoding it in place gives."""
+        """Raises TypeError where orjson cannot encode `value` in place (an integer past 64 bits, or
+        nesting past orjson's limit once inside the results stream's summary line, 4 levels down):
+        there the standard library's text, which encoding it in place gives, would differ. Written
+        as it is, also under `indent` (unindented)."""
         self.value = value
-        self.text = orjson.dumps(value, default=_encode_fast, option=orjson.OPT_NON_STR_KEYS)
+        self.text = orjson.dumps([[[[value]]]], default=_encode_fast, option=orjson.OPT_NON_STR_KEYS)[4:-4]
 
 
 def encode(obj: Any) -> Any:

@@ -249,12 +249,15 @@ def repeated(n: int, times: int) -> None:
             walls, cpus = [], []
             for _ in range(times):
                 done = subprocess.run([sys.executable, __file__, "--child", kind, str(root)], capture_output=True,
-                                      text=True, check=True)
+                                      text=True, check=False)
+                if done.returncode != 0:
+                    raise SystemExit(f"{kind} failed:\n{done.stderr[-2000:]}")
                 data = json.loads(done.stdout.strip().splitlines()[-1])
                 walls.append(data["seconds"])
                 cpus.append(data["cpu_s"])
-                if data.get("exit", 0) != 0:  # (a merge that failed is not a figure)
-                    raise SystemExit(f"{kind} exited {data['exit']}: see {root / 'console.log'}")
+                if data.get("exit", 0) != 0:  # (a merge that failed is not a figure; its console says why)
+                    log = (root / "console.log").read_text(errors="replace")[-2000:]
+                    raise SystemExit(f"{kind} exited {data['exit']}:\n{log}")
             print(f"{kind} of 2 x {n}: wall {' '.join(f'{w:.2f}' for w in walls)} s; fastest {min(walls):.2f} s, "
                   f"median {statistics.median(walls):.2f} s (CPU median {statistics.median(cpus):.2f} s)")
     finally:

@@ -419,6 +419,12 @@ def test_encoded_text_is_written_as_the_value_it_encodes():
     assert dumps_bytes(encoded) == dumps_bytes(rows) and encode(encoded) is rows
     with pytest.raises(TypeError):
         Encoded([{"tokens": 2**70}])
+    deep: object = 1.0
+    for _ in range(252):  # (fine on its own; past orjson's limit 4 levels down, in the stream's summary line)
+        deep = [deep]
+    orjson.dumps(deep)
+    with pytest.raises(TypeError):
+        Encoded(deep)
 
 
 def test_the_stream_and_the_json_report_share_one_encoding_of_the_rows(shards: Path, monkeypatch):

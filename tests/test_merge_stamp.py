@@ -744,16 +744,27 @@ def test_no_worker_is_forked_while_a_thread_runs(single_shards: Path, tmp_path: 
     assert len(json.loads((tmp_path / "m.json").read_text())["results"]) == len(NAMES)
 
 
+def _merged_console(root: Path, tmp_path: Path, console_class: type) -> str:
+    """The console text of merging `root`'s shards in this process with a `console_class` reporter
+    (the run id and the duration made the same for every merge)."""
+    import io
+
+    from rich.console import Console
+
+    out = io.StringIO()
+    options = RunOptions(cwd=root, json_path=tmp_path / "m.json", junit_path=False, md_path=False,
+                         reporters=[console_class(Console(file=out, width=160, soft_wrap=True))])
+    summary = replay.merge(options, shard_paths(root))
+    return re.sub(r"in \d+\.\d\ds", "in Ns", out.getvalue().replace(summary.run_id, "RUN"))
+
+
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
 def test_the_console_shows_what_lists_no_report_while_the_json_report_is_written(
         single_shards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """The console's table, failures and gates are written while the JSON report is still being
     written in a worker (ReportListingReporter); the lines listing the reports come once it is, and
     the console reads as in one process."""
-    import io
     import time
-
-    from rich.console import Console
 
     from agentcheck.report.console import ConsoleReporter
     from agentcheck.report.json_report import JsonReporter
@@ -775,22 +786,67 @@ def test_the_console_shows_what_lists_no_report_while_the_json_report_is_written
         unlisted(self, summary)
         shown.touch()
 
-    def console_of(**env: str) -> str:
-        for name, value in env.items():
-            monkeypatch.setenv(name, value)
-        out = io.StringIO()
-        options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=False, md_path=False,
-                             reporters=[ConsoleReporter(Console(file=out, width=160, soft_wrap=True))])
-        summary = replay.merge(options, shard_paths(single_shards))
-        shown.unlink(missing_ok=True)
-        return re.sub(r"in \d+\.\d\ds", "in Ns", out.getvalue().replace(summary.run_id, "RUN"))
-
-    in_one_process = console_of(AGENTCHECK_WORKERS="0")
+    monkeypatch.setenv("AGENTCHECK_WORKERS", "0")
+    in_one_process = _merged_console(single_shards, tmp_path, ConsoleReporter)
     monkeypatch.delenv("AGENTCHECK_WORKERS")
     _in_workers(monkeypatch)
     monkeypatch.setattr(JsonReporter, "write", after_the_console)
     monkeypatch.setattr(ConsoleReporter, "finish_unlisted", marking)
-    in_workers = console_of()
+    in_workers = _merged_console(single_shards, tmp_path, ConsoleReporter)
+    shown.unlink(missing_ok=True)
     assert in_workers == in_one_process
     assert f"json report: {tmp_path / 'm.json'}" in in_workers
     assert len(json.loads((tmp_path / "m.json").read_text())["results"]) == len(NAMES)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_a_console_subclass_that_overrides_finish_prints_as_in_one_process(
+        single_shards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A user's console whose own `finish` prints around the inherited one is finished whole, as in
+    one process: its table is not shown early (that part is only for the class that splits `finish`)."""
+
+
+    from agentcheck.report.console import ConsoleReporter
+
+    class Headed(ConsoleReporter):
+        def finish(self, summary):
+            self.console.print("== the end ==")
+            super().finish(summary)
+
+    monkeypatch.setenv("AGENTCHECK_WORKERS", "0")
+    in_one_process = _merged_console(single_shards, tmp_path, Headed)
+    monkeypatch.delenv("AGENTCHECK_WORKERS")
+    _in_workers(monkeypatch)
+    in_workers = _merged_console(single_shards, tmp_path, Headed)
+    assert in_workers == in_one_process
+    assert in_workers.index("== the end ==") < in_workers.index("suite")  # (before the gates, as it wrote)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_a_console_interrupted_while_reports_are_written_shows_its_next_run_whole(
+        single_shards: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    import io
+
+    from rich.console import Console
+
+    from agentcheck import forked
+    from agentcheck.report.console import ConsoleReporter
+
+    out = io.StringIO()
+    console = ConsoleReporter(Console(file=out, width=160, soft_wrap=True))
+    options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=False, md_path=False,
+                         reporters=[console])
+    with monkeypatch.context() as patch:
+        _in_workers(patch)
+
+        def interrupted(worker):
+            raise KeyboardInterrupt
+
+        patch.setattr(forked, "wait", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            replay.merge(options, shard_paths(single_shards))
+    monkeypatch.setenv("AGENTCHECK_WORKERS", "0")
+    out.seek(0)
+    out.truncate()
+    replay.merge(options, shard_paths(single_shards))
+    assert "gates" in out.getvalue().lower() and "FAILED" in out.getvalue()

@@ -57,3 +57,14 @@ class ReportListingReporter(Protocol):
 
     def finish_unlisted(self, summary: RunSummary) -> None: ...
 
+
+def defined_at_or_below(reporter: object, part: str, whole: str) -> bool:
+    """Whether `reporter`'s class defines the optional `part` at or below the class that defines
+    `whole`: a subclass that overrides `whole` (what the user wrote) without `part` must still have
+    `whole` called, not `part` (merge's `saved_prepared` for `saved_scenario`, `finish_unlisted` for
+    `finish`)."""
+    mro = type(reporter).__mro__
+    defining = next(k for k in mro if part in k.__dict__)
+    overriding = next((k for k in mro if whole in k.__dict__), defining)
+    return issubclass(defining, overriding)
+

@@ -114,6 +114,7 @@ class ConsoleReporter:
 
     def start(self, plan: RunPlan) -> None:
         self._planned = sum(s.trials for s in plan.scenarios)  # runs: every trial of every scenario
+        self._unlisted_done = False  # (a run interrupted while its reports were written left it set)
         if self.console.is_terminal and self.verbose >= 0:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -342,7 +343,6 @@ class ConsoleReporter:
     def finish(self, summary: RunSummary) -> None:
         if not self._unlisted_done:
             self.finish_unlisted(summary)
-        self._unlisted_done = False  # (a reporter given to another run shows that run's end whole)
         self._print_summary(summary)
 
     def _print_table(self, rows: list[_Row]) -> None:
