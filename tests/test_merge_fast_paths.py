@@ -447,6 +447,8 @@ def test_the_stream_and_the_json_report_share_one_encoding_of_the_rows(shards: P
 
     def counting(obj, *args, **kwargs):  # (every encoding of the rows goes through orjson.dumps)
         rows = obj.get("summary").release.scenarios if isinstance(obj, dict) and "summary" in obj else obj
+        while isinstance(rows, list) and len(rows) == 1 and isinstance(rows[0], list):  # (Encoded nests them)
+            rows = rows[0]
         if isinstance(rows, list) and rows and isinstance(rows[0], ScenarioStats):
             encoded.append(len(rows))
         return dumps(obj, *args, **kwargs)
