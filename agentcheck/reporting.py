@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from agentcheck.problems import Problem
 from agentcheck.report.base import Reporter, ReportListingReporter, defined_at_or_below
@@ -83,7 +83,7 @@ def _finished(finish: Callable[[RunSummary], None], summary: RunSummary, failure
         failures.append(exc)
 
 
-def _lists_reports(reporter: Reporter) -> bool:
+def _lists_reports(reporter: Reporter) -> TypeGuard[ReportListingReporter]:
     """Whether `reporter`'s finish comes in two parts (ReportListingReporter), and is not overridden
     whole below the class that splits it."""
     return isinstance(reporter, ReportListingReporter) and defined_at_or_below(reporter, "finish_unlisted", "finish")
@@ -91,9 +91,9 @@ def _lists_reports(reporter: Reporter) -> bool:
 
 def _rows_encoded_once(summary: RunSummary, reporters: list[Reporter]) -> Callable[[Reporter], RunSummary]:
     """The summary each reporter is given: the reporters that only write it out as JSON (the results
-    stream's last line and the JSON report: `summary_as_json` in their own class) share one encoding of its scenario
-    rows (9 MB for 20 000 scenarios: encoded twice, it was a tenth of a large merge), in a copy of
-    it that holds them as their text; every other reporter gets the summary itself."""
+    stream's last line and the JSON report: `summary_as_json` in their own class) share one encoding
+    of its scenario rows (9 MB for 20 000 scenarios: encoded twice, it was a tenth of a large merge),
+    in a copy of it that holds them as their text; every other reporter gets the summary itself."""
     writers = [r for r in reporters if type(r).__dict__.get("summary_as_json")]  # (a subclass says so itself)
     release = summary.release
     if len(writers) < 2 or release is None:
@@ -145,7 +145,7 @@ def finish_all(reporters: list[Reporter], summary: RunSummary, background: list[
                 continue
             if workers and id(reporter) not in alongside:
                 if _lists_reports(reporter):  # (its part that lists no report: meanwhile)
-                    _finished(reporter.finish_unlisted, summary, failures)  # type: ignore[attr-defined]
+                    _finished(reporter.finish_unlisted, summary, failures)
                 _wait_for(workers, summary, failures)
             _finished(reporter.finish, written(reporter), failures)
         _wait_for(workers, summary, failures)

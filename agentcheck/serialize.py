@@ -14,6 +14,10 @@ from typing import Any
 
 import orjson
 
+ENCODED_DEPTH = 4
+"""How deep an Encoded value sits in the deepest document it is written into: the results stream's
+summary line (record -> summary -> release -> scenarios)."""
+
 
 class Encoded:
     """A value with its JSON text, encoded once and written as it is wherever the value is dumped by
@@ -24,11 +28,15 @@ class Encoded:
 
     def __init__(self, value: Any):
         """Raises TypeError where orjson cannot encode `value` in place (an integer past 64 bits, or
-        nesting past orjson's limit once inside the results stream's summary line, 4 levels down):
-        there the standard library's text, which encoding it in place gives, would differ. Written
-        as it is, also under `indent` (unindented)."""
+        nesting past orjson's limit at ENCODED_DEPTH): there the standard library's text, which
+        encoding it in place gives, would differ. Written as it is, also under `indent` (unindented)."""
         self.value = value
-        self.text = orjson.dumps([[[[value]]]], default=_encode_fast, option=orjson.OPT_NON_STR_KEYS)[4:-4]
+        nested: Any = value
+        for _ in range(ENCODED_DEPTH):  # (checked where it will sit, then cut out: `[` and `]` a level)
+            nested = [nested]
+        text = orjson.dumps(nested, default=_encode_fast, option=orjson.OPT_NON_STR_KEYS)
+        self.text = text[ENCODED_DEPTH:-ENCODED_DEPTH]
+
 
 
 def encode(obj: Any) -> Any:
