@@ -39,3 +39,24 @@ def collector_relaxed(first_generation: int = 50_000) -> Iterator[None]:
     finally:
         gc.set_threshold(*thresholds)
         gc.unfreeze()
+
+
+@contextmanager
+def collector_off() -> Iterator[None]:
+    """No cyclic collection at all inside the block, for bulk work that makes no reference cycles per
+    item (merge and compare: a collection after a merge of 2 x 1 000 or 2 x 10 000 finds only the
+    session's own one cycle, which holds what lives to the end anyway; peak memory is unchanged). Even 50 000
+    allocations apart, the youngest generation's collections cost a merge of 2 x 10 000 a sixth of a
+    second, every object scanned once for nothing. At the end, what the block leaves is moved to the
+    oldest generation before the collector runs again, so its first collection does not scan it all."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        frozen = gc.get_freeze_count()
+        if not frozen:  # (inside collector_relaxed or the embedding program's own freeze: left as is)
+            gc.freeze()
+            gc.unfreeze()  # (to the oldest generation)
+        if was_enabled:
+            gc.enable()

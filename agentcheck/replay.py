@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from agentcheck.forked import WorkerDied
-from agentcheck.gcpause import collector_relaxed
+from agentcheck.gcpause import collector_off, collector_relaxed
 from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import outcome_of, result_from_data, trace_from_data
 from agentcheck.release.results_file import ResultsFile
@@ -208,7 +208,7 @@ def _rejudge(options: RunOptions, path: Path, on_dropped: Callable[[int], None] 
 def merge(options: RunOptions, paths: list[Path], on_missing: Callable[[list[str]], None] | None = None) -> RunSummary:
     """One report from the results files of several shards; refuses shards that overlap. `on_missing`
     is told the selected scenarios no shard file holds (a shard job that failed or was not passed)."""
-    with collector_relaxed():  # tens of thousands of saved results: see agentcheck.gcpause
+    with collector_off():  # tens of thousands of saved results: see agentcheck.gcpause
         return _merge(options, paths, on_missing)
 
 

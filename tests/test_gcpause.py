@@ -45,3 +45,41 @@ def test_paused_collection_restores_the_previous_state():
         assert not gc.isenabled()  # it was off before: it stays off
     finally:
         gc.enable()
+
+
+def test_collector_off_inside_and_what_it_leaves_is_not_rescanned_by_the_next_young_collection():
+    from agentcheck.gcpause import collector_off
+
+    class Node:
+        def __init__(self) -> None:
+            self.me = self
+
+    import weakref
+
+    with collector_off():
+        assert not gc.isenabled()
+        kept = [[i] for i in range(1000)]
+        ref = weakref.ref(Node())
+        assert ref() is not None  # no collection inside, however many allocations
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+    young = {id(o) for o in gc.get_objects(generation=0)}
+    assert not any(id(item) in young for item in kept)  # moved to the oldest generation
+    gc.collect()
+    assert ref() is None  # the cycle made inside is still reclaimed
+
+
+def test_collector_off_leaves_an_existing_freeze_and_a_disabled_collector_alone():
+    from agentcheck.gcpause import collector_off
+
+    gc.disable()
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collector_off():
+            [[i] for i in range(100)]
+        assert gc.get_freeze_count() == frozen
+        assert not gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentcheck.gcpause import collector_relaxed
+from agentcheck.gcpause import collector_off
 from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import metrics_from_data
 from agentcheck.release.results_file import ResultsFile
@@ -48,7 +48,7 @@ def load_side(
 ) -> Side:
     """Read a results file into a Side, keeping only a few numbers per result (flat memory)."""
     document = ResultsFile(path, role=role)
-    with collector_relaxed():  # 10 000s of kept metrics: see agentcheck.gcpause
+    with collector_off():  # 10 000s of kept metrics: see agentcheck.gcpause
         metrics = [metrics_from_data(r, handoff_tools) for r in document.results()]
         return side_of_metrics(label or str(path), document.run_id, metrics, document.required_rates())
 
