@@ -17,7 +17,7 @@ cannot vouch for sends merge down the full path (agentcheck.replay), which gives
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -30,7 +30,12 @@ from agentcheck.release.decode import metrics_from_data, result_from_data
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.release.trials import fold_runs
 from agentcheck.reliability import ScenarioStats
-from agentcheck.report.base import PreparedScenarioReader, SavedScenarioReader, defined_at_or_below
+from agentcheck.report.base import (
+    PreparedItem,
+    PreparedScenarioReader,
+    SavedScenarioReader,
+    defined_at_or_below,
+)
 from agentcheck.scenario import Scenario
 from agentcheck.serialize import dumps_bytes, loads
 from agentcheck.session import Prepared, RunOptions, _absolute, load_baseline
@@ -130,23 +135,31 @@ def prepares(reader: object) -> bool:
                                                                                "saved_scenario")
 
 
+PREPARED_BATCH = 256
+"""Scenarios run once handed to the readers together (see PreparedScenarioReader)."""
+
+
 class InOrder:
     """Fold the saved results of the fast path, which come in collection order (each scenario's trials
     together), into per-scenario stats as they come, and hand each scenario to the reporters that
     would otherwise read every result back from the stream at finish, in their order: its prepared
-    shares to the readers that prepare (`saved_prepared`; `prepared` lists them in the order of the
-    records' shares), its results' JSON data to the others (`saved_scenario`)."""
+    shares to the readers that prepare (`saved_prepared`, or `saved_prepared_batch` for up to
+    PREPARED_BATCH scenarios run once at a time; `prepared` lists them in the order of the records'
+    shares), its results' JSON data to the others (`saved_scenario`). Every scenario is handed over by
+    `finish` at the latest (also after Ctrl-C: see `deferred_interrupt`)."""
 
     def __init__(self, required: dict[str, float], readers: list[SavedScenarioReader],
                  prepared: list[PreparedScenarioReader]):
         self.required = required
         share = {id(r): i for i, r in enumerate(prepared)}
-        self.readers = [(r, share.get(id(r))) for r in readers]
+        self.readers = [(r, share.get(id(r)), _batch_method(r)) for r in readers]
         self.stats: list[ScenarioStats] = []
         self.index: int | None = None
         self.raws: list[bytes] = []
         self.pieces: tuple[Any, ...] | None = None
         self.metrics: list[RunMetrics] = []
+        self.pending: list[tuple[tuple[Any, ...], bytes, ScenarioStats]] = []
+        """Scenarios run once, folded but not handed to the readers yet (at most PREPARED_BATCH)."""
 
     def add(self, metrics: RunMetrics, raw: bytes, pieces: tuple[Any, ...] | None) -> None:
         if metrics.index != self.index:
@@ -163,19 +176,47 @@ class InOrder:
         self.raws, self.pieces, self.metrics = [], None, []  # (taken before any reporter is called)
         stats = fold_runs(metrics, self.required.get(metrics[0].scenario_id, 1.0))
         self.stats.append(stats)
-        load = partial(loads, raws[0])  # (parses the run afresh for each reader that needs its data)
-        runs: list[dict[str, Any]] | None = None
-        for reader, share in self.readers:
-            if pieces is not None and share is not None:
-                reader.saved_prepared(pieces[share], load, stats)  # type: ignore[attr-defined]
+        if pieces is not None:
+            self.pending.append((pieces, raws[0], stats))
+            if len(self.pending) >= PREPARED_BATCH:
+                self._deliver()
+            return
+        self._deliver()  # (those before it first: each reader gets the scenarios in order)
+        runs = list(map(loads, raws))  # parsed once, for every reader
+        for reader, _, _ in self.readers:
+            reader.saved_scenario(runs, stats)
+
+    def _deliver(self) -> None:
+        """Hand the pending scenarios run once to every reader."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        parsed: list[dict[str, Any]] | None = None
+        for reader, share, batch in self.readers:
+            if share is None:  # a reader that does not prepare: the runs' data (parsed once, for all such)
+                if parsed is None:
+                    parsed = [loads(raw) for _, raw, _ in pending]
+                for data, (_, _, stats) in zip(parsed, pending, strict=True):
+                    reader.saved_scenario([data], stats)
+            elif batch is not None:
+                batch([(pieces[share], partial(loads, raw), stats) for pieces, raw, stats in pending])
             else:
-                if runs is None:
-                    runs = list(map(loads, raws))  # parsed once, for every reader that takes the runs
-                reader.saved_scenario(runs, stats)
+                for pieces, raw, stats in pending:
+                    reader.saved_prepared(pieces[share], partial(loads, raw), stats)  # type: ignore[attr-defined]
 
     def finish(self) -> list[ScenarioStats]:
         self._flush()
+        self._deliver()
         return self.stats
+
+
+def _batch_method(reader: SavedScenarioReader) -> Callable[[list[PreparedItem]], None] | None:
+    """The reader's `saved_prepared_batch`, unless a subclass overrides `saved_prepared` below the
+    class that defines it (that override must still be called for each scenario)."""
+    if not hasattr(reader, "saved_prepared_batch") or not defined_at_or_below(reader, "saved_prepared_batch",
+                                                                              "saved_prepared"):
+        return None
+    return reader.saved_prepared_batch  # type: ignore[attr-defined, no-any-return]
 
 
 def placed(result: ScenarioResult, scenario: Scenario | None, index: int | None = None) -> ScenarioResult:

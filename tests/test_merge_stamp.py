@@ -487,13 +487,14 @@ def test_fast_merge_of_single_runs_equals_the_full_merge(single_shards: Path, mo
     from agentcheck.report.junit import JUnitReporter
 
     placed: list[bool] = []
-    place, start = JUnitReporter.saved_prepared, replay._fast_start
+    place, start = JUnitReporter.saved_prepared_batch, replay._fast_start
 
-    def counted(self, piece, load, stats):
-        placed.append(piece is not None)
-        place(self, piece, load, stats)
+    def counted(self, items):
+        placed.extend(piece is not None for piece, _, _ in items)
+        place(self, items)
 
-    monkeypatch.setattr(JUnitReporter, "saved_prepared", counted)
+    monkeypatch.setattr(JUnitReporter, "saved_prepared_batch", counted)
+    monkeypatch.setattr(saved_shards, "PREPARED_BATCH", 3)  # (several batches, and a last one at the end)
     outputs = []
     for fast in (False, True):
         with monkeypatch.context() as patch:
@@ -587,15 +588,17 @@ def test_a_real_ctrl_c_during_a_merge_leaves_reports_that_agree(single_shards: P
     if workers:
         _in_workers(monkeypatch)
     calls = {"n": 0}
-    place = JUnitReporter.saved_prepared
+    place = JUnitReporter.saved_prepared_batch
 
-    def interrupting(self, piece, load, stats):
-        calls["n"] += 1
-        if calls["n"] == 5:
+    def interrupting(self, items):
+        calls["n"] += len(items)
+        if calls["n"] >= 4:  # (in the middle of a batch: the runs are handed over two at a time)
             os.kill(os.getpid(), signal.SIGINT)  # (as a terminal's Ctrl-C reaches this process)
-        place(self, piece, load, stats)
+        place(self, items[:1])
+        place(self, items[1:])
 
-    monkeypatch.setattr(JUnitReporter, "saved_prepared", interrupting)
+    monkeypatch.setattr(JUnitReporter, "saved_prepared_batch", interrupting)
+    monkeypatch.setattr(saved_shards, "PREPARED_BATCH", 2)
     monkeypatch.setattr(signal, "getsignal", lambda signum: signal.default_int_handler)  # (pytest's own aside)
     out = io.StringIO()
     options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentcheck.calls import plural
 from agentcheck.release.decode import result_from_data
+from agentcheck.report.base import PreparedItem
 from agentcheck.report.console_failures import DETAIL_LIMIT, print_failures
 from agentcheck.report.console_lines import line_rest, run_name, strip_control_codes, usual_passed_line
 from agentcheck.report.show import (
@@ -167,6 +168,27 @@ class ConsoleReporter:
         """`saved_scenario` for a scenario run once, from what `prepare_saved` made of it."""
         outcome, line = piece
         self._saved_run(outcome, None, load, line)
+
+    def saved_prepared_batch(self, items: list[PreparedItem]) -> None:
+        """`saved_prepared` for each item, in order: a passing run past the table's limit with its plain
+        line is counted and its line queued here (what `_saved_run` does for it, without the calls)."""
+        if self._batch is None:
+            self._batch, self._batch_since = [], time.monotonic()
+        file = self.console.file
+        lines, counts = self._batch, self._counts
+        quiet_table = self.verbose == 0 and self._progress is None
+        for piece, load, stats in items:
+            outcome, line = piece
+            if (line is not None and outcome == "passed" and quiet_table and self._seen > LARGE_SUITE
+                    and self._plain and self._plain_file is file):
+                counts["passed"] += 1
+                self._seen += 1
+                lines.append(line)
+            else:
+                self.saved_prepared(piece, load, stats)
+                quiet_table = self.verbose == 0 and self._progress is None
+        if lines and time.monotonic() - self._batch_since > BATCH_FLUSH_S:
+            self._drain()
 
     def _saved_run(self, outcome: str, data: dict[str, Any] | None, load: Callable[[], dict[str, Any]] | None,
                    line: str | None) -> None:

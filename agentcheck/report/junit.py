@@ -33,6 +33,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from agentcheck.reliability import ScenarioStats
+from agentcheck.report.base import PreparedItem
 from agentcheck.report.json_report import atomic_writer, logged_results
 from agentcheck.report.junit_spool import EarlyCase, Spool, Suite, copy_ranges, extend_range
 from agentcheck.report.junit_trials import extra_failures, fold, grouped, trial_lines
@@ -229,6 +230,38 @@ class JUnitReporter:
         extend_range(suite.cases, spool.append(case))
         if props is not None:
             extend_range(suite.props, spool.append(props))
+
+    def saved_prepared_batch(self, items: list[PreparedItem]) -> None:
+        """`saved_prepared` for each item, in order: the usual testcase (rendered, its name free, no
+        strict-form properties) is counted here and its text joined to its neighbours', so a batch of
+        one file's testcases goes into the spool in one write."""
+        if self._spool is None:
+            self._spool = Spool()
+        self._saved = True
+        spool = self._spool
+        cases: list[bytes] = []
+        suite: Suite | None = None
+        for piece, load, stats in items:
+            if piece is not None and piece[5] is None:
+                rel, name, duration_ms, outcome, case, _ = piece
+                if suite is None or suite.name != rel:
+                    self._spooled(spool, suite, cases)
+                    suite = spool.suite(rel)
+                if name not in suite.names:
+                    suite.names.add(name)
+                    self._count(suite, duration_ms, outcome)
+                    cases.append(case)
+                    continue
+            self._spooled(spool, suite, cases)  # (in order: what saved_prepared adds goes after them)
+            self.saved_prepared(piece, load, stats)
+        self._spooled(spool, suite, cases)
+
+    @staticmethod
+    def _spooled(spool: Spool, suite: Suite | None, cases: list[bytes]) -> None:
+        """Append a batch's gathered testcases of `suite` to the spool in one piece (and empty `cases`)."""
+        if cases and suite is not None:
+            extend_range(suite.cases, spool.append(b"".join(cases)))
+            cases.clear()
 
     @staticmethod
     def _in_order(early: dict[int, EarlyCase], rest: Iterator[dict[str, Any]]) -> Iterator[EarlyCase | dict[str, Any]]:
