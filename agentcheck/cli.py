@@ -8,6 +8,8 @@ line, saves the traceback under reports/, and exits 3. Heavy modules load inside
 
 from __future__ import annotations
 
+import atexit
+import gc
 import sys
 import traceback
 from collections.abc import Callable
@@ -354,4 +356,9 @@ def main() -> None:
             reconfigure(errors="replace")
     # A bare `--record` means "re-record everything"; typer options always take a value.
     sys.argv = [("--record=all" if arg == "--record" else arg) for arg in sys.argv]
+    # The interpreter's last act is a full cyclic collection over every object still alive: after a
+    # merge of 2 x 10 000 results, 0.4 s spent proving garbage that the process's end frees anyway.
+    # Frozen objects are left out of it (files are still flushed and closed: they are not in cycles).
+    atexit.unregister(gc.freeze)
+    atexit.register(gc.freeze)
     app()

@@ -123,13 +123,13 @@ class _Replay(_Session):
         records = self.source(prepared)
         with deferred_interrupt() as interrupted:  # each record delivered whole: every report agrees
             try:
-                for _, raw, fields, pieces in records:
+                for _, raw, fields, pieces, row in records:
                     interrupted.check()
                     metrics = RunMetrics(*fields)
                     metrics.outcome = outcome_of(metrics.outcome)  # (sent as text: an enum unpickles slowly)
                     scenarios.add(metrics, raw, pieces)  # (first: it may hand the one before to the reporters)
                     self.metrics.append(metrics)
-                    self.log.result_text(metrics.index, metrics.trial, metrics.outcome, raw)
+                    self.log.result_text(metrics.index, metrics.trial, metrics.outcome, raw, row)
                     if others:  # built only for reporters that take result objects (none of agentcheck's own)
                         result = result_from_data(loads(raw), events=events)
                         for reporter in others:

@@ -28,6 +28,15 @@ from typing import Any
 from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import metrics_from_data, result_from_data
 from agentcheck.release.results_file import ResultsFile
+from agentcheck.release.run_index import (
+    metrics_fields,
+    moved,
+    proven,
+    reader_view,
+    row_of_data,
+    scenario_of,
+    trial_of,
+)
 from agentcheck.release.trials import fold_runs
 from agentcheck.reliability import ScenarioStats
 from agentcheck.report.base import (
@@ -59,35 +68,64 @@ _METRICS_FIELDS = attrgetter(*RunMetrics.__dataclass_fields__)
 """A RunMetrics as the tuple of its fields, in order (`RunMetrics(*fields)` builds it again)."""
 
 
-Record = tuple[tuple[int, int], bytes, tuple[Any, ...], tuple[Any, ...] | None]
+Record = tuple[tuple[int, int], bytes, tuple[Any, ...], tuple[Any, ...] | None, bytes | None]
 """A saved result on merge's fast path: its (index, trial) in the merged suite, its JSON text as the
-merged stream holds it, its RunMetrics fields (the outcome as its text), and the prepared readers'
-shares of it (None when its scenario runs more than once: those readers get the scenario's runs with
-`saved_scenario`)."""
+merged stream holds it, its RunMetrics fields (the outcome as its text), the prepared readers' shares
+of it (None when its scenario runs more than once: those readers get the scenario's runs with
+`saved_scenario`), and its run index row for that text (agentcheck.release.run_index)."""
 
 
 def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[str],
-             readers: list[PreparedScenarioReader]) -> Iterator[Record]:
-    """A shard's results as records, in its order (see `Record`; may run in a worker process)."""
+                  readers: list[PreparedScenarioReader]) -> Iterator[Record]:
+    """A shard's results as records, in its order (see `Record`; may run in a worker process): from
+    its run index rows where they prove themselves, else from each result parsed in full."""
+    rows = document.index_rows()
+    if rows is None:
+        for data, text in document.results_with_text():
+            yield _parsed_record(document, saved, handoff, readers, data, text)
+        return
     index_of = saved.index.get
     planned = saved.planned
-    for data, text in document.results_with_text():
-        scenario_id = data.get("scenario_id")
-        index = index_of(scenario_id if type(scenario_id) is str else str(scenario_id))
+    for position, text in enumerate(document.result_texts()):
+        row = rows[position] if position < len(rows) else None
+        body = proven(row, text) if row is not None and text.startswith(_INDEX_HEAD) else None
+        if body is None:  # (no row, or not this text's: an edited result)
+            data = document.parse_result(text)
+            if type(data) is dict:
+                yield _parsed_record(document, saved, handoff, readers, data, text)
+            continue
+        scenario_id = scenario_of(row)  # type: ignore[arg-type]
+        index = index_of(scenario_id)
         if index is None:  # the file's results and its own `scenarios` list disagree
-            raise _unlisted(document, str(scenario_id))
-        trial = data.get("trial")
-        metrics = metrics_from_data(data, handoff)
-        metrics.index = index
-        metrics.outcome = metrics.outcome.value  # type: ignore[assignment]  # (see Record)
-        if text is not None and text.startswith(_INDEX_HEAD):  # its text, with only its index changed
-            raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
-            data["index"] = index  # the data as the stream now holds it
-        else:  # a stamped file reformatted by some tool: encoded as a run would
-            raw = dumps_bytes(placed(result_from_data(data), None, index))
-            data = loads(raw)
-        pieces = tuple([r.prepare_saved(data) for r in readers]) if planned[index].trials == 1 else None
-        yield (index, trial if type(trial) is int and trial else int(trial or 1)), raw, _METRICS_FIELDS(metrics), pieces
+            raise _unlisted(document, scenario_id)
+        raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
+        pieces = None
+        if planned[index].trials == 1:
+            data = reader_view(row, index) or loads(raw)  # type: ignore[arg-type]
+            pieces = tuple([r.prepare_saved(data) for r in readers])
+        yield (index, trial_of(row)), raw, metrics_fields(row, index, handoff), pieces, moved(body, raw)  # type: ignore[arg-type]
+
+
+def _parsed_record(document: ResultsFile, saved: SavedSuite, handoff: frozenset[str],
+                   readers: list[PreparedScenarioReader], data: dict[str, Any], text: bytes | None) -> Record:
+    """The record of a result parsed in full (`text`: what it was read from, None for a file parsed whole)."""
+    scenario_id = data.get("scenario_id")
+    index = saved.index.get(scenario_id if type(scenario_id) is str else str(scenario_id))
+    if index is None:  # the file's results and its own `scenarios` list disagree
+        raise _unlisted(document, str(scenario_id))
+    trial = data.get("trial")
+    metrics = metrics_from_data(data, handoff)
+    metrics.index = index
+    metrics.outcome = metrics.outcome.value  # type: ignore[assignment]  # (see Record)
+    if text is not None and text.startswith(_INDEX_HEAD):  # its text, with only its index changed
+        raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
+        data["index"] = index  # the data as the stream now holds it
+    else:  # a stamped file reformatted by some tool: encoded as a run would
+        raw = dumps_bytes(placed(result_from_data(data), None, index))
+        data = loads(raw)
+    pieces = tuple([r.prepare_saved(data) for r in readers]) if saved.planned[index].trials == 1 else None
+    return ((index, trial if type(trial) is int and trial else int(trial or 1)), raw, _METRICS_FIELDS(metrics),
+            pieces, row_of_data(data, raw))
 
 
 class Interrupt:

@@ -91,9 +91,11 @@ def write_results(path: Path, indices: range, *, worse: bool = False, notes: int
                   stamp: dict | None = None) -> None:
     """A results document in agentcheck's layout (one header key per line, one result per line). With
     `stamp` (the suite stamp of a shard run) it is a shard file as `run --shard` writes it: results
-    numbered from 0 within the shard, each line as the run's encoder writes it, and the `scenarios`
-    rows."""
+    numbered from 0 within the shard, each line as the run's encoder writes it, the `scenarios` rows
+    and the run index."""
     from agentcheck.release.decode import result_from_data
+    from agentcheck.release.run_index import header_line as index_line
+    from agentcheck.release.run_index import row_of_data
     from agentcheck.release.trials import aggregate
     from agentcheck.serialize import dumps_bytes
     from agentcheck.verdict import RunMetrics
@@ -122,6 +124,7 @@ def write_results(path: Path, indices: range, *, worse: bool = False, notes: int
             metrics = [m for _, m in lines() if m is not None]
             out.write(b'"scenarios": ' + dumps_bytes(aggregate(metrics)) + b",\n")
             del metrics
+            out.write(index_line([row_of_data(orjson.loads(line), line) for line, _ in lines()]))
         out.write(b'"results": [\n')
         for n, (line, _) in enumerate(lines()):
             out.write((b",\n" if n else b"") + line)

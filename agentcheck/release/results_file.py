@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from agentcheck.problems import BadInput, Problem
+from agentcheck.release.run_index import HEAD as INDEX_HEAD
+from agentcheck.release.run_index import read_rows
 from agentcheck.reliability import RESULTS_SCHEMA
 from agentcheck.serialize import loads
 
@@ -29,6 +31,7 @@ class ResultsFile:
         self.header: dict[str, Any] = {}
         self._whole: list[Any] | None = None
         self._results_offset = 0
+        self._index_at: tuple[int, int] | None = None  # the run_index line's (offset, length): read when asked
         self._read_header()
 
     # -- header ------------------------------------------------------------------------------------
@@ -47,10 +50,16 @@ class ResultsFile:
                 self._read_stream(handle, first)
             elif first.startswith(b'{"schema": ') and (head := self._header_line(first[1:])) is not None:
                 self.header.update(head)
+                at = handle.tell()
                 for line in handle:
                     if line.rstrip() == _RESULTS_LINE:
                         self._results_offset = handle.tell()
                         break
+                    if line.startswith(INDEX_HEAD):  # (megabytes that only merge reads: not parsed now)
+                        self._index_at = (at, len(line))
+                        at += len(line)
+                        continue
+                    at += len(line)
                     parsed = self._header_line(line)
                     if parsed is None:
                         self._read_whole()
@@ -138,6 +147,35 @@ class ResultsFile:
         for record, _ in self.results_with_text():
             yield record
 
+    def index_rows(self) -> list[Any] | None:
+        """The run index rows (agentcheck.release.run_index), one per result line in file order; None
+        when the document has none of this version's, or is not in agentcheck's line layout."""
+        if self._index_at is None or self._whole is not None:
+            return None
+        offset, length = self._index_at
+        with self.path.open("rb") as handle:
+            handle.seek(offset)
+            line = handle.read(length)
+        value = self._header_line(line)
+        return read_rows(value.get("run_index")) if value is not None else None
+
+    def result_texts(self) -> Iterator[bytes]:
+        """Every result's JSON text, in file order, not parsed (agentcheck's line layout only: see
+        `index_rows`; a line that is not JSON is found by whoever parses it)."""
+        with self.path.open("rb", buffering=1 << 20) as handle:
+            handle.seek(self._results_offset)
+            for line in handle:
+                stripped = line[:-2] if line.endswith(b"},\n") else line.strip().rstrip(b",")
+                if stripped and stripped != b"]}":
+                    yield stripped
+
+    def parse_result(self, text: bytes) -> Any:
+        """One result line's JSON text parsed (bad input when it is not JSON, as `results_with_text` says)."""
+        try:
+            return loads(text)
+        except ValueError:
+            raise self._problem("a result line is not JSON (a cut-off or edited file?)") from None
+
     def results_with_text(self) -> Iterator[tuple[dict[str, Any], bytes | None]]:
         """Every result with the JSON text it was read from (None for a file parsed whole), so a
         caller can look at the text without encoding the result again."""
@@ -151,10 +189,7 @@ class ResultsFile:
                 stripped = line[:-2] if line.endswith(b"},\n") else line.strip().rstrip(b",")
                 if not stripped or stripped == b"]}":
                     continue
-                try:
-                    record = loads(stripped)
-                except ValueError:
-                    raise self._problem("a result line is not JSON (a cut-off or edited file?)") from None
+                record = self.parse_result(stripped)
                 if isinstance(record, dict):
                     yield record, stripped
 

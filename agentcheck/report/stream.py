@@ -36,6 +36,7 @@ class ResultLog:
         self._file = None
         self._end = 0  # bytes written: the next line's offset, without asking the file each time
         self._results_end: int | None = None
+        self._rows: list[bytes | None] = []  # each result's run index row when given (merge), in `_offsets` order
 
     def start(self, plan: RunPlan) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -50,12 +51,15 @@ class ResultLog:
         assert self._file is not None
         self._file.flush()
 
-    def result_text(self, index: int, trial: int, outcome: str, text: bytes) -> None:
+    def result_text(self, index: int, trial: int, outcome: str, text: bytes, row: bytes | None = None) -> None:
         """`result` for a result given as its JSON text, exactly as `dumps_bytes(result)` writes it
-        (merge passes saved results through without decoding and encoding them again). Not flushed
-        line by line as a run's results are: what merge writes is already safe in the shard files."""
+        (merge passes saved results through without decoding and encoding them again), and `row`, its
+        run index row if the caller has it (agentcheck.release.run_index; else made from the text when
+        the JSON report asks for it). Not flushed line by line as a run's results are: what merge
+        writes is already safe in the shard files."""
         assert self._file is not None, "start() first"
         self._note(index, trial, outcome)
+        self._rows.append(row)
         self._end += self._file.write(_RESULT_HEAD + text + b"}\n")
 
     def _note(self, index: int, trial: int, outcome: str) -> None:
@@ -153,6 +157,27 @@ class ResultLog:
                     continue
                 yield (b"" if first else b",\n") + _unwrapped(block)
                 first = False
+
+    def index_rows(self) -> list[bytes | None]:
+        """The run index rows of the results written so far, in collection order (that of
+        `iter_raw_results`): those given with them, the others made from their texts (read back one at a
+        time; a run's results come without: a run need not pay for them until its JSON is written)."""
+        from agentcheck.release.run_index import row_of_data
+
+        order = sorted(range(len(self._offsets)), key=self._offsets.__getitem__)
+        rows = [self._rows[i] for i in order]
+        if None not in rows:
+            return rows
+        made: list[bytes | None] = []
+        for row, text in zip(rows, self.iter_raw_results(), strict=True):
+            if row is None:
+                try:
+                    data = loads(text)
+                except ValueError:  # (not written by this log: nothing a row can stand in for)
+                    data = None
+                row = row_of_data(data, text) if type(data) is dict else None
+            made.append(row)
+        return made
 
     def iter_raw_results(self) -> Iterator[bytes]:
         """Every result written so far as its JSON text (UTF-8), in collection order, without parsing
