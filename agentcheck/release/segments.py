@@ -40,7 +40,10 @@ def segment_table(
         if m.outcome is Outcome.SKIPPED:
             continue
         kind = _ALIKE(m)
-        lists = targets.get(kind) if _plain_kind(kind) else None
+        try:  # (only plain kinds are kept, and only a plain kind equals one: see _plain_kind)
+            lists = targets.get(kind)
+        except TypeError:  # (unhashable: a hand-edited file's list)
+            lists = None
         if lists is None:
             lists = [buckets.setdefault((dimension, value), [])
                      for dimension, values_of in DIMENSIONS.items() for value in values_of(m)]
