@@ -30,7 +30,6 @@ from agentcheck.release.decode import metrics_from_data, result_from_data
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.release.run_index import (
     metrics_fields,
-    moved,
     proven,
     reader_view,
     row_of_data,
@@ -88,22 +87,28 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
     planned = saved.planned
     for position, text in enumerate(document.result_texts()):
         row = rows[position] if position < len(rows) else None
-        body = proven(row, text) if row is not None and text.startswith(_INDEX_HEAD) else None
-        if body is None:  # (no row, or not this text's: an edited result)
+        values = proven(row, text) if row is not None and text.startswith(_INDEX_HEAD) else None
+        fields = None
+        if values is not None and type(scenario_id := scenario_of(values)) is str:
+            index = index_of(scenario_id)
+            if index is None:  # the file's results and its own `scenarios` list disagree
+                raise _unlisted(document, scenario_id)
+            try:
+                fields = metrics_fields(values, index, handoff)
+            except TypeError:  # (a row of the right length and check but not of its types: made by hand)
+                fields = None
+        if fields is None:  # (no row, or not this text's: an edited result)
             data = document.parse_result(text)
             if type(data) is dict:
                 yield _parsed_record(document, saved, handoff, readers, data, text)
             continue
-        scenario_id = scenario_of(row)  # type: ignore[arg-type]
-        index = index_of(scenario_id)
-        if index is None:  # the file's results and its own `scenarios` list disagree
-            raise _unlisted(document, scenario_id)
         raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
         pieces = None
         if planned[index].trials == 1:
-            data = reader_view(row, index) or loads(raw)  # type: ignore[arg-type]
+            data = reader_view(values, index) or loads(raw)  # type: ignore[arg-type]
             pieces = tuple([r.prepare_saved(data) for r in readers])
-        yield (index, trial_of(row)), raw, metrics_fields(row, index, handoff), pieces, moved(body, raw)  # type: ignore[arg-type]
+        # (the row stays the merged text's: its check does not cover the index)
+        yield (index, trial_of(values)), raw, fields, pieces, row  # type: ignore[arg-type]
 
 
 def _parsed_record(document: ResultsFile, saved: SavedSuite, handoff: frozenset[str],

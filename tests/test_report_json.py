@@ -42,6 +42,17 @@ def test_real_output_validates_against_the_schema(tmp_path, validator):
     errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
     assert errors == []
     assert document["schema"] == SCHEMA
+    # its run index: a row per result, in the results' order (agentcheck.release.run_index)
+    from agentcheck.release.results_file import ResultsFile
+    from agentcheck.release.run_index import FIELDS, proven
+
+    assert document["run_index"]["fields"] == list(FIELDS)
+    assert [row[1] for row in document["run_index"]["rows"]] == [r["scenario_id"] for r in document["results"]]
+    saved = ResultsFile(path)
+    rows = saved.index_rows()
+    assert rows is not None and all(proven(r, t) for r, t in zip(rows, saved.result_texts(), strict=True))
+    document["run_index"]["rows"] = "not rows"
+    assert any("is not of type 'array'" in e.message for e in validator.iter_errors(document))
 
 
 def test_schema_rejects_a_broken_document(tmp_path, validator):

@@ -1,17 +1,19 @@
 """The run index: beside a results document's results, the few numbers merge reads of each.
 
 A results document (results.json) carries in its header `"run_index": {"fields": [...], "rows": [...]}`,
-one row per line of its `results` section, in the same order (null for a result with no row). A row
+one row per line of its `results` section, in the same order (null for a result with no row), each
+row on a line of its own (read as bytes: a row proves itself before it is parsed). A row
 holds what `metrics_from_data` reads of that result (gates, stats and segments need no more), the
 values JUnit and the console read of a plain passing run, and a check value. `agentcheck merge` reads
 a shard's rows instead of parsing each result and walking its trace: a fourth of the work per result
 (docs/release-decisions.md has the figures).
 
 Rows are derived data, made from each result's own JSON text (`row_of_data`), and trusted only as far
-as they prove themselves: the check value is a CRC-32 over the result's text and the rest of the row,
-so a result edited by hand (or a row, or a damaged file) is read in full again, as are all rows of a
-document whose `fields` are not this version's. The CRC guards against accidents, not tampering: a
-reader that must not trust a file should not merge it.
+as they prove themselves: the check value is a CRC-32 over the result's text (all of it after its
+`index`, which merge renumbers: a row stays valid, byte for byte, in the merged document) and the
+rest of the row, so a result edited by hand (or a row, or a damaged file) is read in full again, as
+are all rows of a document whose `fields` are not this version's. The CRC guards against accidents,
+not tampering: a reader that must not trust a file should not merge it.
 """
 
 from __future__ import annotations
@@ -37,13 +39,26 @@ FIELDS = ("check", "scenario_id", "trial", "outcome", "agent", "file", "line", "
  _OUTPUT, _DURATION, _PLAIN) = range(len(FIELDS))
 
 HEAD = b'"run_index": '
-"""How the index's header line starts (one top-level key per line: agentcheck.release.results_file)."""
+"""How the index's first line starts (the header has one top-level key per line, but for this one:
+agentcheck.release.results_file)."""
+
+OPENING = HEAD + b'{"fields":' + orjson.dumps(FIELDS) + b',"rows":[\n'
+"""The index's first line in this version's layout; its rows follow, one per line, then CLOSING."""
+
+CLOSING = b"]},\n"
 
 
-def header_line(rows: list[bytes | None]) -> bytes:
-    """The document's run_index line (its key, its value, the separator) for the encoded rows."""
-    joined = b",".join(b"null" if row is None else row for row in rows)
-    return HEAD + b'{"fields":' + orjson.dumps(FIELDS) + b',"rows":[' + joined + b"]},\n"
+def header_lines(rows: list[bytes | None]) -> bytes:
+    """The document's run_index (its key, its value, the separator), for the encoded rows."""
+    return OPENING + b",\n".join(b"null" if row is None else row for row in rows) + b"\n" + CLOSING
+
+
+def _tail(text: bytes) -> memoryview | bytes:
+    """What a row's check covers of a result's text: all of it after its `index` (see the module)."""
+    return memoryview(text)[text.index(b","):] if text.startswith(_INDEX_HEAD) else text
+
+
+_INDEX_HEAD = b'{"index":'
 
 
 def row_of_data(data: dict[str, Any], text: bytes) -> bytes | None:
@@ -55,6 +70,8 @@ def row_of_data(data: dict[str, Any], text: bytes) -> bytes | None:
             type(e) is not dict or (e.get("kind") != "model_call" and type(e.get("tool")) is not str) for e in events)):
         return None  # (handoff is worked out from the shape's tool names: they must be the events' own)
     metrics = metrics_from_data(data)
+    if any(type(tag) is not str for tag in metrics.tags):
+        return None  # (a row's tags are texts: see metrics_fields)
     view = _plain_values(data, trace)
     try:
         body = orjson.dumps([
@@ -98,33 +115,31 @@ def _plain_values(data: dict[str, Any], trace: Any) -> tuple[str, int, int, floa
 
 def _encoded(body: bytes, text: bytes) -> bytes:
     """The row: its check value (over the result's text, then the rest of the row), then the rest."""
-    return b"[%d,%s" % (zlib.crc32(body, zlib.crc32(text)), body[1:])
+    rest = body[1:]
+    return b"[%d,%s" % (zlib.crc32(rest, zlib.crc32(_tail(text))), rest)
 
 
-def read_rows(value: Any) -> list[Any] | None:
-    """The rows of a parsed run_index value; None unless it is this version's layout."""
-    if type(value) is not dict or value.get("fields") != list(FIELDS) or type(value.get("rows")) is not list:
+def proven(row: bytes, text: bytes) -> list[Any] | None:
+    """The row (its encoded line) parsed, when its check value is that of `text` and the rest of the
+    row and it has this version's length; else None (read the result in full)."""
+    cut = row.find(b",")
+    try:
+        check = int(row[1:cut])
+    except ValueError:  # (null, or not a row)
         return None
-    return value["rows"]  # type: ignore[no-any-return]
-
-
-def proven(row: Any, text: bytes) -> bytes | None:
-    """The rest of `row` encoded (its body), when the row is this version's and its check value is that
-    of `text` and the rest; else None (read the result in full)."""
-    if type(row) is not list or len(row) != len(FIELDS):
+    if not row.startswith(b"[") or zlib.crc32(memoryview(row)[cut + 1:], zlib.crc32(_tail(text))) != check:
         return None
-    body = orjson.dumps(row[1:])
-    return body if zlib.crc32(body, zlib.crc32(text)) == row[_CHECK] else None
-
-
-def moved(body: bytes, text: bytes) -> bytes:
-    """A proven row's encoding for the result's new text (merge changes its index)."""
-    return _encoded(b"[" + body[1:], text)
+    try:
+        values = orjson.loads(row)
+    except ValueError:
+        return None
+    return values if type(values) is list and len(values) == len(FIELDS) else None
 
 
 def metrics_fields(row: list[Any], index: int, handoff_tools: frozenset[str]) -> tuple[Any, ...]:
     """A proven row as RunMetrics fields, in their order (agentcheck.saved_shards.Record), the outcome
-    as its text; the texts many runs share are interned (see decode._shared)."""
+    as its text; the texts many runs share are interned (see decode._shared). TypeError: a row of
+    this version's length but not of its types (made by hand: the caller reads the result in full)."""
     intern = sys.intern
     tags = tuple(map(intern, row[_TAGS]))
     shape = tuple(map(intern, row[_SHAPE]))
