@@ -235,6 +235,7 @@ class InOrder:
         if not pending:
             return
         parsed: list[dict[str, Any]] | None = None
+        loaders = [partial(loads, raw) for _, raw, _ in pending]  # (one per run, for every reader)
         for reader, share, batch in self.readers:
             if share is None:  # a reader that does not prepare: the runs' data (parsed once, for all such)
                 if parsed is None:
@@ -242,10 +243,10 @@ class InOrder:
                 for data, (_, _, stats) in zip(parsed, pending, strict=True):
                     reader.saved_scenario([data], stats)
             elif batch is not None:
-                batch([(pieces[share], partial(loads, raw), stats) for pieces, raw, stats in pending])
+                batch([(pieces[share], load, stats) for (pieces, _, stats), load in zip(pending, loaders, strict=True)])
             else:
-                for pieces, raw, stats in pending:
-                    reader.saved_prepared(pieces[share], partial(loads, raw), stats)  # type: ignore[attr-defined]
+                for (pieces, _, stats), load in zip(pending, loaders, strict=True):
+                    reader.saved_prepared(pieces[share], load, stats)  # type: ignore[attr-defined]
 
     def finish(self) -> list[ScenarioStats]:
         self._flush()

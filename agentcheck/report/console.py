@@ -176,17 +176,26 @@ class ConsoleReporter:
             self._batch, self._batch_since = [], time.monotonic()
         file = self.console.file
         lines, counts = self._batch, self._counts
-        quiet_table = self.verbose == 0 and self._progress is None
+        listed = 0  # passing lines queued here, not counted yet (counted before any other call)
+
+        def plain() -> bool:  # (what _counted and _saved_run ask of a passing run with its line)
+            return (self.verbose == 0 and self._progress is None and self._seen > LARGE_SUITE and self._plain
+                    and self._plain_file is file)
+
+        fast = plain()
         for piece, load, stats in items:
             outcome, line = piece
-            if (line is not None and outcome == "passed" and quiet_table and self._seen > LARGE_SUITE
-                    and self._plain and self._plain_file is file):
-                counts["passed"] += 1
-                self._seen += 1
+            if fast and line is not None and outcome == "passed":
                 lines.append(line)
-            else:
-                self.saved_prepared(piece, load, stats)
-                quiet_table = self.verbose == 0 and self._progress is None
+                listed += 1
+                continue
+            counts["passed"] += listed
+            self._seen += listed
+            listed = 0
+            self.saved_prepared(piece, load, stats)
+            fast = plain()
+        counts["passed"] += listed
+        self._seen += listed
         if lines and time.monotonic() - self._batch_since > BATCH_FLUSH_S:
             self._drain()
 
