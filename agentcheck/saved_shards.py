@@ -318,9 +318,12 @@ PARALLEL_MIN_BYTES = 1 << 22
 
 
 def _shards_read_aside(paths: list[Path], drilled: frozenset[str]) -> list[Any] | None:
-    """Large shards' headers and `scenarios` rows read in a worker process per shard (agentcheck.forked
-    Workers, started now) while this process loads the project (each is a fifth of a second for
-    2 x 10 000); None: read them here."""
+    """Large shards' headers and `scenarios` rows read in worker processes (agentcheck.forked Workers,
+    started now) while this process loads the project (each shard is a sixth of a second for
+    2 x 10 000); None: read them here. One worker per spare core, each reading its share of the shards
+    in turn: more would only take turns on the cores with this process, slowing the project's load."""
+    import os
+
     from agentcheck.forked import Worker, available
 
     try:
@@ -329,10 +332,11 @@ def _shards_read_aside(paths: list[Path], drilled: frozenset[str]) -> list[Any] 
         return None  # (the full path says which file is missing)
     if len(paths) < 2 or size < PARALLEL_MIN_BYTES or not available():
         return None
+    count = max(1, min(len(paths), (os.cpu_count() or 2) - 1))
     workers: list[Any] = []
     try:
-        for path in paths:
-            workers.append(Worker(partial(_read_shard_once, path, drilled)))
+        for first in range(count):
+            workers.append(Worker(partial(_read_shards, paths[first::count], drilled)))
     except BaseException:
         for worker in workers:
             worker.close()
@@ -341,22 +345,24 @@ def _shards_read_aside(paths: list[Path], drilled: frozenset[str]) -> list[Any] 
 
 
 def _gathered(workers: list[Any]) -> list[Any]:
-    """Every worker's items, each worker read to its end (and so waited for) even after one failed;
-    the first failure is raised then."""
+    """Every worker's items in the shards' order (worker i read shards i, i + n, ...), each worker read
+    to its end (and so waited for) even after one failed; the first failure is raised then."""
     failure: BaseException | None = None
-    items: list[Any] = []
+    shares: list[list[Any]] = []
     for worker in workers:
         try:
-            items += list(worker)
+            shares.append(list(worker))
         except Exception as exc:  # (BadInput, say: the full path reports it)
             failure = failure or exc
     if failure is not None:
         raise failure
-    return items
+    count = len(shares)
+    return [shares[i % count][i // count] for i in range(sum(map(len, shares)))]
 
 
-def _read_shard_once(path: Path, drilled: frozenset[str]) -> Iterator[tuple[ResultsFile, list[_Row] | None]]:
-    yield _read_shard(path, drilled)
+def _read_shards(paths: list[Path], drilled: frozenset[str]) -> Iterator[tuple[ResultsFile, list[_Row] | None]]:
+    for path in paths:
+        yield _read_shard(path, drilled)
 
 
 def _read_shard(path: Path, drilled: frozenset[str]) -> tuple[ResultsFile, list[_Row] | None]:
