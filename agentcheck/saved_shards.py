@@ -30,7 +30,7 @@ from agentcheck.release.decode import metrics_from_data, result_from_data
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.release.run_index import (
     metrics_fields,
-    proven,
+    paired,
     reader_view,
     row_of_data,
     scenario_of,
@@ -85,9 +85,7 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
         return
     index_of = saved.index.get
     planned = saved.planned
-    for position, text in enumerate(document.result_texts()):
-        row = rows[position] if position < len(rows) else None
-        values = proven(row, text) if row is not None and text.startswith(_INDEX_HEAD) else None
+    for text, values, row in paired(rows, document.result_texts()):
         fields = None
         if values is not None and type(scenario_id := scenario_of(values)) is str:
             index = index_of(scenario_id)

@@ -12,7 +12,8 @@ makes), and two shard files of N scenarios each from a 2N-scenario project, writ
 `agentcheck run --shard i/2 --json` writes them (canonical result lines, shard-local indexes, the
 `scenarios` rows and the suite stamp). Then, each in its own process so peak RSS is that step's own:
 
-- compare: `compare_files(base, new)` (read both, per-scenario stats, segments, every change);
+- compare: `compare_files(base, new)` (read both, each result's numbers from its run index row,
+  per-scenario stats, segments, every change);
 - merge: the whole `agentcheck merge shard1.json shard2.json --json --junit --md` command, as a user
   runs it (bytecode cached, as after an install; a first untimed run compiles it): interpreter
   start, imports, project load, reading the shards, gates, the console lines
@@ -88,11 +89,11 @@ def result(i: int, outcome: str, cost: float, notes: int = 200) -> dict:
 
 
 def write_results(path: Path, indices: range, *, worse: bool = False, notes: int = 200,
-                  stamp: dict | None = None) -> None:
-    """A results document in agentcheck's layout (one header key per line, one result per line). With
-    `stamp` (the suite stamp of a shard run) it is a shard file as `run --shard` writes it: results
-    numbered from 0 within the shard, each line as the run's encoder writes it, the `scenarios` rows
-    and the run index."""
+                  stamp: dict | None = None, index: bool = True) -> None:
+    """A results document in agentcheck's layout (one header key per line, one result per line), with
+    the run index unless not `index` (a file from before it). With `stamp` (the suite stamp of a shard
+    run) it is a shard file as `run --shard` writes it: results numbered from 0 within the shard, each
+    line as the run's encoder writes it, and the `scenarios` rows."""
     from agentcheck.release.decode import result_from_data
     from agentcheck.release.run_index import header_lines as index_lines
     from agentcheck.release.run_index import row_of_data
@@ -124,6 +125,7 @@ def write_results(path: Path, indices: range, *, worse: bool = False, notes: int
             metrics = [m for _, m in lines() if m is not None]
             out.write(b'"scenarios": ' + dumps_bytes(aggregate(metrics)) + b",\n")
             del metrics
+        if index:  # (a pass of its own: the rows come before the results)
             out.write(index_lines([row_of_data(orjson.loads(line), line) for line, _ in lines()]))
         out.write(b'"results": [\n')
         for n, (line, _) in enumerate(lines()):
@@ -213,7 +215,8 @@ def write_files(root: Path, n: int, notes: int, old: bool) -> None:
         write_results(root / f"shard{number}.json", range(first, 2 * n, 2), worse=number == 2, notes=notes,
                       stamp=stamp)
         if old:
-            write_results(root / f"shard{number}-old.json", range(first, 2 * n, 2), worse=number == 2, notes=notes)
+            write_results(root / f"shard{number}-old.json", range(first, 2 * n, 2), worse=number == 2, notes=notes,
+                          index=False)
 
 
 def measure(n: int, notes: int, kinds: tuple[str, ...]) -> None:

@@ -187,6 +187,28 @@ def test_the_stream_makes_rows_for_results_given_without(tmp_path: Path):
         assert row == run_index.row_of_data(orjson.loads(text), text)
 
 
+def test_compare_reads_each_results_numbers_from_its_row_or_else_in_full(tmp_path: Path):
+    """`compare` (document_metrics) gives, row or no row, the numbers parsing every result gives: for
+    every odd case above, a result edited after its row was made, and one whose index is not an integer."""
+    from agentcheck.release.compare import document_metrics
+
+    datas = []
+    for number, data in enumerate(CASES.values()):
+        data = copy.deepcopy(data)
+        data["index"] = number
+        datas.append({"index": number, **{k: v for k, v in data.items() if k != "index"}})
+    texts = [orjson.dumps(d) for d in datas]
+    rows = [run_index.row_of_data(d, t) for d, t in zip(datas, texts, strict=True)]
+    texts[0] = texts[0].replace(b'"outcome":"passed"', b'"outcome":"failed"')  # edited after its row was made
+    texts[1] = texts[1].replace(b'{"index":1,', b'{"index":1.0,')
+    path = tmp_path / "results.json"
+    path.write_bytes(b'{"schema": "agentcheck.results/1",\n"run": {"run_id": "r"},\n' + run_index.header_lines(rows)
+                     + b'"results": [\n' + b",\n".join(texts) + b"\n]}\n")
+    expected = [metrics_from_data(orjson.loads(t), HANDOFF) for t in texts]
+    assert document_metrics(ResultsFile(path), HANDOFF) == expected
+    assert expected[0].outcome.value == "failed" and expected[1].index == 1
+
+
 # -- merge ------------------------------------------------------------------------------------------
 
 from test_merge_stamp import merged, shard_paths, single_shards  # noqa: E402, F401  # (a fixture, used by name)
@@ -219,17 +241,15 @@ def test_merge_reading_rows_reports_what_merge_parsing_every_result_reports(
     """The shards of a real run, merged with their run index and without it: the same reports (the
     merged document's own rows included). With a result edited after the run, its row no longer
     proves itself: that result is read in full, and the reports show the edit."""
-    from agentcheck import saved_shards
-
     proofs: list[bool] = []
-    original = saved_shards.proven
+    original = run_index.proven
 
     def counted(row: bytes, text: bytes):  # type: ignore[no-untyped-def]
         values = original(row, text)
         proofs.append(values is not None)
         return values
 
-    monkeypatch.setattr(saved_shards, "proven", counted)
+    monkeypatch.setattr(run_index, "proven", counted)
     with_rows = merged(single_shards, "rows", _copies(single_shards, single_shards / "with", index=True, edit=edit),
                        fast=True, monkeypatch=monkeypatch)
     assert proofs and proofs.count(False) == (0 if edit is None else 1)

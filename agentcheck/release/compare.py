@@ -18,8 +18,9 @@ from pathlib import Path
 
 from agentcheck.gcpause import collector_off
 from agentcheck.problems import BadInput, Problem
-from agentcheck.release.decode import metrics_from_data
+from agentcheck.release.decode import metrics_from_data, outcome_of
 from agentcheck.release.results_file import ResultsFile
+from agentcheck.release.run_index import index_of_text, metrics_fields, paired
 from agentcheck.release.segments import segment_table
 from agentcheck.release.trials import aggregate
 from agentcheck.reliability import Change, Comparison, RegressionRules, ScenarioStats, SegmentRow
@@ -49,8 +50,33 @@ def load_side(
     """Read a results file into a Side, keeping only a few numbers per result (flat memory)."""
     document = ResultsFile(path, role=role)
     with collector_off():  # 10 000s of kept metrics: see agentcheck.gcpause
-        metrics = [metrics_from_data(r, handoff_tools) for r in document.results()]
-        return side_of_metrics(label or str(path), document.run_id, metrics, document.required_rates())
+        return side_of_metrics(label or str(path), document.run_id, document_metrics(document, handoff_tools),
+                               document.required_rates())
+
+
+def document_metrics(document: ResultsFile, handoff_tools: frozenset[str] = frozenset()) -> list[RunMetrics]:
+    """Every result's RunMetrics, in file order: from its run index row where the row proves itself
+    (agentcheck.release.run_index), else from the result parsed in full."""
+    rows = document.index_rows()
+    if rows is None:
+        return [metrics_from_data(r, handoff_tools) for r in document.results()]
+    metrics: list[RunMetrics] = []
+    for text, values, _ in paired(rows, document.result_texts()):
+        fields = None
+        if values is not None:
+            try:
+                fields = metrics_fields(values, index_of_text(text), handoff_tools)
+            except (TypeError, ValueError):  # (a row made by hand, an index not as agentcheck writes it)
+                fields = None
+        if fields is None:
+            data = document.parse_result(text)
+            if type(data) is dict:
+                metrics.append(metrics_from_data(data, handoff_tools))
+            continue
+        run = RunMetrics(*fields)
+        run.outcome = outcome_of(run.outcome)
+        metrics.append(run)
+    return metrics
 
 
 def check_same_suite(base: Side, new: Side) -> None:

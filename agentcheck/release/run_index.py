@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import sys
 import zlib
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
@@ -134,6 +135,19 @@ def proven(row: bytes, text: bytes) -> list[Any] | None:
     except ValueError:
         return None
     return values if type(values) is list and len(values) == len(FIELDS) else None
+
+
+def paired(rows: list[bytes], texts: Iterable[bytes]) -> Iterator[tuple[bytes, list[Any] | None, bytes | None]]:
+    """Each result text (in file order) with its row's values when the row proves itself, else None
+    (read that result in full), and the row itself."""
+    for position, text in enumerate(texts):
+        row = rows[position] if position < len(rows) else None
+        yield text, proven(row, text) if row is not None and text.startswith(_INDEX_HEAD) else None, row
+
+
+def index_of_text(text: bytes) -> int:
+    """The `index` a result's text starts with (ValueError: not an integer as agentcheck writes it)."""
+    return int(text[len(_INDEX_HEAD):text.index(b",")])
 
 
 def metrics_fields(row: list[Any], index: int, handoff_tools: frozenset[str]) -> tuple[Any, ...]:
