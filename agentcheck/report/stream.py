@@ -150,12 +150,15 @@ class ResultLog:
             while left > 0 or carry:
                 block = handle.read(min(chunk_size, left)) if left > 0 else b""
                 left -= len(block)
-                block = carry + block
+                if carry:
+                    block = carry + block
                 cut = block.rfind(b"\n") + 1 if left > 0 else len(block)
-                block, carry = block[:cut], block[cut:]
+                block, carry = (block[:cut], block[cut:]) if cut < len(block) else (block, b"")
                 if not block:
                     continue
-                yield (b"" if first else b",\n") + _unwrapped(block)
+                if not first:
+                    yield b",\n"  # (on its own: not a copy of the 4 MB after it)
+                yield _unwrapped(block)
                 first = False
 
     def index_rows(self) -> list[bytes | None]:
@@ -204,9 +207,9 @@ def _unwrapped(block: bytes) -> bytes:
     newlines proves every line has that shape; a block that has another (the standard library's
     encoder) goes line by line."""
     if block.startswith(_RESULT_HEAD) and block.endswith(b"}\n"):
-        texts = block[len(_RESULT_HEAD) : -2].split(b"}\n" + _RESULT_HEAD)
-        if len(texts) == block.count(b"\n"):  # every newline but the last is between two such lines
-            return b",\n".join(texts)
+        between = b"}\n" + _RESULT_HEAD
+        if block.count(between) + 1 == block.count(b"\n"):  # every newline but the last is between two such lines
+            return block[len(_RESULT_HEAD) : -2].replace(between, b",\n")
     return b",\n".join(_raw_result(line + b"\n") for line in block[:-1].split(b"\n"))
 
 
