@@ -85,7 +85,7 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
         return
     index_of = saved.index.get
     planned = saved.planned
-    for text, values, row in paired(rows, document.result_texts()):
+    for text, values, encoded in paired(rows, document.result_texts()):
         fields = None
         if values is not None and type(scenario_id := scenario_of(values)) is str:
             index = index_of(scenario_id)
@@ -106,7 +106,7 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
             data = reader_view(values, index) or loads(raw)  # type: ignore[arg-type]
             pieces = tuple([r.prepare_saved(data) for r in readers])
         # (the row stays the merged text's: its check does not cover the index)
-        yield (index, trial_of(values)), raw, fields, pieces, row  # type: ignore[arg-type]
+        yield (index, trial_of(values)), raw, fields, pieces, encoded  # type: ignore[arg-type]
 
 
 def _parsed_record(document: ResultsFile, saved: SavedSuite, handoff: frozenset[str],

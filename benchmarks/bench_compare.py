@@ -95,7 +95,7 @@ def write_results(path: Path, indices: range, *, worse: bool = False, notes: int
     run) it is a shard file as `run --shard` writes it: results numbered from 0 within the shard, each
     line as the run's encoder writes it, and the `scenarios` rows."""
     from agentcheck.release.decode import result_from_data
-    from agentcheck.release.run_index import header_lines as index_lines
+    from agentcheck.release.run_index import header_line as index_line
     from agentcheck.release.run_index import row_of_data
     from agentcheck.release.trials import aggregate
     from agentcheck.serialize import dumps_bytes
@@ -126,7 +126,7 @@ def write_results(path: Path, indices: range, *, worse: bool = False, notes: int
             out.write(b'"scenarios": ' + dumps_bytes(aggregate(metrics)) + b",\n")
             del metrics
         if index:  # (a pass of its own: the rows come before the results)
-            out.write(index_lines([row_of_data(orjson.loads(line), line) for line, _ in lines()]))
+            out.write(index_line([row_of_data(orjson.loads(line), line) for line, _ in lines()]))
         out.write(b'"results": [\n')
         for n, (line, _) in enumerate(lines()):
             out.write((b",\n" if n else b"") + line)

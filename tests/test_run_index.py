@@ -90,8 +90,8 @@ def test_a_row_gives_the_numbers_its_result_gives(name: str):
         assert row is None  # nothing a row can stand in for: read in full
         return
     assert row is not None
-    values = run_index.proven(row, text)
-    assert values is not None
+    values = orjson.loads(row)
+    assert run_index.proven(values, text) == row  # (and kept byte for byte)
     expected = metrics_from_data(data, HANDOFF)
     expected.index, expected.outcome = 41, expected.outcome.value  # type: ignore[assignment]
     assert run_index.metrics_fields(values, 41, HANDOFF) == _METRICS_FIELDS(expected)
@@ -103,7 +103,8 @@ def test_a_row_gives_the_numbers_its_result_gives(name: str):
 def test_a_plain_row_gives_junit_and_the_console_what_its_result_gives(tmp_path: Path, name: str, strict: bool):
     data = copy.deepcopy(CASES[name])
     row = run_index.row_of_data(data, _text(data))
-    values = run_index.proven(row, _text(data)) if row is not None else None
+    values = orjson.loads(row) if row is not None else None
+    assert values is None or run_index.proven(values, _text(data)) is not None
     view = run_index.reader_view(values, 41) if values is not None else None
     plain = {"plain pass", "agent to escape", "id to escape", "no line", "version not text",
              "a handoff, a blocked call, a tool error", "a later trial", "an attacked run"}
@@ -121,15 +122,30 @@ def test_an_edited_result_or_row_does_not_prove_itself():
     data = _data()
     text = _text(data)
     row = run_index.row_of_data(data, text)
-    assert row is not None and run_index.proven(row, text) is not None
+    assert row is not None and run_index.proven(orjson.loads(row), text) == row
+    values = orjson.loads(row)
     edited = text.replace(b'"outcome":"passed"', b'"outcome":"failed"')
-    assert edited != text and run_index.proven(row, edited) is None
-    assert run_index.proven(row.replace(b'"passed"', b'"failed"'), text) is None
-    for bad in (b"null", b"[]", b"[1,2]", b"not json", b"[12,", b""):
+    assert edited != text and run_index.proven(values, edited) is None
+    assert run_index.proven(orjson.loads(row.replace(b'"passed"', b'"failed"')), text) is None
+    for bad in (None, [], [1, 2], "not a row", [*values[:-1]], ["x", *values[1:]], [*values[:-1], {1, 2}]):
         assert run_index.proven(bad, text) is None
     # the index is not covered: merge renumbers results and keeps their rows
     renumbered = text.replace(b'{"index":7,', b'{"index":12345,')
-    assert renumbered != text and run_index.proven(row, renumbered) is not None
+    assert renumbered != text and run_index.proven(values, renumbered) == row
+    # ...but it must be an index as agentcheck writes one (else the line is read in full, and refused)
+    for odd in (b'{"index":+7,', b'{"index":07,', b'{"index":7 ,', b'{"index":1_0,', b'{"index":"7",'):
+        assert run_index.proven(values, text.replace(b'{"index":7,', odd)) is None
+    for cut in (b'{"index":7}', b'{"index":7', b"", b"[1,2]"):  # (no comma after the index: no crash)
+        assert run_index.proven(values, cut) is None
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", "-Infinity", "1e400"])
+def test_a_number_json_cannot_hold_gets_no_row(value: str):
+    """metrics_from_data reads a text such as "NaN" as a float; JSON would write it as null, so the
+    row would not give back the number: such a result gets no row and is read in full."""
+    for path in ("trace.totals.cost_usd", "trace.totals.wall_time_ms"):
+        data = _data(**{path: value})
+        assert run_index.row_of_data(data, _text(data)) is None
 
 
 def _document(tmp_path: Path, index: bytes) -> Path:
@@ -140,15 +156,15 @@ def _document(tmp_path: Path, index: bytes) -> Path:
     return path
 
 
-def test_a_document_reads_its_rows_as_lines_and_skips_them_in_its_header(tmp_path: Path):
+def test_a_document_reads_its_rows_when_asked_and_skips_them_in_its_header(tmp_path: Path):
     texts = [dumps_bytes(make_result(i, f"s{i}")) for i in range(3)]
     rows = [run_index.row_of_data(orjson.loads(t), t) for t in texts]
-    document = ResultsFile(_document(tmp_path, run_index.header_lines(rows)))
-    assert document.index_rows() == rows and "run_index" not in document.header
+    document = ResultsFile(_document(tmp_path, run_index.header_line(rows)))
+    assert document.index_rows() == [orjson.loads(r) for r in rows] and "run_index" not in document.header
     assert list(document.result_texts()) == texts
     assert [r.get("scenario_id") for r in document.results()] == ["s0", "s1", "s2"]
     assert orjson.loads(document.path.read_bytes())["run_index"]["fields"] == list(run_index.FIELDS)  # (JSON)
-    assert ResultsFile(_document(tmp_path, run_index.header_lines([]))).index_rows() == []
+    assert ResultsFile(_document(tmp_path, run_index.header_line([]))).index_rows() == []
 
 
 @pytest.mark.parametrize("index", [b"", b'"run_index": {"fields": ["check"], "rows": [[1]]},\n',
@@ -164,7 +180,7 @@ def test_a_cut_off_index_is_a_file_that_is_not_json(tmp_path: Path):
     from agentcheck.problems import BadInput
 
     path = tmp_path / "results.json"
-    path.write_bytes(b'{"schema": "agentcheck.results/1",\n' + run_index.OPENING + b"[1,2,")
+    path.write_bytes(b'{"schema": "agentcheck.results/1",\n' + run_index.header_line([b"[1,2]"])[:-8])
     with pytest.raises(BadInput, match="not JSON"):
         ResultsFile(path)
 
@@ -202,7 +218,7 @@ def test_compare_reads_each_results_numbers_from_its_row_or_else_in_full(tmp_pat
     texts[0] = texts[0].replace(b'"outcome":"passed"', b'"outcome":"failed"')  # edited after its row was made
     texts[1] = texts[1].replace(b'{"index":1,', b'{"index":1.0,')
     path = tmp_path / "results.json"
-    path.write_bytes(b'{"schema": "agentcheck.results/1",\n"run": {"run_id": "r"},\n' + run_index.header_lines(rows)
+    path.write_bytes(b'{"schema": "agentcheck.results/1",\n"run": {"run_id": "r"},\n' + run_index.header_line(rows)
                      + b'"results": [\n' + b",\n".join(texts) + b"\n]}\n")
     expected = [metrics_from_data(orjson.loads(t), HANDOFF) for t in texts]
     assert document_metrics(ResultsFile(path), HANDOFF) == expected
@@ -222,9 +238,7 @@ def _copies(root: Path, target: Path, *, index: bool, edit: bytes | None = None)
     for number, path in enumerate(shard_paths(root)):
         lines = path.read_bytes().splitlines(keepends=True)
         if not index:
-            start = lines.index(run_index.OPENING)
-            end = lines.index(run_index.CLOSING, start)
-            lines[start:end + 1] = []
+            lines = [line for line in lines if not line.startswith(run_index.HEAD)]
         if edit is not None and number == 0:
             at = next(i for i, line in enumerate(lines)
                       if line.startswith(b'{"index":') and b'"outcome":"passed"' in line)
@@ -262,6 +276,9 @@ def test_merge_reading_rows_reports_what_merge_parsing_every_result_reports(
     rows, texts = document.index_rows(), list(document.result_texts())
     assert rows is not None and len(rows) == len(texts) > 0
     assert all(run_index.proven(row, text) is not None for row, text in zip(rows, texts, strict=True))
+    lines = document.path.read_bytes().splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith(run_index.HEAD))
+    assert lines[at + 1] == b'"results": [' and orjson.loads(b"{" + lines[at].rstrip(b",") + b"}")  # (one line)
     if edit is not None:
         failed = [r["outcome"] for r in orjson.loads(with_rows["json"])["results"]].count("failed")
         assert failed == 1 + sum([r.get("outcome") for r in ResultsFile(path).results()].count("failed")

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from agentcheck.problems import BadInput, Problem
-from agentcheck.release.run_index import CLOSING as INDEX_CLOSING
-from agentcheck.release.run_index import OPENING as INDEX_OPENING
+from agentcheck.release.run_index import HEAD as INDEX_HEAD
+from agentcheck.release.run_index import read_rows
 from agentcheck.reliability import RESULTS_SCHEMA
 from agentcheck.serialize import loads
 
@@ -31,7 +31,7 @@ class ResultsFile:
         self.header: dict[str, Any] = {}
         self._whole: list[Any] | None = None
         self._results_offset = 0
-        self._index_at: tuple[int, int] | None = None  # where the run index's rows start and end: read when asked
+        self._index_at: tuple[int, int] | None = None  # the run_index line's (offset, length): read when asked
         self._read_header()
 
     # -- header ------------------------------------------------------------------------------------
@@ -55,16 +55,11 @@ class ResultsFile:
                     if line.rstrip() == _RESULTS_LINE:
                         self._results_offset = handle.tell()
                         break
-                    at += len(line)
-                    if line == INDEX_OPENING:  # its rows, a line each: megabytes only merge reads, later
-                        start = at
-                        for row in handle:
-                            if row == INDEX_CLOSING:
-                                self._index_at = (start, at)
-                                at += len(row)
-                                break
-                            at += len(row)
+                    if line.startswith(INDEX_HEAD):  # (megabytes that only merge and compare read: later)
+                        self._index_at = (at, len(line))
+                        at += len(line)
                         continue
+                    at += len(line)
                     parsed = self._header_line(line)
                     if parsed is None:
                         self._read_whole()
@@ -152,19 +147,17 @@ class ResultsFile:
         for record, _ in self.results_with_text():
             yield record
 
-    def index_rows(self) -> list[bytes] | None:
-        """The run index rows (agentcheck.release.run_index), each as its line's bytes, one per result
-        line in file order; None when the document has none in this version's layout, or is not in
-        agentcheck's line layout."""
+    def index_rows(self) -> list[Any] | None:
+        """The run index rows (agentcheck.release.run_index), one per result line in file order, as
+        parsed; None when the document has none in this version's layout, or is not in agentcheck's
+        line layout."""
         if self._index_at is None or self._whole is not None:
             return None
-        start, end = self._index_at
+        offset, length = self._index_at
         with self.path.open("rb") as handle:
-            handle.seek(start)
-            rows = handle.read(end - start)
-        if not rows.endswith(b"\n"):
-            return None
-        return rows[:-1].split(b",\n") if len(rows) > 1 else []
+            handle.seek(offset)
+            value = self._header_line(handle.read(length))
+        return read_rows(value.get("run_index")) if value is not None else None
 
     def result_texts(self) -> Iterator[bytes]:
         """Every result's JSON text, in file order, not parsed (agentcheck's line layout only: see

@@ -1,8 +1,9 @@
 """The run index: beside a results document's results, the few numbers merge reads of each.
 
 A results document (results.json) carries in its header `"run_index": {"fields": [...], "rows": [...]}`,
-one row per line of its `results` section, in the same order (null for a result with no row), each
-row on a line of its own (read as bytes: a row proves itself before it is parsed). A row
+one row per line of its `results` section, in the same order (null for a result with no row), all
+on one line, as every other header key (so a reader of an earlier version skips it as it skips any
+key it does not know). A row
 holds what `metrics_from_data` reads of that result (gates, stats and segments need no more), the
 values JUnit and the console read of a plain passing run, and a check value. `agentcheck merge` reads
 a shard's rows instead of parsing each result and walking its trace: a fourth of the work per result
@@ -19,6 +20,7 @@ not tampering: a reader that must not trust a file should not merge it.
 from __future__ import annotations
 
 import math
+import re
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -40,23 +42,27 @@ FIELDS = ("check", "scenario_id", "trial", "outcome", "agent", "file", "line", "
  _OUTPUT, _DURATION, _PLAIN) = range(len(FIELDS))
 
 HEAD = b'"run_index": '
-"""How the index's first line starts (the header has one top-level key per line, but for this one:
-agentcheck.release.results_file)."""
-
-OPENING = HEAD + b'{"fields":' + orjson.dumps(FIELDS) + b',"rows":[\n'
-"""The index's first line in this version's layout; its rows follow, one per line, then CLOSING."""
-
-CLOSING = b"]},\n"
+"""How the index's header line starts (one top-level key per line: agentcheck.release.results_file)."""
 
 
-def header_lines(rows: list[bytes | None]) -> bytes:
-    """The document's run_index (its key, its value, the separator), for the encoded rows."""
-    return OPENING + b",\n".join(b"null" if row is None else row for row in rows) + b"\n" + CLOSING
+def header_line(rows: list[bytes | None]) -> bytes:
+    """The document's run_index line (its key, its value, the separator) for the encoded rows."""
+    joined = b",".join(b"null" if row is None else row for row in rows)
+    return HEAD + b'{"fields":' + orjson.dumps(FIELDS) + b',"rows":[' + joined + b"]},\n"
 
 
-def _tail(text: bytes) -> memoryview | bytes:
-    """What a row's check covers of a result's text: all of it after its `index` (see the module)."""
-    return memoryview(text)[text.index(b","):] if text.startswith(_INDEX_HEAD) else text
+def read_rows(value: Any) -> list[Any] | None:
+    """The rows of a parsed run_index value; None unless it is this version's layout."""
+    if type(value) is not dict or value.get("fields") != list(FIELDS) or type(value.get("rows")) is not list:
+        return None
+    return value["rows"]  # type: ignore[no-any-return]
+
+
+def _tail(text: bytes) -> memoryview | None:
+    """What a row's check covers of a result's text: all of it after its `index` (see the module);
+    None for a text that does not start as agentcheck writes one (it is read in full)."""
+    comma = text.find(b",")
+    return memoryview(text)[comma:] if comma > 0 and text.startswith(_INDEX_HEAD) else None
 
 
 _INDEX_HEAD = b'{"index":'
@@ -73,6 +79,8 @@ def row_of_data(data: dict[str, Any], text: bytes) -> bytes | None:
     metrics = metrics_from_data(data)
     if any(type(tag) is not str for tag in metrics.tags):
         return None  # (a row's tags are texts: see metrics_fields)
+    if not (math.isfinite(metrics.cost_usd) and math.isfinite(metrics.latency_s)):
+        return None  # (a text such as "NaN" read as a number: JSON has no such number to keep it)
     view = _plain_values(data, trace)
     try:
         body = orjson.dumps([
@@ -114,39 +122,47 @@ def _plain_values(data: dict[str, Any], trace: Any) -> tuple[str, int, int, floa
     return trace_id, tokens_in, tokens_out, duration
 
 
-def _encoded(body: bytes, text: bytes) -> bytes:
-    """The row: its check value (over the result's text, then the rest of the row), then the rest."""
+def _encoded(body: bytes, text: bytes) -> bytes | None:
+    """The row: its check value (over the result's text after its index, then the rest of the row),
+    then the rest; None for a text not written as agentcheck writes results."""
+    tail = _tail(text)
+    if tail is None:
+        return None
     rest = body[1:]
-    return b"[%d,%s" % (zlib.crc32(rest, zlib.crc32(_tail(text))), rest)
+    return b"[%d,%s" % (zlib.crc32(rest, zlib.crc32(tail)), rest)
 
 
-def proven(row: bytes, text: bytes) -> list[Any] | None:
-    """The row (its encoded line) parsed, when its check value is that of `text` and the rest of the
-    row and it has this version's length; else None (read the result in full)."""
-    cut = row.find(b",")
+def proven(row: Any, text: bytes) -> bytes | None:
+    """The row encoded (as the merged document keeps it) when it is this version's and its check value
+    is that of `text` and the rest of the row, and `text` starts with an index as agentcheck writes
+    it (the check does not cover the index); else None: read the result in full."""
+    if type(row) is not list or len(row) != len(FIELDS) or type(row[_CHECK]) is not int:
+        return None
+    tail = _tail(text)
+    if tail is None or _INTEGER.fullmatch(text, len(_INDEX_HEAD), len(text) - len(tail)) is None:
+        return None
     try:
-        check = int(row[1:cut])
-    except ValueError:  # (null, or not a row)
+        rest = orjson.dumps(row[1:])[1:]
+    except (TypeError, orjson.JSONEncodeError):  # (values no run writes: made by hand)
         return None
-    if not row.startswith(b"[") or zlib.crc32(memoryview(row)[cut + 1:], zlib.crc32(_tail(text))) != check:
-        return None
-    try:
-        values = orjson.loads(row)
-    except ValueError:
-        return None
-    return values if type(values) is list and len(values) == len(FIELDS) else None
+    return b"[%d,%s" % (row[_CHECK], rest) if zlib.crc32(rest, zlib.crc32(tail)) == row[_CHECK] else None
 
 
-def paired(rows: list[bytes], texts: Iterable[bytes]) -> Iterator[tuple[bytes, list[Any] | None, bytes | None]]:
-    """Each result text (in file order) with its row's values when the row proves itself, else None
-    (read that result in full), and the row itself."""
+_INTEGER = re.compile(rb"-?(?:0|[1-9][0-9]*)")
+"""An `index` as agentcheck (orjson) writes it; anything else is read in full (and refused there)."""
+
+
+def paired(rows: list[Any], texts: Iterable[bytes]) -> Iterator[tuple[bytes, list[Any] | None, bytes | None]]:
+    """Each result text (in file order) with its row when the row proves itself (else None: read that
+    result in full), and the row encoded for the merged document."""
     for position, text in enumerate(texts):
         row = rows[position] if position < len(rows) else None
-        yield text, proven(row, text) if row is not None and text.startswith(_INDEX_HEAD) else None, row
+        encoded = proven(row, text) if row is not None else None
+        yield text, row if encoded is not None else None, encoded
 
 
 def index_of_text(text: bytes) -> int:
-    """The `index` a result's text starts with (ValueError: not an integer as agentcheck writes it)."""
+    """The `index` a proven row's result text starts with (see `proven`)."""
     return int(text[len(_INDEX_HEAD):text.index(b",")])
 
 

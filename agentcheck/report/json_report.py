@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from agentcheck.atomicfile import replacing
-from agentcheck.release.run_index import header_lines as index_lines
+from agentcheck.release.run_index import header_line as index_line
 from agentcheck.report.show import safe_data
 from agentcheck.report.stream import ResultLog
 from agentcheck.serialize import dumps, dumps_bytes
@@ -120,7 +120,7 @@ class JsonReporter:
                     binary.write(dumps_bytes(getattr(release, key)))
                     binary.write(b",\n")
             if self.log.path.exists():  # each result's few numbers, for merge (agentcheck.release.run_index)
-                binary.write(index_lines(self.log.index_rows()))
+                binary.write(index_line(self.log.index_rows()))
             binary.write(b'"results": [')
             separator = b"\n"
             for piece in logged_raw_results(self.log):  # copied through: no parse, no decode and re-encode
