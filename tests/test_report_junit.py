@@ -25,7 +25,8 @@ from report_helpers import (
 )
 
 from agentcheck.report import junit as junit_module
-from agentcheck.report.junit import GATES_SUITE, JUnitReporter
+from agentcheck.report.junit import JUnitReporter
+from agentcheck.report.junit_gates import GATES_SUITE
 from agentcheck.report.stream import ResultLog
 from agentcheck.trace import StopKind, StopReason
 from agentcheck.verdict import GateCheck, GateResult, Outcome

@@ -35,6 +35,7 @@ from typing import IO, Any
 from agentcheck.reliability import ScenarioStats
 from agentcheck.report.base import PreparedItem
 from agentcheck.report.json_report import atomic_writer, logged_results
+from agentcheck.report.junit_gates import gates_suite
 from agentcheck.report.junit_spool import EarlyCase, Spool, Suite, copy_ranges, extend_range
 from agentcheck.report.junit_trials import extra_failures, fold, grouped, trial_lines
 from agentcheck.report.junit_xml import (
@@ -56,7 +57,6 @@ from agentcheck.report.show import (
     blocking_checks,
     case_name,
     explain_check,
-    fmt_number,
     integer,
     location,
     number,
@@ -65,10 +65,7 @@ from agentcheck.report.show import (
     truncate_bytes,
 )
 from agentcheck.report.stream import ResultLog
-from agentcheck.verdict import GateResult, Outcome, RunPlan, RunSummary, ScenarioResult
-
-GATES_SUITE = "agentcheck gates"
-GATES_CLASSNAME = "agentcheck.gates"
+from agentcheck.verdict import Outcome, RunPlan, RunSummary, ScenarioResult
 
 
 class JUnitReporter:
@@ -179,7 +176,7 @@ class JUnitReporter:
                 spool.file.close()
                 raise
         try:
-            gates = self._gates_suite(summary.gates) if summary.gates else ""
+            gates = gates_suite(summary.gates) if summary.gates else ""
             with atomic_writer(self.path) as out:
                 self._write_document(out, spool.file, spool.suites, gates, summary)
         finally:
@@ -463,40 +460,6 @@ class JUnitReporter:
             lines.append("advisory checks failed (not blocking):")
             lines += [explain_check(check, mark="!") for check in advisory]
         return "\n".join(lines)
-
-    # -- gates -------------------------------------------------------------------------------------
-
-    def _gates_suite(self, gates: list[GateResult]) -> str:
-        failed = sum(not g.passed for g in gates)
-        attrs = [
-            ("name", GATES_SUITE),
-            ("tests", len(gates)),
-            ("failures", failed),
-            ("errors", 0),
-            ("skipped", 0),
-            ("time", "0.000"),
-        ]
-        cases = []
-        for gate in gates:
-            lines = [f"{gate.name}: {gate.selected} runs selected"]
-            for check in gate.checks:
-                verdict = "ok" if check.passed else "FAILED"
-                lines.append(
-                    f"{check.metric}: {fmt_number(check.measured)} vs {check.op} {fmt_number(check.threshold)}"
-                    f"  {verdict}"
-                )
-            case_attrs = [("name", gate.name), ("classname", GATES_CLASSNAME), ("time", "0.000")]
-            if gate.passed:
-                inner = f"      <system-out>{xml_text(chr(10).join(lines))}</system-out>\n"
-            else:
-                failing = [c.metric for c in gate.checks if not c.passed]
-                message = one_line(gate.message) or (
-                    f"gate '{gate.name}' failed: {', '.join(failing)}" if failing else f"gate '{gate.name}' failed"
-                )
-                failure = element("failure", [("message", message), ("type", "gate")], xml_text("\n".join(lines)))
-                inner = f"      {failure}\n"
-            cases.append("    " + element("testcase", case_attrs, "\n" + inner + "    ") + "\n")
-        return f"  {open_tag('testsuite', attrs)}\n" + "".join(cases) + "  </testsuite>\n"
 
 
 def _case_view(result: ScenarioResult) -> dict[str, Any] | None:
