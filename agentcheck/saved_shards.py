@@ -29,6 +29,7 @@ from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import metrics_from_data, result_from_data
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.release.run_index import (
+    index_written_plainly,
     metrics_fields,
     paired,
     reader_view,
@@ -120,7 +121,7 @@ def _parsed_record(document: ResultsFile, saved: SavedSuite, handoff: frozenset[
     metrics = metrics_from_data(data, handoff)
     metrics.index = index
     metrics.outcome = metrics.outcome.value  # type: ignore[assignment]  # (see Record)
-    if text is not None and text.startswith(_INDEX_HEAD):  # its text, with only its index changed
+    if text is not None and index_written_plainly(text):  # its text, with only its index changed
         raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
         data["index"] = index  # the data as the stream now holds it
     else:  # a stamped file reformatted by some tool: encoded as a run would

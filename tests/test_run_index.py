@@ -284,3 +284,18 @@ def test_merge_reading_rows_reports_what_merge_parsing_every_result_reports(
         assert failed == 1 + sum([r.get("outcome") for r in ResultsFile(path).results()].count("failed")
                                  for path in shard_paths(single_shards))
 
+
+
+def test_a_shard_result_whose_index_is_a_text_with_a_comma_is_merged_as_valid_json(
+        single_shards: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
+    """An index that is not an integer (a hand-edited file) gets no proof from its row, and the merged
+    text is encoded afresh: slicing at the first comma would cut inside the text and write invalid JSON."""
+    paths = _copies(single_shards, single_shards / "texts", index=True)
+    lines = paths[0].read_bytes().splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.startswith(b'{"index":'))
+    lines[at] = lines[at].replace(b'{"index":', b'{"index":"a,b","_was":', 1)
+    paths[0].write_bytes(b"".join(lines))
+    reports = merged(single_shards, "texts", paths, fast=True, monkeypatch=monkeypatch)
+    document = orjson.loads(reports["json"])  # (valid JSON: it parses)
+    assert [r["index"] for r in document["results"]] == sorted(r["index"] for r in document["results"])
+    assert all(type(r["index"]) is int for r in document["results"])

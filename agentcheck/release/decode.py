@@ -35,6 +35,15 @@ def outcome_of(value: Any) -> Outcome:
     return found if found is not None else Outcome(value)
 
 
+def _whole_number(value: Any, default: int) -> int:
+    """An index or trial number as saved (`int(value or default)`), or `default` for one that is no
+    number at all (a hand-made file): where a result sits comes from its scenario, not from this."""
+    try:
+        return int(value or default)
+    except (TypeError, ValueError):
+        return default
+
+
 def _shared(value: Any) -> Any:
     """One copy of a text many results repeat (file, agent, version, route, tool names, tags, messages):
     compare and merge keep the numbers of 10 000s of results, and parsed JSON gives each its own copy."""
@@ -73,11 +82,11 @@ def trace_from_data(data: Mapping[str, Any], *, events: bool = True) -> Trace:
     return Trace(
         trace_id=str(data.get("trace_id", "")),
         scenario_id=str(data.get("scenario_id", "")),
-        trial=int(data.get("trial") or 1),
+        trial=_whole_number(data.get("trial"), 1),
         agent=str(data.get("agent", "")),
         agent_version=data.get("agent_version"),
         started_at=str(data.get("started_at", "")),
-        events=[event_from_data(e) for e in data.get("events") or []] if events else [],
+        events=[event_from_data(e) for e in _events(data)] if events else [],
         output=data.get("output"),
         totals=Totals(**_known(Totals, totals)),
         stop=StopReason(StopKind(stop["kind"]), str(stop.get("message", "")), str(stop.get("detail", "")))
@@ -87,11 +96,17 @@ def trace_from_data(data: Mapping[str, Any], *, events: bool = True) -> Trace:
     )
 
 
+def _events(trace: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """A saved trace's events; what is not one (a hand-made file: a text, a number) is left out."""
+    events = trace.get("events")
+    return [e for e in events if isinstance(e, Mapping)] if isinstance(events, list) else []
+
+
 def result_from_data(data: Mapping[str, Any], *, events: bool = True) -> ScenarioResult:
     """The ScenarioResult of saved data (`events`: see trace_from_data)."""
     trace = data.get("trace")
     return ScenarioResult(
-        index=int(data.get("index") or 0),
+        index=_whole_number(data.get("index"), 0),
         scenario_id=str(data.get("scenario_id", "")),
         file=str(data.get("file", "")),
         line=data.get("line"),
@@ -101,7 +116,7 @@ def result_from_data(data: Mapping[str, Any], *, events: bool = True) -> Scenari
         message=str(data.get("message", "")),
         checks=[CheckResult(**_known(CheckResult, c)) for c in data.get("checks") or []],
         trace=trace_from_data(trace, events=events) if isinstance(trace, Mapping) else None,
-        trial=int(data.get("trial") or 1),
+        trial=_whole_number(data.get("trial"), 1),
         duration_ms=float(data.get("duration_ms") or 0.0),
     )
 
@@ -112,12 +127,17 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
     trace = data.get("trace")
     if type(trace) is not dict and not isinstance(trace, Mapping):  # parsed JSON is a dict: skip the ABC check
         trace = {}
-    totals = trace.get("totals") or {}
+    totals = trace.get("totals")
+    if type(totals) is not dict and not isinstance(totals, Mapping):  # (a hand-made file: a list, a text)
+        totals = {}
+    events = trace.get("events")
     shape: list[str] = []
     routes: list[Any] = []
     tool_errors = violations = 0
     handoff = False
-    for event in trace.get("events") or ():  # one pass: 20 000 traces per merge
+    for event in events if type(events) is list else ():  # one pass: 20 000 traces per merge
+        if type(event) is not dict and not isinstance(event, Mapping):
+            continue  # (not an event: a hand-made file; trace_from_data leaves it out too)
         if event.get("kind") == "model_call":
             routes.append(_shared(event.get("route") or event.get("model")))
             continue
@@ -137,7 +157,7 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
             break
     attacked = (not goal.get("passed")) if goal is not None else (False if INJECTION_TAG in tags else None)
     return RunMetrics(
-        index=int(data.get("index") or 0),
+        index=_whole_number(data.get("index"), 0),
         scenario_id=str(data.get("scenario_id", "")),
         agent=_shared(str(data.get("agent", ""))),
         tags=tags,
@@ -150,7 +170,7 @@ def metrics_from_data(data: Mapping[str, Any], handoff_tools: frozenset[str] = f
         utility_under_attack=None if attacked is None else outcome in (Outcome.PASSED, Outcome.FAILED) and not any(
             not c.get("passed") and not c.get("advisory") and not str(c.get("check")).startswith("injection.")
             for c in checks),
-        trial=int(data.get("trial") or 1),
+        trial=_whole_number(data.get("trial"), 1),
         file=_shared(str(data.get("file", ""))),
         line=data.get("line"),
         agent_version=_shared(trace.get("agent_version")),

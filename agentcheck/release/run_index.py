@@ -139,7 +139,7 @@ def proven(row: Any, text: bytes) -> bytes | None:
     if type(row) is not list or len(row) != len(FIELDS) or type(row[_CHECK]) is not int:
         return None
     tail = _tail(text)
-    if tail is None or _INTEGER.fullmatch(text, len(_INDEX_HEAD), len(text) - len(tail)) is None:
+    if tail is None or not index_written_plainly(text, tail):
         return None
     try:
         rest = orjson.dumps(row[1:])[1:]
@@ -150,6 +150,13 @@ def proven(row: Any, text: bytes) -> bytes | None:
 
 _INTEGER = re.compile(rb"-?(?:0|[1-9][0-9]*)")
 """An `index` as agentcheck (orjson) writes it; anything else is read in full (and refused there)."""
+
+
+def index_written_plainly(text: bytes, tail: memoryview | None = None) -> bool:
+    """Whether a result's text starts with an integer `index` as agentcheck writes it, so the index can
+    be replaced by slicing the text (a text index such as "a,b" holds a comma of its own)."""
+    tail = tail if tail is not None else _tail(text)
+    return tail is not None and _INTEGER.fullmatch(text, len(_INDEX_HEAD), len(text) - len(tail)) is not None
 
 
 def paired(rows: list[Any], texts: Iterable[bytes]) -> Iterator[tuple[bytes, list[Any] | None, bytes | None]]:

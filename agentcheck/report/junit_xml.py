@@ -57,7 +57,8 @@ def xml_attr(value: Any) -> str:
 
 def seconds(ms: Any) -> str:
     """Milliseconds as JUnit seconds: at most 3 decimals, never negative (junit-10.xsd SUREFIRE_TIME)."""
-    return f"{max(number(ms), 0.0) / 1000:.3f}"
+    value = number(ms)
+    return f"{(value if value > 0.0 else 0.0) / 1000:.3f}"  # (max(-0.0, 0.0) is -0.0: "-0.000")
 
 
 def open_tag(tag: str, attrs: list[tuple[str, Any]]) -> str:
@@ -139,7 +140,8 @@ def passing_case(result: Mapping[str, Any], name: str, classname: str, rel: str)
             or _ATTR_SPECIAL.search(trace_id) or _ATTR_SPECIAL.search(agent)):
         return None
     where = "" if line is None else f' line="{line}"'
-    return (f'    <testcase name={xml_attr(name)} classname={classname} time="{max(duration, 0.0) / 1000:.3f}"'
+    time = (duration if duration > 0.0 else 0.0) / 1000  # (as `seconds`)
+    return (f'    <testcase name={xml_attr(name)} classname={classname} time="{time:.3f}"'
             f" file={rel}{where}>\n"
             + _case_template("      ") % (trace_id, agent, f"{cost:.6f}", *counts, "passed")
             + "    </testcase>\n")
