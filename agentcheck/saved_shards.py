@@ -117,7 +117,6 @@ def _parsed_record(document: ResultsFile, saved: SavedSuite, handoff: frozenset[
     index = saved.index.get(scenario_id if type(scenario_id) is str else str(scenario_id))
     if index is None:  # the file's results and its own `scenarios` list disagree
         raise _unlisted(document, str(scenario_id))
-    trial = data.get("trial")
     metrics = metrics_from_data(data, handoff)
     metrics.index = index
     metrics.outcome = metrics.outcome.value  # type: ignore[assignment]  # (see Record)
@@ -128,8 +127,7 @@ def _parsed_record(document: ResultsFile, saved: SavedSuite, handoff: frozenset[
         raw = dumps_bytes(placed(result_from_data(data), None, index))
         data = loads(raw)
     pieces = tuple([r.prepare_saved(data) for r in readers]) if saved.planned[index].trials == 1 else None
-    return ((index, trial if type(trial) is int and trial else int(trial or 1)), raw, _METRICS_FIELDS(metrics),
-            pieces, row_of_data(data, raw))
+    return (index, metrics.trial), raw, _METRICS_FIELDS(metrics), pieces, row_of_data(data, raw)
 
 
 class Interrupt:

@@ -294,6 +294,8 @@ def test_a_shard_result_whose_index_is_a_text_with_a_comma_is_merged_as_valid_js
     lines = paths[0].read_bytes().splitlines(keepends=True)
     at = next(i for i, line in enumerate(lines) if line.startswith(b'{"index":'))
     lines[at] = lines[at].replace(b'{"index":', b'{"index":"a,b","_was":', 1)
+    lines[at] = lines[at].replace(b'"trial":1,"duration_ms"', b'"trial":"first","duration_ms"')  # (no number either)
+    assert b'"trial":"first"' in lines[at]
     paths[0].write_bytes(b"".join(lines))
     reports = merged(single_shards, "texts", paths, fast=True, monkeypatch=monkeypatch)
     document = orjson.loads(reports["json"])  # (valid JSON: it parses)
