@@ -3,11 +3,10 @@
 A results document (results.json) carries in its header `"run_index": {"fields": [...], "rows": [...]}`,
 one row per line of its `results` section, in the same order (null for a result with no row), all
 on one line, as every other header key (so a reader of an earlier version skips it as it skips any
-key it does not know). A row
-holds what `metrics_from_data` reads of that result (gates, stats and segments need no more), the
-values JUnit and the console read of a plain passing run, and a check value. `agentcheck merge` reads
-a shard's rows instead of parsing each result and walking its trace: a fourth of the work per result
-(docs/release-decisions.md has the figures).
+key it does not know). A row holds what `metrics_from_data` reads of that result (gates, stats and
+segments need no more), the values JUnit and the console read of a plain passing run, and a check
+value. `agentcheck merge` and `compare` read a file's rows instead of parsing each result and walking
+its trace: a fourth of the work per result (docs/release-decisions.md has the figures).
 
 Rows are derived data, made from each result's own JSON text (`row_of_data`), and trusted only as far
 as they prove themselves: the check value is a CRC-32 over the result's text (all of it after its
