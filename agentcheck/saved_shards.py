@@ -33,6 +33,7 @@ from agentcheck.release.run_index import (
     metrics_fields,
     paired,
     reader_view,
+    renumbered,
     row_of_data,
     scenario_of,
     trial_of,
@@ -49,9 +50,6 @@ from agentcheck.scenario import Scenario
 from agentcheck.serialize import dumps_bytes, loads
 from agentcheck.session import Prepared, RunOptions, _absolute, load_baseline
 from agentcheck.verdict import PlannedScenario, RunMetrics, ScenarioResult, SuiteStamp
-
-_INDEX_HEAD = b'{"index":'
-"""How a saved result's JSON text starts when agentcheck wrote it (orjson, ScenarioResult field order)."""
 
 
 @dataclass(slots=True)
@@ -101,7 +99,7 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
             if type(data) is dict:
                 yield _parsed_record(document, saved, handoff, readers, data, text)
             continue
-        raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
+        raw = renumbered(text, index)
         pieces = None
         if planned[index].trials == 1:
             data = reader_view(values, index) or loads(raw)  # type: ignore[arg-type]
@@ -121,7 +119,7 @@ def _parsed_record(document: ResultsFile, saved: SavedSuite, handoff: frozenset[
     metrics.index = index
     metrics.outcome = metrics.outcome.value  # type: ignore[assignment]  # (see Record)
     if text is not None and index_written_plainly(text):  # its text, with only its index changed
-        raw = b"%s%d%s" % (_INDEX_HEAD, index, text[text.index(b","):])
+        raw = renumbered(text, index)
         data["index"] = index  # the data as the stream now holds it
     else:  # a stamped file reformatted by some tool: encoded as a run would
         raw = dumps_bytes(placed(result_from_data(data), None, index))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agentcheck.problems import BadInput, Problem
-from agentcheck.release.run_index import HEAD as INDEX_HEAD
+from agentcheck.release.run_index import HEAD as RUN_INDEX_HEAD
 from agentcheck.release.run_index import read_rows
 from agentcheck.reliability import RESULTS_SCHEMA
 from agentcheck.serialize import loads
@@ -55,7 +55,7 @@ class ResultsFile:
                     if line.rstrip() == _RESULTS_LINE:
                         self._results_offset = handle.tell()
                         break
-                    if line.startswith(INDEX_HEAD):  # (megabytes that only merge and compare read: later)
+                    if line.startswith(RUN_INDEX_HEAD):  # (megabytes that only merge and compare read: later)
                         self._index_at = (at, len(line))
                         at += len(line)
                         continue
