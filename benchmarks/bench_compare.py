@@ -5,6 +5,7 @@
     python benchmarks/bench_compare.py --instructions 10000   # the merge in instructions (valgrind)
     python benchmarks/bench_compare.py --phases 10000         # where the merge's wall time goes
     python benchmarks/bench_compare.py --repeat 10000 9       # each 9 times: every figure, fastest, median
+    python benchmarks/bench_compare.py --versus REF 10000 9   # this tree's merge and commit REF's, in turn
 
 For each N it writes, in agentcheck's own results layout, a baseline and a new results file of N
 scenarios each (every result with a trace of one model call and two tool calls, as a small agent
@@ -270,6 +271,51 @@ def repeated(n: int, times: int) -> None:
         shutil.rmtree(root, ignore_errors=True)
 
 
+def versus(ref: str, n: int = 10000, times: int = 9) -> None:
+    """The stamped merge of 2 x N by this tree and by the commit `ref` (say, the last release), run in
+    turn `times` times each, each version on the files its own benchmark writes (an older one knows no
+    run index): on a shared machine only runs taken side by side compare. Needs git."""
+    import os
+    import statistics
+    import subprocess
+
+    repo = Path(__file__).resolve().parent.parent
+    work = Path(tempfile.mkdtemp(prefix=f"bench-versus-{n}-"))
+    try:
+        (work / "ref").mkdir()
+        archive = subprocess.run(["git", "-C", str(repo), "archive", ref, "agentcheck", "benchmarks/bench_compare.py"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(work / "ref")], input=archive, check=True)
+        sides = {f"{ref}": work / "ref", "this tree": repo}
+        walls: dict[str, list[float]] = {label: [] for label in sides}
+        for number, code in enumerate(sides.values()):  # each writes its files with its own benchmark
+            (work / f"files-{number}").mkdir()
+            subprocess.run([sys.executable, str(code / "benchmarks" / "bench_compare.py"), "--write",
+                            str(work / f"files-{number}"), str(n), "200", "0"],
+                           env={**os.environ, "PYTHONPATH": str(code)}, check=True)
+        for round_ in range(times + 1):  # (the first round compiles each version's bytecode: not timed)
+            for number, (label, code) in enumerate(sides.items()):
+                env = {**os.environ, "PYTHONPATH": str(code), "PYTHONPYCACHEPREFIX": str(work / f"pycache-{number}")}
+                env.pop("PYTHONDONTWRITEBYTECODE", None)
+                command = [sys.executable, "-m", "agentcheck", "merge", "shard1.json", "shard2.json", "--json",
+                           "merged.json", "--junit", "merged.xml", "--md", "merged.md"]
+                with (work / "console.log").open("wb") as log:
+                    t0 = time.perf_counter()
+                    done = subprocess.run(command, cwd=work / f"files-{number}", env=env, stdout=log,
+                                          stderr=subprocess.STDOUT, check=False)
+                    elapsed = time.perf_counter() - t0
+                if done.returncode != 0:
+                    raise SystemExit(f"{label}: merge exited {done.returncode}:\n"
+                                     + (work / "console.log").read_text(errors="replace")[-2000:])
+                if round_:
+                    walls[label].append(elapsed)
+        for label, figures in walls.items():
+            print(f"merge of 2 x {n}, {label}: wall {' '.join(f'{w:.2f}' for w in figures)} s; fastest "
+                  f"{min(figures):.2f} s, median {statistics.median(figures):.2f} s")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def instructions(n: int) -> None:
     """The stamped merge of 2 x N counted in machine instructions under valgrind (callgrind): a figure a
     busy machine cannot move (the 2-core development box's wall times vary by 20 % or more). Counted
@@ -383,6 +429,8 @@ if __name__ == "__main__":
         child(sys.argv[2], Path(sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--write":
         write_files(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1")
+    elif len(sys.argv) > 1 and sys.argv[1] == "--versus":
+        versus(sys.argv[2], *(int(a) for a in sys.argv[3:5]))
     elif len(sys.argv) > 1 and sys.argv[1] == "--instructions":
         instructions(int(sys.argv[2]) if len(sys.argv) > 2 else 10000)
     else:
