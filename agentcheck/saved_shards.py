@@ -30,10 +30,10 @@ from agentcheck.release.decode import metrics_from_data, result_from_data
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.release.run_index import (
     index_written_plainly,
-    metrics_fields,
     paired,
     reader_view,
     renumbered,
+    row_fields,
     row_of_data,
     scenario_of,
     trial_of,
@@ -90,10 +90,7 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
             index = index_of(scenario_id)
             if index is None:  # the file's results and its own `scenarios` list disagree
                 raise _unlisted(document, scenario_id)
-            try:
-                fields = metrics_fields(values, index, handoff)
-            except TypeError:  # (a row of the right length and check but not of its types: made by hand)
-                fields = None
+            fields = row_fields(values, index, handoff)
         if fields is None:  # (no row, or not this text's: an edited result)
             data = document.parse_result(text)
             if type(data) is dict:

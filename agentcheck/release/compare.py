@@ -20,7 +20,7 @@ from agentcheck.gcpause import collector_off
 from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import metrics_from_data, outcome_of
 from agentcheck.release.results_file import ResultsFile
-from agentcheck.release.run_index import index_of_text, metrics_fields, paired
+from agentcheck.release.run_index import index_of_text, paired, row_fields
 from agentcheck.release.segments import segment_table
 from agentcheck.release.trials import aggregate
 from agentcheck.reliability import Change, Comparison, RegressionRules, ScenarioStats, SegmentRow
@@ -62,13 +62,8 @@ def document_metrics(document: ResultsFile, handoff_tools: frozenset[str] = froz
         return [metrics_from_data(r, handoff_tools) for r in document.results()]
     metrics: list[RunMetrics] = []
     for text, values, _ in paired(rows, document.result_texts()):
-        fields = None
-        if values is not None:
-            try:
-                fields = metrics_fields(values, index_of_text(text), handoff_tools)
-            except (TypeError, ValueError):  # (a row made by hand, an index not as agentcheck writes it)
-                fields = None
-        if fields is None:
+        fields = row_fields(values, index_of_text(text), handoff_tools) if values is not None else None
+        if fields is None:  # (no row, or not this text's: an edited result)
             data = document.parse_result(text)
             if type(data) is dict:
                 metrics.append(metrics_from_data(data, handoff_tools))

@@ -178,6 +178,15 @@ def index_of_text(text: bytes) -> int:
     return int(text[len(_INDEX_HEAD):text.index(b",")])
 
 
+def row_fields(row: list[Any], index: int, handoff_tools: frozenset[str]) -> tuple[Any, ...] | None:
+    """`metrics_fields` of a proven row, or None for a row of this version's length and check but not
+    of its types (made by hand): the caller reads that result in full."""
+    try:
+        return metrics_fields(row, index, handoff_tools)
+    except TypeError:
+        return None
+
+
 def metrics_fields(row: list[Any], index: int, handoff_tools: frozenset[str]) -> tuple[Any, ...]:
     """A proven row as RunMetrics fields, in their order (agentcheck.saved_shards.Record), the outcome
     as its text; the texts many runs share are interned (see decode._shared). TypeError: a row of
