@@ -84,7 +84,7 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
         return
     index_of = saved.index.get
     planned = saved.planned
-    for text, values, encoded in paired(rows, document.result_texts()):
+    for position, text, values, encoded in paired(rows, document.result_texts()):
         fields = None
         if values is not None and type(scenario_id := scenario_of(values)) is str:
             index = index_of(scenario_id)
@@ -92,7 +92,7 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
                 raise _unlisted(document, scenario_id)
             fields = row_fields(values, index, handoff)
         if fields is None:  # (no row, or not this text's: an edited result)
-            data = document.parse_result(text)
+            data = document.parse_result(text, position)
             if type(data) is dict:
                 yield _parsed_record(document, saved, handoff, readers, data, text)
             continue

@@ -301,3 +301,24 @@ def test_a_shard_result_whose_index_is_a_text_with_a_comma_is_merged_as_valid_js
     document = orjson.loads(reports["json"])  # (valid JSON: it parses)
     assert [r["index"] for r in document["results"]] == sorted(r["index"] for r in document["results"])
     assert all(type(r["index"]) is int for r in document["results"])
+
+
+@pytest.mark.parametrize("index", [True, False])
+def test_a_result_line_that_is_not_json_is_named_by_its_line(tmp_path: Path, index: bool):
+    """With rows or without, a cut-off result line is bad input naming the file and the line, with
+    what to do; it is never a traceback (the CLI shows it as one line, exit 2)."""
+    from agentcheck.problems import BadInput
+    from agentcheck.release.compare import document_metrics
+
+    texts = [dumps_bytes(make_result(i, f"s{i}")) for i in range(3)]
+    rows = [run_index.row_of_data(orjson.loads(t), t) for t in texts]
+    path = _document(tmp_path, run_index.header_line(rows) if index else b"")
+    lines = path.read_bytes().split(b"\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith(b'{"index":1,'))
+    lines[at] = lines[at][:40]
+    path.write_bytes(b"\n".join(lines))
+    with pytest.raises(BadInput) as raised:
+        document_metrics(ResultsFile(path))
+    (problem,) = raised.value.problems
+    assert problem.file == str(path) and problem.line == at + 1
+    assert f"result 2 (line {at + 1}) is not JSON" in problem.message and "agentcheck run --json" in problem.hint

@@ -61,10 +61,10 @@ def document_metrics(document: ResultsFile, handoff_tools: frozenset[str] = froz
     if rows is None:
         return [metrics_from_data(r, handoff_tools) for r in document.results()]
     metrics: list[RunMetrics] = []
-    for text, values, _ in paired(rows, document.result_texts()):
+    for position, text, values, _ in paired(rows, document.result_texts()):
         fields = row_fields(values, index_of_text(text), handoff_tools) if values is not None else None
         if fields is None:  # (no row, or not this text's: an edited result)
-            data = document.parse_result(text)
+            data = document.parse_result(text, position)
             if type(data) is dict:
                 metrics.append(metrics_from_data(data, handoff_tools))
             continue

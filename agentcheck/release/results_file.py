@@ -32,6 +32,7 @@ class ResultsFile:
         self._whole: list[Any] | None = None
         self._results_offset = 0
         self._index_at: tuple[int, int] | None = None  # the run_index line's (offset, length): read when asked
+        self._results_line = 0  # the line the first result is on (agentcheck's line layout)
         self._read_header()
 
     # -- header ------------------------------------------------------------------------------------
@@ -51,9 +52,10 @@ class ResultsFile:
             elif first.startswith(b'{"schema": ') and (head := self._header_line(first[1:])) is not None:
                 self.header.update(head)
                 at = handle.tell()
-                for line in handle:
+                for number, line in enumerate(handle, start=2):
                     if line.rstrip() == _RESULTS_LINE:
                         self._results_offset = handle.tell()
+                        self._results_line = number + 1
                         break
                     if line.startswith(RUN_INDEX_HEAD):  # (megabytes that only merge and compare read: later)
                         self._index_at = (at, len(line))
@@ -170,12 +172,17 @@ class ResultsFile:
                 if stripped and stripped != b"]}":
                     yield stripped
 
-    def parse_result(self, text: bytes) -> Any:
-        """One result line's JSON text parsed (bad input when it is not JSON, as `results_with_text` says)."""
+    def parse_result(self, text: bytes, position: int) -> Any:
+        """The JSON text of the result at `position` (0: the first) parsed; bad input naming its line
+        when it is not JSON."""
         try:
             return loads(text)
         except ValueError:
-            raise self._problem("a result line is not JSON (a cut-off or edited file?)") from None
+            line = self._results_line + position
+            raise BadInput([Problem(
+                str(self.path), line, "", f"{self.role} file: result {position + 1} (line {line}) is not JSON "
+                "(a cut-off or edited file?)",
+                "use the file exactly as `agentcheck run --json` wrote it, or run that job again")]) from None
 
     def results_with_text(self) -> Iterator[tuple[dict[str, Any], bytes | None]]:
         """Every result with the JSON text it was read from (None for a file parsed whole), so a
@@ -183,8 +190,8 @@ class ResultsFile:
         if self._whole is not None:
             yield from ((r, None) for r in self._whole if isinstance(r, dict))
             return
-        for text in self.result_texts():
-            record = self.parse_result(text)
+        for position, text in enumerate(self.result_texts()):
+            record = self.parse_result(text, position)
             if isinstance(record, dict):
                 yield record, text
 

@@ -159,13 +159,13 @@ def index_written_plainly(text: bytes, tail: memoryview | None = None) -> bool:
     return tail is not None and _INTEGER.fullmatch(text, len(_INDEX_HEAD), len(text) - len(tail)) is not None
 
 
-def paired(rows: list[Any], texts: Iterable[bytes]) -> Iterator[tuple[bytes, list[Any] | None, bytes | None]]:
-    """Each result text (in file order) with its row when the row proves itself (else None: read that
-    result in full), and the row encoded for the merged document."""
+def paired(rows: list[Any], texts: Iterable[bytes]) -> Iterator[tuple[int, bytes, list[Any] | None, bytes | None]]:
+    """Each result text (in file order) with its position, its row when the row proves itself (else
+    None: read that result in full), and the row encoded for the merged document."""
     for position, text in enumerate(texts):
         row = rows[position] if position < len(rows) else None
         encoded = proven(row, text) if row is not None else None
-        yield text, row if encoded is not None else None, encoded
+        yield position, text, row if encoded is not None else None, encoded
 
 
 def renumbered(text: bytes, index: int) -> bytes:
