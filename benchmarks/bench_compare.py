@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
+from usage import answer_help
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -419,6 +420,7 @@ def phases_child(root: Path) -> None:
 
 
 if __name__ == "__main__":
+    answer_help(__doc__)
     if len(sys.argv) > 1 and sys.argv[1] == "--repeat":
         repeated(int(sys.argv[2]) if len(sys.argv) > 2 else 10000, int(sys.argv[3]) if len(sys.argv) > 3 else 9)
     elif len(sys.argv) > 1 and sys.argv[1] == "--phases":

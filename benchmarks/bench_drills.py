@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from usage import answer_help
+
 AGENT = '''
 from agentcheck import ToolCallError
 from agentcheck.faults import RETRYABLE_STATUSES, retry_after_seconds
@@ -126,4 +128,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    answer_help(__doc__)
     main()

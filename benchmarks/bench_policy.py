@@ -40,6 +40,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from usage import answer_help
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 TOOLS = """
@@ -365,4 +367,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    answer_help(__doc__)
     main()

@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from usage import answer_help
+
 AGENT = '''
 def run(task, tools):
     order = tools.lookup_order(order_id=task.data["order_id"])
@@ -127,6 +129,7 @@ def main(sizes: list[int]) -> None:
 
 
 if __name__ == "__main__":
+    answer_help(__doc__)
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(int(sys.argv[2]), Path(sys.argv[3]))
     else:
