@@ -203,6 +203,7 @@ def main(sizes: list[int]) -> None:
 
 def write_files(root: Path, n: int, notes: int, old: bool) -> None:
     """The project and its results files (in a process of its own: see `measure`)."""
+    root.mkdir(parents=True, exist_ok=True)
     write_results(root / "base.json", range(n), notes=notes)
     write_results(root / "new.json", range(n), worse=True, notes=notes)
     (root / "agentcheck.yaml").write_text(CONFIG)
