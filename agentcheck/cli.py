@@ -67,6 +67,44 @@ def _guard(action: Callable[[], int], *, after: str = "nothing was run") -> int:
         return _internal_error(exc)
 
 
+class _Ending:
+    """How this process ends (see `end_without_teardown`)."""
+
+    without_teardown = False
+
+
+_ENDING = _Ending()
+
+
+def end_without_teardown() -> None:
+    """Let this command's process end without the interpreter's teardown, which frees every object
+    still alive one by one (0.04 s after a 2 x 10 000 merge) only for the process's end to free them
+    anyway. For commands that run only agentcheck's own code on files (merge, compare): their
+    files are closed and their workers waited for before they return, and no user code has left exit
+    handlers to run (`run`, whose Python agents may have, ends as usual). mypy ends the same way."""
+    _ENDING.without_teardown = True
+
+
+def _end_now(code: object) -> None:
+    """`sys.exit(code)` without the teardown: standard output and error flushed, then `os._exit`. If
+    flushing fails (a closed pipe), returns, and the usual exit reports it as it always does."""
+    import os
+
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        return
+    os._exit(status)
+
+
 def _internal_error(exc: Exception) -> int:
     saved = _save_traceback()
     typer.echo(f"agentcheck: internal error: {type(exc).__name__}: {exc}", err=True)
@@ -361,4 +399,9 @@ def main() -> None:
     # Frozen objects are left out of it (files are still flushed and closed: they are not in cycles).
     atexit.unregister(gc.freeze)
     atexit.register(gc.freeze)
-    app()
+    try:
+        app()
+    except SystemExit as done:
+        if _ENDING.without_teardown:
+            _end_now(done.code)
+        raise

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from agentcheck.cli import ConfigOpt, _guard, app
+from agentcheck.cli import ConfigOpt, _guard, app, end_without_teardown
 from agentcheck.exitcodes import ExitCode
 
 baseline_app = typer.Typer(help="Save the baseline that `--baseline` and `compare` read.", no_args_is_help=True)
@@ -58,6 +58,7 @@ def compare(
         write_comparison(comparison, md_path)
         return ExitCode.GATES_FAILED if comparison.regressions else ExitCode.OK
 
+    end_without_teardown()
     raise typer.Exit(_guard(body, after="nothing was compared"))
 
 
@@ -119,6 +120,7 @@ def merge(
 
         return merge_results(options, shards, missing).exit_code  # type: ignore[arg-type]
 
+    end_without_teardown()
     raise typer.Exit(_guard(body, after="nothing was merged"))
 
 

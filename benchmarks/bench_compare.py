@@ -285,7 +285,7 @@ def versus(ref: str, n: int = 10000, times: int = 9) -> None:
     work = Path(tempfile.mkdtemp(prefix=f"bench-versus-{n}-"))
     try:
         (work / "ref").mkdir()
-        archive = subprocess.run(["git", "-C", str(repo), "archive", ref, "agentcheck", "benchmarks/bench_compare.py"],
+        archive = subprocess.run(["git", "-C", str(repo), "archive", ref, "agentcheck", "benchmarks"],
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(work / "ref")], input=archive, check=True)
         sides = {f"{ref}": work / "ref", "this tree": repo}

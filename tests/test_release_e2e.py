@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -245,3 +246,39 @@ def github_cli(cwd: Path, github: dict[str, str], *args: str) -> subprocess.Comp
     env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
     env.update({"NO_COLOR": "1", "COLUMNS": "140", **github})
     return subprocess.run([agentcheck_exe(), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
+ENTRY_WITH_EXIT_HANDLER = """
+import atexit, sys
+atexit.register(lambda: print("exit handler ran", file=sys.stderr))
+from agentcheck.cli import main
+sys.argv = ["agentcheck", *sys.argv[1:]]
+main()
+"""
+
+
+def test_merge_and_compare_end_without_teardown_but_with_their_output_and_exit_code(project: Path):
+    """merge and compare end by os._exit once their output is flushed (no exit handler runs after
+    them); `validate`, like `run`, ends as usual. Output piped to a file is complete either way."""
+    assert cli("run", "--shard", "1/1", "--json", "reports/shard.json", cwd=project).code in (0, 1)
+    run = cli("run", "--json", "reports/base.json", cwd=project)
+    for args, expected_code in ((["merge", "reports/shard.json", "--json", "reports/merged.json"], run.code),
+                                (["compare", "reports/base.json", "reports/base.json"], 0),
+                                (["merge", "reports/missing.json"], 2)):
+        done = subprocess.run([sys.executable, "-c", ENTRY_WITH_EXIT_HANDLER, *args], cwd=project,
+                              capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"})
+        assert done.returncode == expected_code, done.stderr
+        assert "exit handler ran" not in done.stderr
+        assert done.stdout.strip() or done.stderr.strip()
+    merged = subprocess.run([sys.executable, "-c", ENTRY_WITH_EXIT_HANDLER, "merge", "reports/shard.json"],
+                            cwd=project, capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1",
+                                                                               "COLUMNS": "140"})
+    usual_merge = cli("merge", "reports/shard.json", cwd=project)
+
+    def masked(text: str) -> str:
+        return re.sub(r"in \d+\.\d+s", "in Ts", re.sub(r"\d{8}T\d{6}Z-[0-9a-f]+", "RUN", text))
+
+    assert masked(merged.stdout) == masked(usual_merge.out)  # the whole console report, to its last line
+    usual = subprocess.run([sys.executable, "-c", ENTRY_WITH_EXIT_HANDLER, "validate"], cwd=project,
+                           capture_output=True, text=True)
+    assert usual.returncode == 0 and "exit handler ran" in usual.stderr
