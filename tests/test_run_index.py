@@ -227,7 +227,7 @@ def test_compare_reads_each_results_numbers_from_its_row_or_else_in_full(tmp_pat
 
 # -- merge ------------------------------------------------------------------------------------------
 
-from test_merge_stamp import merged, shard_paths, single_shards  # noqa: E402, F401  # (a fixture, used by name)
+from merge_helpers import merged, shard_paths  # noqa: E402  (the `single_shards` fixture is conftest's)
 
 
 def _copies(root: Path, target: Path, *, index: bool, edit: bytes | None = None) -> list[Path]:
@@ -251,7 +251,7 @@ def _copies(root: Path, target: Path, *, index: bool, edit: bytes | None = None)
 
 @pytest.mark.parametrize("edit", [None, b"failed"])
 def test_merge_reading_rows_reports_what_merge_parsing_every_result_reports(
-        single_shards: Path, monkeypatch: pytest.MonkeyPatch, edit: bytes | None):  # noqa: F811
+        single_shards: Path, monkeypatch: pytest.MonkeyPatch, edit: bytes | None):
     """The shards of a real run, merged with their run index and without it: the same reports (the
     merged document's own rows included). With a result edited after the run, its row no longer
     proves itself: that result is read in full, and the reports show the edit."""
@@ -287,7 +287,7 @@ def test_merge_reading_rows_reports_what_merge_parsing_every_result_reports(
 
 
 def test_a_shard_result_whose_index_is_a_text_with_a_comma_is_merged_as_valid_json(
-        single_shards: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: F811
+        single_shards: Path, monkeypatch: pytest.MonkeyPatch):
     """An index that is not an integer (a hand-edited file) gets no proof from its row, and the merged
     text is encoded afresh: slicing at the first comma would cut inside the text and write invalid JSON."""
     paths = _copies(single_shards, single_shards / "texts", index=True)
