@@ -39,7 +39,7 @@ def logged_results(
     return log.iter_results(failing_only=failing_only, skip=skip)
 
 
-def logged_raw_results(log: ResultLog) -> Iterator[bytes]:
+def logged_raw_results(log: ResultLog) -> Iterator[bytes | memoryview]:
     """`log.iter_raw_joined()` (the results' JSON texts joined by `,` newline, in pieces), or nothing
     when the stream was never opened."""
     if not log.path.exists():

