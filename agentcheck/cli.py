@@ -67,13 +67,8 @@ def _guard(action: Callable[[], int], *, after: str = "nothing was run") -> int:
         return _internal_error(exc)
 
 
-class _Ending:
-    """How this process ends (see `end_without_teardown`)."""
-
-    without_teardown = False
-
-
-_ENDING = _Ending()
+_without_teardown = False
+"""Set by `end_without_teardown`; read by `main` when the command is over."""
 
 
 def end_without_teardown() -> None:
@@ -82,7 +77,8 @@ def end_without_teardown() -> None:
     anyway. For commands that run only agentcheck's own code on files (merge, compare): their
     files are closed and their workers waited for before they return, and no user code has left exit
     handlers to run (`run`, whose Python agents may have, ends as usual). mypy ends the same way."""
-    _ENDING.without_teardown = True
+    global _without_teardown
+    _without_teardown = True
 
 
 def _end_now(code: object) -> None:
@@ -402,6 +398,6 @@ def main() -> None:
     try:
         app()
     except SystemExit as done:
-        if _ENDING.without_teardown:
+        if _without_teardown:
             _end_now(done.code)
         raise
