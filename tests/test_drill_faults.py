@@ -202,3 +202,28 @@ def test_per_tool_retry_caps_override_the_general_one(tmp_path: Path):
     check = next(c for c in result.checks if c.check == "resilience.max_retries")
     assert (check.tool, check.expected, check.actual) == ("lookup", 0, 1)
     assert "retried at step 2 after 1s" in check.explanation
+
+
+
+def test_a_retry_that_waits_exactly_the_retry_after_is_not_early(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """On a busy machine time passes while a call takes the recorder's lock (a thread switch); the
+    recorded end of the call must still be its real end, or a retry that waited exactly its
+    Retry-After looks early (a CI failure once: 'retried after 30s; Retry-After asked for 30s')."""
+    from agentcheck.runner.recorder import RunRecorder
+
+    begin = RunRecorder.begin_tool_call
+    switched: list[str] = []
+
+    def begin_after_a_switch(self: RunRecorder, tool: str, args: object):
+        if not switched:  # only the first call waits: 5 ms of another thread's work
+            switched.append(tool)
+            self.clock.advance(5.0)
+        return begin(self, tool, args)
+
+    monkeypatch.setattr(RunRecorder, "begin_tool_call", begin_after_a_switch)
+    result = one(tmp_path, [{"fault": {"kind": "throttle", "retry_after": 30}}, {"returns": ORDER}], times=1,
+                 expect={"respect_retry_after": True})
+    first, second = result.trace.tool_calls()
+    assert switched == ["lookup"] and first.at_ms >= 5.0
+    assert first.at_ms + first.latency_ms <= second.at_ms - 30_000
+    assert failed_checks(result) == [] and result.outcome.value == "passed"

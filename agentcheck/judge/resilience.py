@@ -44,6 +44,11 @@ def longest_chain(pairs: list[tuple[ToolCallEvent, ToolCallEvent]]) -> int:
     return max(per_call.values(), default=0)
 
 
+RETRY_AFTER_SLACK_S = 1e-5
+"""A trace keeps times to the microsecond, so a gap is known to about ±2 µs; a retry that early
+is rounding, not impatience."""
+
+
 def gap_s(failed: ToolCallEvent, retry: ToolCallEvent) -> float:
     return max(0.0, (retry.at_ms - (failed.at_ms + failed.latency_ms)) / 1000.0)
 
@@ -108,7 +113,7 @@ def judge_resilience(expect: ResilienceExpectations, calls: list[ToolCallEvent])
         for pairs in found.values():
             for failed, retry in pairs:
                 wait = retry_after_seconds(failed.error.retry_after if failed.error else None)
-                if wait is not None and gap_s(failed, retry) + 1e-6 < wait:
+                if wait is not None and gap_s(failed, retry) + RETRY_AFTER_SLACK_S < wait:
                     early.append(f"step {retry.step} retried {retry.tool} after {round(gap_s(failed, retry), 2):g}s;"
                                  f" Retry-After asked for {wait:g}s (step {failed.step})")
         checks.append(_check("respect_retry_after", not early,

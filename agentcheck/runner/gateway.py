@@ -110,13 +110,12 @@ class ToolGateway:
 
     def call(self, tool: str, args: Any) -> ToolResponse:
         recorder = self.recorder
-        started = recorder.clock.now_ms()
         event = recorder.begin_tool_call(tool, args)
         event.args = as_plain_json(args)  # what the trace keeps is what reports show and redaction walks
         try:
             return self._answer(event, tool, args)
         finally:
-            recorder.end_tool_call(event, started_ms=started)
+            recorder.end_tool_call(event)
             for observe in self.observers:
                 observe(event)
 

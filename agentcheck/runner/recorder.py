@@ -62,8 +62,14 @@ class RunRecorder:
             totals.tool_calls += 1
             return event
 
-    def end_tool_call(self, event: ToolCallEvent, *, started_ms: float) -> None:
-        event.latency_ms = round(self.clock.now_ms() - started_ms, 3)
+    def end_tool_call(self, event: ToolCallEvent) -> None:
+        """Latency from the reading that stamped `at_ms`, so `at_ms + latency_ms` is when the call ended.
+
+        A reading taken before `begin_tool_call` (and its lock, and a thread switch) would put the
+        recorded end later than the real one, and a retry that waited exactly its Retry-After would
+        then look early.
+        """
+        event.latency_ms = round(self.clock.now_ms() - event.at_ms, 3)
 
     def record_model_call(
         self,
