@@ -151,7 +151,7 @@ def test_simulated_latency_uses_the_virtual_clock():
     sc = scenario(fixtures={"lookup": fixture("lookup", default=value(1, latency_ms=2000))})
     started = time.perf_counter()
     trace = run(sc, FuncAgent(agent))
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < 10  # real sleeps would take 34 s
     assert trace.tool_calls()[0].latency_ms >= 2000
     assert trace.tool_calls()[1].at_ms >= 32000
     assert trace.totals.wall_time_ms >= 34000

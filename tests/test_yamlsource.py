@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import time
 from pathlib import Path
 
 from agentcheck.collect.yamlsource import line_of, load_yaml_file, parse_yaml, render_path
@@ -139,10 +138,11 @@ def test_alias_bomb_is_built_once_per_anchor():
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
     for i in range(1, 30):
         lines.append(f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]")
-    started = time.perf_counter()
     docs, problems = parse_yaml("\n".join(lines) + "\n", "x.yaml")
     assert not problems and docs
-    assert time.perf_counter() - started < 2
+    data = docs[0].data
+    assert data["a29"][0] is data["a29"][4] is data["a28"]  # shared, not 5**29 copies
+    assert data["a1"][0] is data["a0"] and len(data["a29"]) == 5
 
 
 def test_unknown_tag_is_a_problem():
@@ -181,7 +181,7 @@ def test_render_path():
     assert render_path(("fixtures", "has space")) == "fixtures['has space']"
 
 
-def test_a_big_file_loads_quickly():
+def test_a_big_file_loads_whole_with_every_line():
     item = (
         "  - id: s-{i}\n"
         "    tags: [a, b]\n"
@@ -193,9 +193,7 @@ def test_a_big_file_loads_quickly():
         "      output: {{contains: [refund]}}\n"
     )
     text = "scenarios:\n" + "".join(item.format(i=i) for i in range(2000))
-    started = time.perf_counter()
-    docs, problems = parse_yaml(text, "big.yaml")
-    elapsed = time.perf_counter() - started
+    docs, problems = parse_yaml(text, "big.yaml")  # its speed is benchmarks/bench_run.py's to measure
     assert not problems and len(docs[0].data["scenarios"]) == 2000
     assert docs[0].lines[("scenarios", 1999, "id")] == 1 + 1999 * 8 + 1
-    assert elapsed < 3, elapsed  # generous: ~0.2 s on a laptop
+    assert docs[0].lines[("scenarios", 1999, "expect", "output", "contains", 0)] == 1 + 1999 * 8 + 8
