@@ -229,12 +229,7 @@ def run(
             md_path=False if no_md else md_path,
             record=record or "none",
         )
-        summary = run_suite(options)
-        if summary.security:
-            from agentcheck.drills.metrics import security_line
-
-            typer.echo(security_line(summary.security))
-        return summary.exit_code
+        return run_suite(options).exit_code
 
     raise typer.Exit(_guard(body))
 

@@ -47,11 +47,16 @@ def available() -> bool:
 
     if threading.active_count() > 1:
         return False
+    return cores() > 1
+
+
+def cores() -> int:
+    """The cores this process may run on (its CPU affinity, as `taskset` or a container's cpuset sets
+    it), not the machine's: worker counts follow it."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return cores > 1
+        return os.cpu_count() or 1
 
 
 def forked_call(call: Callable[[], object]) -> Worker:

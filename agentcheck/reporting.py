@@ -118,8 +118,10 @@ def finish_all(reporters: list[Reporter], summary: RunSummary, background: list[
     reporters (files written from the result lines alone: merge's JSON and Markdown) finish in worker
     processes (agentcheck.forked), started first on the sealed results stream; only the `concurrent`
     reporters (the other report files) finish meanwhile: the rest (the console, an API user's own)
-    finish after them, as they would in one process, seeing which reports were written (the part of
-    theirs that lists no report, ReportListingReporter, meanwhile)."""
+    finish after them, as they would in one process, seeing which reports were written. A reporter
+    whose end lists the reports (ReportListingReporter: the console) does the part of its finish that
+    lists none in its turn, and the rest after every other reporter: the console's verdict line is
+    the last thing a CI log shows, after the release tables."""
     for reporter in reporters:
         path = getattr(reporter, "path", None)
         kind = getattr(reporter, "kind", None)
@@ -139,16 +141,21 @@ def finish_all(reporters: list[Reporter], summary: RunSummary, background: list[
                 workers.append((reporter, forked_call(partial(reporter.finish, written(reporter)))))
     aside = {id(reporter) for reporter, _ in workers}
     alongside = {id(reporter) for reporter in concurrent or ()}
+    listing: list[Reporter] = []
     try:
         for reporter in reporters:
             if id(reporter) in aside:
                 continue
+            if id(reporter) not in alongside and _lists_reports(reporter):
+                _finished(reporter.finish_unlisted, summary, failures)  # (meanwhile, if reports are still written)
+                listing.append(reporter)
+                continue
             if workers and id(reporter) not in alongside:
-                if _lists_reports(reporter):  # (its part that lists no report: meanwhile)
-                    _finished(reporter.finish_unlisted, summary, failures)
                 _wait_for(workers, summary, failures)
             _finished(reporter.finish, written(reporter), failures)
         _wait_for(workers, summary, failures)
+        for reporter in listing:  # the lists of reports, and the console's verdict line, come last
+            _finished(reporter.finish, written(reporter), failures)
     finally:
         for _, worker in workers:  # (Ctrl-C meanwhile: stopped, and waited for)
             worker.close()

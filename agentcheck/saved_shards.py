@@ -314,9 +314,7 @@ def _shards_read_aside(paths: list[Path], drilled: frozenset[str]) -> list[Any] 
     started now) while this process loads the project (each shard is a sixth of a second for
     2 x 10 000); None: read them here. One worker per spare core, each reading its share of the shards
     in turn: more would only take turns on the cores with this process, slowing the project's load."""
-    import os
-
-    from agentcheck.forked import Worker, available
+    from agentcheck.forked import Worker, available, cores
 
     try:
         size = sum(path.stat().st_size for path in paths)
@@ -324,7 +322,7 @@ def _shards_read_aside(paths: list[Path], drilled: frozenset[str]) -> list[Any] 
         return None  # (the full path says which file is missing)
     if len(paths) < 2 or size < PARALLEL_MIN_BYTES or not available():
         return None
-    count = max(1, min(len(paths), (os.cpu_count() or 2) - 1))
+    count = max(1, min(len(paths), cores() - 1))
     workers: list[Any] = []
     try:
         for first in range(count):

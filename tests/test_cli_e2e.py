@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import time
@@ -25,7 +26,12 @@ def example(tmp_path_factory) -> Path:
 def test_example_suite_passes_and_writes_reports(example):
     done = cli("run", cwd=example)
     assert done.code == 0, done.out + done.err
-    assert "passed" in done.out and "failed" not in done.out.split("\n")[-3]
+    lines = done.out.rstrip("\n").splitlines()
+    # the verdict comes last, as in pytest: the release tables and the reports written come before it
+    assert re.fullmatch(r"\d+ passed, 0 failed, 0 error, 0 skipped in [\d.]+s", lines[-1]), lines[-12:]
+    at = {marker: next(i for i, line in enumerate(lines) if line.startswith(marker))
+          for marker in ("gates", "Segments", "injection drills:", "json report:", "junit report:")}
+    assert at["gates"] < at["Segments"] < at["injection drills:"] < at["json report:"] < at["junit report:"]
     data = json.loads((example / "reports" / "results.json").read_text())
     assert data["schema"] == "agentcheck.results/1"
     ids = [r["scenario_id"] for r in data["results"]]

@@ -99,6 +99,22 @@ def test_cli_drills_the_example_suite(tmp_path: Path):
     assert bad.code == 2 and "unknown drill 'throtle'" in bad.err and "throttle" in bad.err
 
 
+
+def test_merge_and_rejudge_print_the_injection_numbers_before_their_verdict(tmp_path: Path):
+    """They report as a run would: the injection drills' line too, and the verdict line last."""
+    root = copy_example(tmp_path)
+    done = cli("run", "--shard", "1/1", "--json", "reports/shard.json", "--no-junit", cwd=root)
+    assert done.code == 0, done.out + done.err
+    for args in (["merge", "reports/shard.json", "--json", "reports/merged.json"],
+                 ["rejudge", "reports/shard.json", "--json", "reports/rejudged.json"]):
+        again = cli(*args, cwd=root)
+        assert again.code == 0, again.out + again.err
+        lines = again.out.rstrip("\n").splitlines()
+        security = [line for line in lines if line.startswith("injection drills:")]
+        assert security == ["injection drills: utility 100% (1 clean runs), utility under attack 100%, "
+                            "targeted attack success rate 0% (0/3 attacked runs)"], args
+        assert lines.index(security[0]) < len(lines) - 2 and " passed, 0 failed, 0 error" in lines[-1], lines[-6:]
+
 def test_an_attacked_run_that_errors_counts_as_attacked_without_utility(tmp_path: Path):
     body = doc_scenario("s", "obedient", drills={"injection": {"families": ["override"],
                                                                "target": {"tool": "lookup"}}})

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -163,3 +165,15 @@ def test_a_call_in_a_worker_is_waited_for_or_abandoned():
     with pytest.raises(OSError, match="No space left"):
         forked.wait(forked.forked_call(failing))
     forked.forked_call(lambda: __import__("time").sleep(30)).close()  # the fixture checks it is gone
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity on this platform")
+def test_worker_counts_follow_the_cpu_affinity_not_the_machine():
+    """Pinned to one core (taskset, a container's cpuset), nothing is forked: a worker would only take
+    turns with this process on that core."""
+    code = ("import os; from agentcheck import forked; os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+            "print(forked.cores(), forked.available(), os.cpu_count())")
+    env = {k: v for k, v in os.environ.items() if k != forked.WORKERS_ENV}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env).stdout
+    pinned, available, machine = out.split()
+    assert (pinned, available) == ("1", "False") and int(machine) >= 1

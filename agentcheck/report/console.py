@@ -462,8 +462,15 @@ class ConsoleReporter:
         parts = [f"{integer(counts.get(o, 0))} {o}" for o in OUTCOMES]
         bad = integer(counts.get("failed", 0)) + integer(counts.get("error", 0))
         style = "bold red" if bad or summary.exit_code else "bold green"
+        if summary.reports:
+            self.console.print()
+        for kind, path in summary.reports.items():
+            self.console.print(Text(f"{kind} report: {path}", style="dim"))
+        gates = summary.gates or []
+        failed_gates = sum(not gate.passed for gate in gates)
+        verdict = f"; {failed_gates} of {plural(len(gates), 'gate')} failed" if failed_gates else ""
         self.console.print()
-        self.console.print(Text(f"{', '.join(parts)} in {number(summary.duration_s):.2f}s", style=style))
+        self.console.print(Text(f"{', '.join(parts)} in {number(summary.duration_s):.2f}s{verdict}", style=style))
         not_run = integer(getattr(summary, "not_run", 0))
         if not_run:
             self.console.print(Text(f"{plural(not_run, 'scenario run')} not started (--fail-fast stopped the run)",
@@ -477,8 +484,6 @@ class ConsoleReporter:
                     style="bold yellow",
                 )
             )
-        for kind, path in summary.reports.items():
-            self.console.print(Text(f"{kind} report: {path}", style="dim"))
 
 
 def _trimmed(data: Any) -> Any:

@@ -1,9 +1,10 @@
 """The console's release-decision tables: trials per scenario (when any ran more than once), the
-segment table, and the comparison with a baseline. Printed after the run's own report."""
+segment table, the injection drills' numbers and the comparison with a baseline. Printed after the
+run's table, failures and gates, before the console's verdict line (agentcheck.reporting)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from agentcheck.reliability import Comparison, ReleaseReport
 from agentcheck.report.markdown import fmt
@@ -80,8 +81,19 @@ def print_comparison(console: Console, comparison: Comparison, *, all_changes: b
                            style="dim"))
 
 
+def print_security(console: Console, security: dict[str, Any]) -> None:
+    """The injection drills' three numbers (agentcheck.drills.metrics), on one line."""
+    from rich.text import Text
+
+    from agentcheck.drills.metrics import security_line
+
+    console.print()
+    console.print(Text(security_line(security)), soft_wrap=True)
+
+
 class ReleaseConsoleReporter:
-    """Prints the release tables at finish; quiet (-q, verbose < 0) prints only the comparison."""
+    """Prints the release tables at finish; quiet (-q, verbose < 0) prints only the injection drills'
+    numbers and the comparison."""
 
     def __init__(self, console: Console | None = None, *, verbose: int = 0, segments: bool = True):
         self._console = console
@@ -96,12 +108,14 @@ class ReleaseConsoleReporter:
 
     def finish(self, summary: RunSummary) -> None:
         release = summary.release
-        if release is None:
+        if release is None and not summary.security:
             return
         console = _console(self._console)
-        if self.verbose >= 0:
+        if release is not None and self.verbose >= 0:
             print_trials(console, release)
             if self.segments:
                 print_segments(console, release)
-        if release.comparison is not None:
+        if summary.security:
+            print_security(console, summary.security)
+        if release is not None and release.comparison is not None:
             print_comparison(console, release.comparison)
