@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TypeGuard
 
+from agentcheck.atomicfile import destination, written_in_place
 from agentcheck.problems import Problem
 from agentcheck.report.base import Reporter, ReportListingReporter, defined_at_or_below
 from agentcheck.report.stream import ResultLog
@@ -38,8 +39,11 @@ def output_problems(outputs: dict[str, Path]) -> list[Problem]:
         if path.is_dir():
             problems.append(Problem(str(path), None, "", f"the {kind} path is a folder", "give a file path"))
             continue
+        if written_in_place(path):  # a pipe or a device (/dev/stdout): written straight into
+            continue
+        folder = destination(path).parent  # (a symbolic link: the file it points to is replaced)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             problems.append(
                 Problem(
@@ -52,7 +56,7 @@ def output_problems(outputs: dict[str, Path]) -> list[Problem]:
             )
             continue
         try:  # reports are written beside their path first, then moved into place: try exactly that
-            with tempfile.TemporaryFile(dir=path.parent):
+            with tempfile.TemporaryFile(dir=folder):
                 pass
         except OSError as exc:
             problems.append(Problem(str(path), None, "", f"cannot write in the folder for the {kind}: "

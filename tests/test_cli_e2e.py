@@ -312,3 +312,27 @@ def test_a_fixture_handler_that_does_not_import_is_bad_input(tmp_path):
     assert "scenarios/a.yaml:" in done.err and "fixtures.lookup.handler" in done.err
     assert "fixture handler 'no_such_module_here:answer' does not import" in done.err
     assert not (tmp_path / "reports" / "results.json").exists()
+
+
+def test_report_paths_that_are_links_or_pipes_are_written_through_not_replaced(tmp_path):
+    """A link stays a link (its file is replaced), a named pipe stays a pipe and gets the report
+    (as `tee` would write it); moving a file into their place would have replaced them."""
+    import os
+    import threading
+
+    write(tmp_path, {"agentcheck.yaml": MINI_CONFIG, "bot.py": "def run(task):\n    return 'ok'\n",
+                     "scenarios/a.yaml": "id: a\ninput: hi\n"})
+    (tmp_path / "kept").mkdir()
+    (tmp_path / "kept" / "results.json").write_text("old")
+    (tmp_path / "link.json").symlink_to(tmp_path / "kept" / "results.json")
+    os.mkfifo(tmp_path / "junit.pipe")
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append((tmp_path / "junit.pipe").read_bytes()))
+    reader.start()
+    done = cli("run", "--json", "link.json", "--junit", "junit.pipe", cwd=tmp_path)
+    reader.join(timeout=60)
+    assert done.code == 0, done.out + done.err
+    assert (tmp_path / "link.json").is_symlink()
+    assert json.loads((tmp_path / "kept" / "results.json").read_text())["results"][0]["scenario_id"] == "a"
+    assert (tmp_path / "junit.pipe").is_fifo() and b'<testcase name="a"' in received[0]
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["results.json"]  # no temporary left

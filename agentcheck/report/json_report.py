@@ -68,7 +68,8 @@ def atomic_writer(path: Path, *, encoding: str = "utf-8") -> Iterator[IO[str]]:
     with replacing(path) as tmp, tmp.open("w", encoding=encoding, errors="backslashreplace", newline="\n") as handle:
         yield handle
         handle.flush()
-        os.fsync(handle.fileno())
+        if tmp != path:  # (a pipe or a device written straight into: nothing to make durable)
+            os.fsync(handle.fileno())
 
 
 class JsonReporter:
