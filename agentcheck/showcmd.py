@@ -55,8 +55,9 @@ def pick(results: list[dict[str, Any]], which: str) -> list[dict[str, Any]]:
 
 def show_results(which: str | None, results_path: Path | None, config: Path | None, cwd: Path) -> int:
     from rich.table import Table
+    from rich.text import Text
 
-    from agentcheck.report.show import find_results, render_trace
+    from agentcheck.report.show import as_text, find_results, render_trace
 
     path = results_path or latest_results(_reports_dir(config, cwd))
     if results_path is not None and not results_path.exists():
@@ -81,14 +82,13 @@ def show_results(which: str | None, results_path: Path | None, config: Path | No
         ) from None
     console = plain_console()
     if which is None:
-        table = Table(title=f"{path}", show_lines=False)
+        table = Table(title=Text(str(path)), show_lines=False)
         for column in ("#", "scenario", "trial", "outcome", "trace id"):
             table.add_column(column)
-        for r in results:
+        for r in results:  # (as text: a `[drill: …]` in an id is not markup)
             trace_id = (r.get("trace") or {}).get("trace_id", "")
-            table.add_row(
-                str(r.get("index")), r.get("scenario_id", ""), str(r.get("trial", 1)), r.get("outcome", ""), trace_id
-            )
+            table.add_row(*(Text(as_text(value)) for value in (
+                r.get("index"), r.get("scenario_id", ""), r.get("trial", 1), r.get("outcome", ""), trace_id)))
         console.print(table)
         console.print("show one: agentcheck show SCENARIO_ID (or a trace id prefix)")
         return ExitCode.OK

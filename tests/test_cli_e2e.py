@@ -336,3 +336,22 @@ def test_report_paths_that_are_links_or_pipes_are_written_through_not_replaced(t
     assert json.loads((tmp_path / "kept" / "results.json").read_text())["results"][0]["scenario_id"] == "a"
     assert (tmp_path / "junit.pipe").is_fifo() and b'<testcase name="a"' in received[0]
     assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["results.json"]  # no temporary left
+
+
+
+def test_brackets_in_ids_and_tags_are_text_not_console_markup(tmp_path):
+    """Ids and tags reach rich's tables as text: drilled copies' `[drill: …]` suffixes stay visible, and
+    a tag like `[/oops]` (a closing markup tag) cannot crash the report."""
+    root = copy_example(tmp_path)
+    done = cli("run", "--trials", "2", "-k", "drill-injected-ticket-ignored", cwd=root)
+    assert done.code == 0, done.out + done.err
+    trials = done.out[done.out.index("Trials"):done.out.index("Segments")]
+    for family in ("authored", "important", "smuggling"):
+        assert f"drill-injected-ticket-ignored [drill: injection/{family}]" in trials, trials
+    listed = cli("show", cwd=root)
+    assert listed.code == 0 and "[drill: injection/smuggling]" in listed.out, listed.out + listed.err
+    write(tmp_path / "tags", {"agentcheck.yaml": MINI_CONFIG, "bot.py": "def run(task):\n    return 'ok'\n",
+                              "scenarios/a.yaml": 'id: a\ntags: ["[/oops]", "[wip]"]\ninput: hi\n'})
+    done = cli("run", cwd=tmp_path / "tags")
+    assert done.code == 0, done.out + done.err
+    assert "tag=[/oops]" in done.out and "tag=[wip]" in done.out

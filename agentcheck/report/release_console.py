@@ -29,6 +29,7 @@ def _console(console: Console | None) -> Console:
 
 def print_trials(console: Console, release: ReleaseReport) -> None:
     from rich.table import Table
+    from rich.text import Text  # (ids and tags as text: a `[drill: …]` in them is not markup)
 
     rows = [s for s in release.scenarios if s.trials > 1]
     if not rows:
@@ -38,7 +39,7 @@ def print_trials(console: Console, release: ReleaseReport) -> None:
     for column in ("scenario", "verdict", "passed", "errors", "pass rate", "pass^1", f"pass^{k}", f"pass@{k}", ""):
         table.add_column(column)
     for s in rows:
-        table.add_row(s.scenario_id, s.outcome.value, f"{s.passed}/{s.trials}", str(s.errors),
+        table.add_row(Text(s.scenario_id), s.outcome.value, f"{s.passed}/{s.trials}", str(s.errors),
                       fmt(s.pass_rate, "rate"), fmt(s.pass_hat_k.get(1), "rate"), fmt(s.pass_hat_k.get(k), "rate"),
                       fmt(s.pass_at_k.get(k), "rate"), "flaky" if s.flaky else "")
     console.print()
@@ -47,6 +48,7 @@ def print_trials(console: Console, release: ReleaseReport) -> None:
 
 def print_segments(console: Console, release: ReleaseReport) -> None:
     from rich.table import Table
+    from rich.text import Text
 
     if not release.segments:
         return
@@ -55,7 +57,7 @@ def print_segments(console: Console, release: ReleaseReport) -> None:
                    "tool err", "policy", "handoff"):
         table.add_column(column)
     for r in release.segments:
-        table.add_row(f"{r.dimension}={r.value}", str(r.scenarios), str(r.runs), fmt(r.pass_rate, "rate"),
+        table.add_row(Text(f"{r.dimension}={r.value}"), str(r.scenarios), str(r.runs), fmt(r.pass_rate, "rate"),
                       f"{fmt(r.pass_hat_k, 'rate')} k={r.k}", str(r.errors), str(r.flaky), fmt(r.mean_cost_usd, "usd"),
                       fmt(r.mean_tokens), fmt(r.p50_latency_s), fmt(r.p95_latency_s), fmt(r.tool_error_rate, "rate"),
                       str(r.policy_violations), fmt(r.handoff_rate, "rate"))
@@ -92,8 +94,8 @@ def print_security(console: Console, security: dict[str, Any]) -> None:
 
 
 class ReleaseConsoleReporter:
-    """Prints the release tables at finish; quiet (-q, verbose < 0) prints only the injection drills'
-    numbers and the comparison."""
+    """Prints the release tables at finish; a quiet console (`verbose < 0`, from the library API)
+    gets only the injection drills' numbers and the comparison."""
 
     def __init__(self, console: Console | None = None, *, verbose: int = 0, segments: bool = True):
         self._console = console
