@@ -29,6 +29,22 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+def _print_version(value: bool) -> None:
+    if value:
+        from agentcheck import __version__
+
+        typer.echo(f"agentcheck {__version__}")
+        raise typer.Exit(ExitCode.OK)
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", "-V", is_eager=True, callback=_print_version,
+                                          help="Print agentcheck's version and exit.")] = False,
+) -> None:
+    """Replay scenarios against an agent with mocked tools, judge its tool trace, apply release gates."""
+
+
 ConfigOpt = Annotated[
     Path | None,
     typer.Option(

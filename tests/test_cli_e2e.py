@@ -355,3 +355,12 @@ def test_brackets_in_ids_and_tags_are_text_not_console_markup(tmp_path):
     done = cli("run", cwd=tmp_path / "tags")
     assert done.code == 0, done.out + done.err
     assert "tag=[/oops]" in done.out and "tag=[wip]" in done.out
+
+
+def test_version_flag_prints_the_installed_version(tmp_path):
+    import tomllib
+
+    declared = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["version"]
+    for flag in ("--version", "-V"):
+        done = cli(flag, cwd=tmp_path)
+        assert (done.code, done.out, done.err) == (0, f"agentcheck {declared}\n", "")
