@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from agentcheck.exitcodes import ExitCode
 from agentcheck.forked import WorkerDied
 from agentcheck.gcpause import collector_off, collector_relaxed
 from agentcheck.problems import BadInput, Problem
@@ -66,6 +67,9 @@ class _Replay(_Session):
         self.dropped = 0
         self.vouched: ScenarioResult | None = None  # the result being delivered, if its text needs no redaction
         self.saved_trials: dict[str, int] = {}
+        self.missing: list[str] = []
+        """Selected scenarios no shard file held (merge's full path): each got an `error` result, and
+        the merge does not exit 0."""
         self.workers = saved is not None and worth_workers(documents, saved)
         """Whether shards are read, and the JSON report written, in worker processes where one can be
         forked (agentcheck.forked.available, asked at each fork)."""
@@ -85,6 +89,13 @@ class _Replay(_Session):
 
     def trials_of(self, scenario: Scenario) -> int:
         return self.saved_trials.get(scenario.id, 1)
+
+    def summary(self, interrupted: bool) -> RunSummary:
+        """A merge missing scenarios is never a pass, whatever its gates tolerate: exit 1."""
+        summary = super().summary(interrupted)
+        if self.missing and summary.exit_code == ExitCode.OK:
+            summary.exit_code = int(ExitCode.GATES_FAILED)
+        return summary
 
     unreportable = (WorkerDied,)
     """A shard's worker that died mid-shard: reports would hold part of the merge as if it were all."""
@@ -230,7 +241,10 @@ def _merge(options: RunOptions, paths: list[Path], on_missing: Callable[[list[st
 
     def source() -> Iterator[ScenarioResult]:
         """Every shard's results interleaved in collection order (each file is in that order already),
-        so the merged stream is written, and read back by the reporters, sequentially."""
+        so the merged stream is written, and read back by the reporters, sequentially; then an `error`
+        result for each selected scenario no shard holds."""
+        from agentcheck.judge.judge import unjudged_result
+
         owner = {id(d): d for d in documents}
         seen: set[tuple[str, int]] = set()
         merged_ids.clear()
@@ -244,14 +258,21 @@ def _merge(options: RunOptions, paths: list[Path], on_missing: Callable[[list[st
             vouched = text is not None and session.redactor.leaves_json_alone(text.decode("utf-8", "replace"))
             session.vouched = result if vouched else None
             yield placed(result, by_id.get(result.scenario_id))
+        session.vouched = None
+        for scenario in prepared.scenarios:
+            if scenario.id not in merged_ids:
+                session.missing.append(scenario.id)
+                yield unjudged_result(scenario, MISSING_MESSAGE)
 
     session = _Replay(prepared, options, source, documents)
     summary = run_prepared(prepared, options, session)
-    if on_missing is not None:
-        missing = [s.id for s in prepared.scenarios if s.id not in merged_ids]
-        if missing:
-            on_missing(missing)
+    if on_missing is not None and session.missing:
+        on_missing(session.missing)
     return summary
+
+
+MISSING_MESSAGE = "no result: in no shard file given to merge (a shard job that failed, or a file not passed)"
+"""The message of the `error` result merge gives a selected scenario that no shard file holds."""
 
 
 def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[ResultsFile],

@@ -215,8 +215,18 @@ def test_shards_partition_the_suite_and_merge_equals_a_single_run(project: Path)
     assert "### Gates" in (project / "reports" / "merged.md").read_text()
     names = re.findall(r'<testcase name="([^"]*)" classname="scenarios', (project / "reports/merged.xml").read_text())
     assert sorted(names) == sorted(s["scenario_id"] for s in merged_data["scenarios"])  # failed on trial 2 too
-    partial = cli("merge", "reports/shard1.json", "reports/shard2.json", cwd=project)
+    partial = cli("merge", "reports/shard1.json", "reports/shard2.json", "--json", "reports/partial.json",
+                  cwd=project)
     assert "in no shard file" in partial.err and "was a shard job missing?" in partial.err
+    # a missing shard is never a pass: its scenarios are `error` results, and the merge exits 1
+    shard3 = {s["scenario_id"] for s in results(project / "reports" / "shard3.json")["scenarios"]}
+    partial_data = results(project / "reports" / "partial.json")
+    unjudged = {r["scenario_id"]: r for r in partial_data["results"] if r["scenario_id"] in shard3}
+    assert set(unjudged) == shard3 and partial.code == 1
+    assert all(r["outcome"] == "error" and r["message"].startswith("no result: in no shard file")
+               for r in unjudged.values())
+    assert partial.out.splitlines()[0].endswith(f": {24 - len(shard3)} scenario runs, from saved results")
+    assert f"{len(shard3)} error" in partial.out.splitlines()[-1]
     assert "in no shard file" not in merged.err
     overlap = cli("merge", "reports/shard1.json", "reports/shard1.json", cwd=project)
     assert overlap.code == 2 and "also in an earlier shard file" in overlap.err

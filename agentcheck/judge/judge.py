@@ -62,6 +62,12 @@ def skipped_result(scenario: Scenario, trial: int = 1) -> ScenarioResult:
     return _result(scenario, Outcome.SKIPPED, scenario.skip or "skipped", trial)
 
 
+def unjudged_result(scenario: Scenario, message: str, trial: int = 1) -> ScenarioResult:
+    """An `error` result for a run there is nothing to judge of (a merge's scenario in no shard
+    file): the harness could not judge it, so it is neither a pass nor the agent's failure."""
+    return _result(scenario, Outcome.ERROR, message, trial)
+
+
 def judge(scenario: Scenario, trace: Trace) -> ScenarioResult:
     result = _result(scenario, Outcome.PASSED, "", trace.trial)
     result.trace = trace
