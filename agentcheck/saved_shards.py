@@ -92,9 +92,7 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
                 raise _unlisted(document, scenario_id)
             fields = row_fields(values, index, handoff)
         if fields is None:  # (no row, or not this text's: an edited result)
-            data = document.parse_result(text, position)
-            if type(data) is dict:
-                yield _parsed_record(document, saved, handoff, readers, data, text)
+            yield _parsed_record(document, saved, handoff, readers, document.parse_result(text, position), text)
             continue
         raw = renumbered(text, index)
         pieces = None

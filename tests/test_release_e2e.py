@@ -292,3 +292,43 @@ def test_merge_and_compare_end_without_teardown_but_with_their_output_and_exit_c
     usual = subprocess.run([sys.executable, "-c", ENTRY_WITH_EXIT_HANDLER, "validate"], cwd=project,
                            capture_output=True, text=True)
     assert usual.returncode == 0 and "exit handler ran" in usual.stderr
+
+
+def test_damaged_results_files_are_refused_by_every_command_naming_the_result(project: Path):
+    """A result that is not an object, has no scenario id or an unknown outcome, or a document with no
+    results list: exit 2 naming the file and the result (not an internal error, nor a run of nothing
+    whose gates pass, nor a broken baseline saved)."""
+    done = cli("run", "--json", "reports/good.json", cwd=project)
+    assert done.code in (0, 1), done.out + done.err
+    good = json.loads((project / "reports" / "good.json").read_text())
+
+    def damaged(name: str, change) -> str:
+        data = json.loads(json.dumps(good))
+        change(data)
+        text = json.dumps(data, indent=1) if name.startswith("whole") else _agentcheck_layout(data)
+        (project / f"{name}.json").write_text(text)
+        return f"{name}.json"
+
+    cases = {
+        damaged("weird", lambda d: d["results"][0].update(outcome="weird")): "result 1 (line",
+        damaged("whole-weird", lambda d: d["results"][1].update(outcome="weird")): "result 2 has outcome 'weird'",
+        damaged("nameless", lambda d: d["results"][0].pop("scenario_id")): "has no 'scenario_id' string",
+        damaged("number", lambda d: d["results"].insert(0, 5)): "result 1 (line",
+        damaged("whole-null", lambda d: d.update(results=None)): "no 'results' list",
+    }
+    for path, words in cases.items():
+        for args in (["compare", "reports/good.json", path], ["merge", path], ["rejudge", path, "--json", "r.json"],
+                     ["baseline", "save", path, "--out", "b.json"]):
+            refused = cli(*args, cwd=project)
+            assert refused.code == 2, (args, refused.out, refused.err)
+            assert refused.err.startswith("error: ") and path in refused.err and words in refused.err, refused.err
+            assert "Traceback" not in refused.err and "internal error" not in refused.err
+    assert not (project / "b.json").exists() and not (project / "r.json").exists()
+
+
+def _agentcheck_layout(data: dict) -> str:
+    """The document in agentcheck's own line layout (a header key per line, a result per line)."""
+    results = data.pop("results")
+    head = ",\n".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in data.items())
+    body = ",\n".join(json.dumps(r) for r in results)
+    return "{" + head + ',\n"results": [\n' + body + "\n]}\n"

@@ -19,6 +19,8 @@ def save_baseline(source: Path, dest: Path) -> ResultsFile:
 
         raise BadInput([Problem(str(source), None, "", "a baseline must be a results.json document",
                                 "pass reports/results.json (written by `agentcheck run`)")])
+    for _ in document.results():  # every result checked (ResultsFile.checked): a damaged file is refused
+        pass
     with replacing(dest) as tmp:
         shutil.copyfile(source, tmp)
     return document

@@ -64,9 +64,7 @@ def document_metrics(document: ResultsFile, handoff_tools: frozenset[str] = froz
     for position, text, values, _ in paired(rows, document.result_texts()):
         fields = row_fields(values, index_of_text(text), handoff_tools) if values is not None else None
         if fields is None:  # (no row, or not this text's: an edited result)
-            data = document.parse_result(text, position)
-            if type(data) is dict:
-                metrics.append(metrics_from_data(data, handoff_tools))
+            metrics.append(metrics_from_data(document.parse_result(text, position), handoff_tools))
             continue
         run = RunMetrics(*fields)
         run.outcome = outcome_of(run.outcome)

@@ -18,8 +18,11 @@ from agentcheck.release.run_index import HEAD as RUN_INDEX_HEAD
 from agentcheck.release.run_index import read_rows
 from agentcheck.reliability import RESULTS_SCHEMA
 from agentcheck.serialize import loads
+from agentcheck.verdict import Outcome
 
 _RESULTS_LINE = b'"results": ['
+_OUTCOMES = tuple(outcome.value for outcome in Outcome)
+"""The outcomes as a saved result holds them."""
 
 
 class ResultsFile:
@@ -90,7 +93,10 @@ class ResultsFile:
             raise self._problem("not an agentcheck results document (expected a JSON object)")
         results = data.pop("results", None)
         self.header = data
-        self._whole = results if isinstance(results, list) else []
+        if not isinstance(results, list):
+            raise self._problem("no 'results' list (an edited or damaged file?)",
+                                "use the file exactly as `agentcheck run --json` wrote it, or run that job again")
+        self._whole = results
 
     def _read_stream(self, handle: Any, first: bytes) -> None:
         """A results.jsonl stream: the plan, results, the summary (see report/stream.py)."""
@@ -172,28 +178,43 @@ class ResultsFile:
                 if stripped and stripped != b"]}":
                     yield stripped
 
-    def parse_result(self, text: bytes, position: int) -> Any:
-        """The JSON text of the result at `position` (0: the first) parsed; bad input naming its line
-        when it is not JSON."""
+    def parse_result(self, text: bytes, position: int) -> dict[str, Any]:
+        """The JSON text of the result at `position` (0: the first) parsed and checked (`checked`);
+        bad input naming its line when it is not JSON."""
         try:
-            return loads(text)
+            record = loads(text)
         except ValueError:
-            line = self._results_line + position
-            raise BadInput([Problem(
-                str(self.path), line, "", f"{self.role} file: result {position + 1} (line {line}) is not JSON "
-                "(a cut-off or edited file?)",
-                "use the file exactly as `agentcheck run --json` wrote it, or run that job again")]) from None
+            raise self._bad_result(position, "is not JSON (a cut-off or edited file?)") from None
+        return self.checked(record, position)
+
+    def checked(self, record: Any, position: int) -> dict[str, Any]:
+        """`record`, the result at `position`, if it has what every reader of it needs: an object with
+        a `scenario_id` and one of the outcomes; else bad input naming it (not an internal error later,
+        nor a result silently left out)."""
+        if type(record) is not dict:
+            raise self._bad_result(position, f"is not a JSON object (got {type(record).__name__})")
+        if type(record.get("scenario_id")) is not str:
+            raise self._bad_result(position, "has no 'scenario_id' string")
+        outcome = record.get("outcome")
+        if outcome not in _OUTCOMES:
+            raise self._bad_result(position, f"has outcome {outcome!r}; expected one of {', '.join(_OUTCOMES)}")
+        return record
+
+    def _bad_result(self, position: int, what: str) -> BadInput:
+        line = self._results_line + position if self._whole is None else None
+        where = f" (line {line})" if line is not None else ""
+        return BadInput([Problem(
+            str(self.path), line, "", f"{self.role} file: result {position + 1}{where} {what}",
+            "use the file exactly as `agentcheck run --json` wrote it, or run that job again")])
 
     def results_with_text(self) -> Iterator[tuple[dict[str, Any], bytes | None]]:
         """Every result with the JSON text it was read from (None for a file parsed whole), so a
         caller can look at the text without encoding the result again."""
         if self._whole is not None:
-            yield from ((r, None) for r in self._whole if isinstance(r, dict))
+            yield from ((self.checked(r, position), None) for position, r in enumerate(self._whole))
             return
         for position, text in enumerate(self.result_texts()):
-            record = self.parse_result(text, position)
-            if isinstance(record, dict):
-                yield record, text
+            yield self.parse_result(text, position), text
 
     def required_rates(self) -> dict[str, float]:
         """Scenario id -> its criterion (min_pass_rate), from the document's `scenarios` section."""
