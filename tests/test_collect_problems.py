@@ -322,3 +322,24 @@ def test_naming_a_fixture_file_as_a_scenario_file(tmp_path: Path):
         "fixtures/f.yaml:1: this is a shared fixture file (only `fixtures:`), not a scenario file"
         " (list it in a scenario's `fixture_files` instead)"
     ]
+
+
+def test_call_arguments_that_are_not_a_mapping_are_refused_where_written(tmp_path: Path):
+    """Tool calls always carry an object: a list or a scalar as expected arguments could never match."""
+    project = make(tmp_path, {"scenarios/a.yaml": """\
+        id: a
+        input: hi
+        expect:
+          tools:
+            calls:
+              - lookup_order: [1, 2]
+              - {tool: issue_refund, args: refund it}
+              - lookup_order: null
+              - {tool: issue_refund, args: {amount: {$lte: 5}}}
+        """})
+    assert problems(project) == [
+        "scenarios/a.yaml:6 at expect.tools.calls[0]: a call's arguments are a mapping ({name: value}) or null"
+        " for any arguments, got a list",
+        "scenarios/a.yaml:7 at expect.tools.calls[1].args: a call's arguments are a mapping ({name: value}) or"
+        " null for any arguments, got the text 'refund it'",
+    ]

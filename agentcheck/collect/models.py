@@ -292,8 +292,22 @@ class LongCallModel(_Model):
     """An expected call in long form, allowing a per-call argument mode."""
 
     tool: Text = Field(description="Tool name.")
-    args: MatcherSpec = Field(None, description="Expected arguments (values or `$`-operators).")
+    args: Annotated[MatcherSpec, AfterValidator(_call_args)] = Field(
+        None, description="Expected arguments (values or `$`-operators); null: any arguments.")
     args_mode: ArgsMode | None = Field(None, description="How to compare arguments for this call.")
+
+
+_KINDS = {str: "the text", int: "the number", float: "the number", bool: "the boolean"}
+
+
+def _call_args(args: Any) -> Any:
+    """A call's arguments: a mapping (values or `$`-operators) or null for any arguments. Tool calls
+    always carry an object, so a list or a scalar here could never match: refused where it is written."""
+    if args is not None and not isinstance(args, dict):
+        kind = "a list" if isinstance(args, list) else f"{_KINDS.get(type(args), 'the value')} {args!r}"
+        raise _fail("call_args", f"a call's arguments are a mapping ({{name: value}}) or null for any arguments,"
+                                 f" got {kind}")
+    return args
 
 
 def _single_key(value: dict[str, Any]) -> dict[str, Any]:
@@ -303,6 +317,7 @@ def _single_key(value: dict[str, Any]) -> dict[str, Any]:
             f"an expected call is {{tool_name: args}} with exactly one key, got {len(value)} keys"
             " (use {tool: name, args: ...} for the long form)",
         )
+    _call_args(next(iter(value.values())))
     return value
 
 
@@ -315,6 +330,7 @@ ShortCall = Annotated[
             "minProperties": 1,
             "maxProperties": 1,
             "not": {"required": ["tool"]},
+            "additionalProperties": {"type": ["object", "null"]},
             "description": "{tool_name: expected arguments}; null arguments mean any arguments.",
         }
     ),
