@@ -24,6 +24,7 @@ from agentcheck.reporting import finish_all, output_problems
 from agentcheck.scenario import Scenario
 from agentcheck.serialize import dumps_bytes
 from agentcheck.verdict import (
+    GateResult,
     Outcome,
     PlannedScenario,
     RunMetrics,
@@ -391,6 +392,9 @@ class _Session:
             counts[m.outcome.value] += 1
         if interrupted:
             code = ExitCode.INTERRUPTED
+            planned = sum(p.trials for p in self.planned())
+            self.not_started = max(planned - len(self.metrics), self.not_started)
+            gates = [unfinished(gate, len(self.metrics), planned) for gate in gates]
         else:
             code = ExitCode.OK if all(g.passed for g in gates) else ExitCode.GATES_FAILED
         return RunSummary(
@@ -406,6 +410,16 @@ class _Session:
             security=security_summary(self.metrics),
             release=release,
         )
+
+
+def unfinished(gate: GateResult, finished: int, planned: int) -> GateResult:
+    """`gate` of a run stopped before its end (Ctrl-C): not passed, whatever the finished runs
+    measured (its checks keep their figures), so no report (the JSON, JUnit's gates suite) shows an
+    interrupted run as a release that passed its gates."""
+    from dataclasses import replace
+
+    reason = f"not passed: the run was interrupted ({finished} of {planned} runs finished)"
+    return replace(gate, passed=False, message=f"{reason}; {gate.message}" if gate.message else reason)
 
 
 def run(options: RunOptions) -> RunSummary:

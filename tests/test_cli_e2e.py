@@ -222,7 +222,15 @@ def test_interrupted_run_keeps_finished_results(tmp_path):
     assert proc.returncode == 130, out + err
     data = json.loads((tmp_path / "reports" / "results.json").read_text())
     assert sorted(r["scenario_id"] for r in data["results"]) == ["fast-1", "fast-2"]
-    assert data["summary"]["interrupted"] is True
+    assert data["summary"]["interrupted"] is True and data["summary"]["not_run"] == 1
+    # an interrupted run passes no gate, in any report, though both finished runs passed
+    message = "not passed: the run was interrupted (2 of 3 runs finished)"
+    assert [(g["passed"], g["message"].split(";")[0]) for g in data["gates"]] == [(False, message)]
+    suites = junitparser.JUnitXml.fromfile(str(tmp_path / "reports" / "junit.xml"))
+    gate_cases = [case for suite in suites for case in suite if case.classname == "agentcheck.gates"]
+    assert len(gate_cases) == 1 and not gate_cases[0].is_passed
+    assert f"gate all scenarios pass failed: {message}" in out and "not started (--fail-fast" not in out
+    assert "interrupted: 2 of 3 scenario runs finished" in out
 
 
 def test_a_gate_selecting_nothing_in_the_suite_is_bad_input(tmp_path):

@@ -472,7 +472,7 @@ class ConsoleReporter:
         self.console.print()
         self.console.print(Text(f"{', '.join(parts)} in {number(summary.duration_s):.2f}s{verdict}", style=style))
         not_run = integer(getattr(summary, "not_run", 0))
-        if not_run:
+        if not_run and not summary.interrupted:  # (an interrupted run says how many finished, below)
             self.console.print(Text(f"{plural(not_run, 'scenario run')} not started (--fail-fast stopped the run)",
                                     style="yellow"))
         if summary.interrupted:
