@@ -170,7 +170,7 @@ def build_setup(
                 Problem(
                     src.file if src else None,
                     src.line if src else None,
-                    f"agents.{name}.entrypoint",
+                    f"agents.{name}.entrypoint" if spec.entrypoint else f"agents.{name}",
                     exc.message,
                     exc.hint,
                 )

@@ -149,8 +149,40 @@ def test_entrypoint_that_does_not_import_is_bad_input(tmp_path):
     })
     done = cli("run", cwd=tmp_path)
     assert done.code == 2
-    assert "agentcheck.yaml:" in done.err and "does not import" in done.err
+    assert f"agentcheck.yaml:{_entrypoint_line(tmp_path)} at agents.bot.entrypoint:" in done.err
+    assert "does not import" in done.err
+    assert "install the package the module imports (not_a_module_anywhere)" in done.err
     assert "Traceback" not in done.err
+
+
+@pytest.mark.parametrize(("source", "words"), [
+    ("def run(\n", "fix the syntax error in bot.py:1"),
+    ("raise RuntimeError('no config')\n", "RuntimeError: no config (bot.py:1) (fix the error the module raises"),
+    ("def run():\n    return 'x'\n", "takes no parameters; agentcheck calls run(task), run(task, tools) or"),
+    ("def run(task, *, key):\n    return 'x'\n", "requires the keyword argument(s) key"),
+    ("def run(a, b, c, d):\n    return 'x'\n", "takes 4 required parameters"),
+])
+def test_an_agent_that_cannot_be_called_is_bad_input_at_validate(tmp_path, source, words):
+    """What `validate` can know without running: the module imports, and the function takes one of the
+    forms agentcheck calls (else every run would error); each with the fix that applies."""
+    write(tmp_path, {"agentcheck.yaml": MINI_CONFIG, "bot.py": source, "scenarios/a.yaml": "id: a\ninput: hi\n"})
+    done = cli("validate", cwd=tmp_path)
+    where = f"error: agentcheck.yaml:{_entrypoint_line(tmp_path)} at agents.bot.entrypoint: "
+    assert done.code == 2 and done.err.startswith(where), done.err
+    assert words in done.err and "Traceback" not in done.err, done.err
+    assert "check the module path" not in done.err
+
+
+def _entrypoint_line(root: Path) -> int:
+    lines = (root / "agentcheck.yaml").read_text().splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if "entrypoint" in line)
+
+
+def test_a_module_path_that_does_not_exist_says_to_check_it(tmp_path):
+    write(tmp_path, {"agentcheck.yaml": MINI_CONFIG.replace("bot:run", "bots.refunds:run"),
+                     "scenarios/a.yaml": "id: a\ninput: hi\n"})
+    done = cli("validate", cwd=tmp_path)
+    assert done.code == 2 and "No module named 'bots'" in done.err and "check the module path" in done.err
 
 
 def test_failed_gate_exits_1_and_prints_measured_against_threshold(tmp_path):

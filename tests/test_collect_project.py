@@ -120,7 +120,7 @@ def test_full_project(tmp_path: Path):
     assert agent.kind == "python" and agent.entrypoint == "examples.refund_assistant:run"
     assert agent.version == "1.0.0" and agent.tools == ("lookup_order", "issue_refund")
     assert agent.options == {"refund_limit": 100} and agent.timeout_s == 10
-    assert str(agent.source) == "agentcheck.yaml:3"
+    assert str(agent.source) == "agentcheck.yaml:5"  # its entrypoint, what loading it can find wrong
     lookup = project.tools["lookup_order"]
     assert lookup.parameters["required"] == ["order_id"] and lookup.risk is RiskTier.LOW
     refund = project.tools["issue_refund"]

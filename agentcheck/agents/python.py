@@ -49,7 +49,7 @@ def load_callable(entrypoint: str, project_root: Path) -> Any:
         where = f" ({Path(last.filename).name}:{last.lineno})" if last else ""
         raise AgentLoadError(
             f"entrypoint '{entrypoint}' does not import: {type(exc).__name__}: {exc}{where}",
-            "check the module path is importable from the project root",
+            _import_hint(exc, module_name),
         ) from None
     target: Any = module
     for part in attr.split("."):
@@ -66,6 +66,20 @@ def load_callable(entrypoint: str, project_root: Path) -> Any:
     return target
 
 
+def _import_hint(exc: Exception, module_name: str) -> str:
+    """How to fix a module that does not import: its path when it is the module itself that is not
+    found, else what broke inside it."""
+    if isinstance(exc, ModuleNotFoundError):
+        missing = exc.name or ""
+        if missing and (module_name == missing or module_name.startswith(missing + ".")):
+            return "check the module path: it is imported from the project root (the folder of agentcheck.yaml)"
+        top = missing.split(".")[0] or "it"
+        return f"install the package the module imports ({top}) in this environment, or add it to the project"
+    if isinstance(exc, SyntaxError):
+        return f"fix the syntax error in {Path(exc.filename).name if exc.filename else 'the module'}:{exc.lineno}"
+    return "fix the error the module raises while it is imported, at the file and line shown"
+
+
 def _within(filename: str, root: Path) -> bool:
     """Whether a traceback frame's file is in the project (not importlib's, not a library's)."""
     if filename.startswith("<"):  # <frozen importlib._bootstrap>, <string>
@@ -76,14 +90,30 @@ def _within(filename: str, root: Path) -> bool:
         return False
 
 
-def _arity(func: Any) -> int:
+SIGNATURES = "run(task), run(task, tools) or run(task, tools, context)"
+
+
+def _arity(func: Any, entrypoint: str = "") -> int:
+    """How many of (task, tools, context) the agent takes; an AgentLoadError when it can take none of
+    those forms (no parameter at all, more than three required, or a required keyword-only one), so
+    `validate` says so instead of every run erroring."""
     try:
-        params = inspect.signature(func).parameters.values()
+        params = list(inspect.signature(func).parameters.values())
     except (TypeError, ValueError):
         return 3
+    required_keywords = [p.name for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+    if required_keywords:
+        raise AgentLoadError(f"entrypoint '{entrypoint}' requires the keyword argument(s) "
+                             f"{', '.join(required_keywords)}; agentcheck calls {SIGNATURES}",
+                             "give them defaults, or take them from `task.data`")
     if any(p.kind is p.VAR_POSITIONAL for p in params):
         return 3
     positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    if not positional or len(required) > 3:
+        got = "no parameters" if not positional else f"{len(required)} required parameters"
+        raise AgentLoadError(f"entrypoint '{entrypoint}' takes {got}; agentcheck calls {SIGNATURES}",
+                             "define it as `def run(task):` (add `tools`, then `context`, when it needs them)")
     return max(1, min(3, len(positional)))
 
 
@@ -93,7 +123,7 @@ class PythonAgent:
             raise AgentLoadError(f"agent '{spec.name}' of kind python needs an entrypoint", "module:function")
         self.spec = spec
         self.func = load_callable(spec.entrypoint, project_root)
-        self.arity = _arity(self.func)
+        self.arity = _arity(self.func, spec.entrypoint)
         self.is_async = inspect.iscoroutinefunction(self.func) or inspect.iscoroutinefunction(
             getattr(self.func, "__call__", None)  # noqa: B004 - an async __call__ on an instance
         )

@@ -163,7 +163,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
             options=dict(spec.options),
             timeout_s=spec.timeout_s,
             description=spec.description or "",
-            source=source("agents", name),
+            source=source("agents", name, "entrypoint") if spec.entrypoint else source("agents", name),
             model=model_settings(spec, root),
         )
         for name, spec in model.agents.items()
