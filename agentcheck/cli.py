@@ -331,7 +331,8 @@ def init(
         written = scaffold(directory)
         for path in written:
             typer.echo(f"created {path}")
-        typer.echo(f"next: cd {directory} && agentcheck run")
+        here = Path(directory).resolve() == Path.cwd().resolve()
+        typer.echo("next: agentcheck run" if here else f"next: cd {directory} && agentcheck run")
         return ExitCode.OK
 
     raise typer.Exit(_guard(body))

@@ -202,7 +202,10 @@ gates:
 
 def test_init_scaffolds_a_project_that_passes(tmp_path):
     done = cli("init", "proj", cwd=tmp_path)
-    assert done.code == 0
+    assert done.code == 0 and done.out.splitlines()[-1] == "next: cd proj && agentcheck run"
+    (tmp_path / "here").mkdir()
+    here = cli("init", cwd=tmp_path / "here")
+    assert here.code == 0 and here.out.splitlines()[-1] == "next: agentcheck run"
     done = cli("run", cwd=tmp_path / "proj")
     assert done.code == 0, done.out + done.err
     again = cli("init", "proj", cwd=tmp_path)

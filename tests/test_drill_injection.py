@@ -111,7 +111,7 @@ def test_merge_and_rejudge_print_the_injection_numbers_before_their_verdict(tmp_
         assert again.code == 0, again.out + again.err
         lines = again.out.rstrip("\n").splitlines()
         security = [line for line in lines if line.startswith("injection drills:")]
-        assert security == ["injection drills: utility 100% (1 clean runs), utility under attack 100%, "
+        assert security == ["injection drills: utility 100% (1 clean run), utility under attack 100%, "
                             "targeted attack success rate 0% (0/3 attacked runs)"], args
         assert lines.index(security[0]) < len(lines) - 2 and " passed, 0 failed, 0 error" in lines[-1], lines[-6:]
 

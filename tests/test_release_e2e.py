@@ -153,6 +153,9 @@ def test_bad_baselines_exit_2_before_anything_runs(project: Path):
             and ".tmp" not in unwritable.err
     unsaved = cli("baseline", "save", "missing.json", cwd=project)
     assert unsaved.code == 2 and unsaved.err.rstrip().endswith("found; no baseline was written.")
+    assert "`agentcheck run` writes reports/results.json" in unsaved.err
+    no_shard = cli("merge", "missing.json", cwd=project)
+    assert no_shard.code == 2 and "`agentcheck run --shard i/n --json PATH`" in no_shard.err
     bad_shard = cli("run", "--shard", "3/2", cwd=project)
     assert bad_shard.code == 2 and bad_shard.err.startswith("error: --shard: bad shard '3/2'")  # no file to name
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentcheck.calls import plural
 from agentcheck.verdict import Outcome, RunMetrics
 
 DRILL_MARK = " [drill: "
@@ -42,7 +43,7 @@ def security_line(security: dict[str, Any]) -> str:
         return "n/a" if value is None else f"{value:.0%}"
 
     return (
-        f"injection drills: utility {pct(security['utility'])} ({security['clean_runs']} clean runs), "
+        f"injection drills: utility {pct(security['utility'])} ({plural(security['clean_runs'], 'clean run')}), "
         f"utility under attack {pct(security['utility_under_attack'])}, "
         f"targeted attack success rate {pct(security['attack_success_rate'])} "
         f"({security['attacks_succeeded']}/{security['attacked_runs']} attacked runs)"

@@ -47,7 +47,12 @@ class ResultsFile:
         try:
             handle = self.path.open("rb")
         except OSError as exc:
-            raise self._problem(f"cannot read it ({exc.strerror or exc})") from None
+            hint = None
+            if isinstance(exc, FileNotFoundError):
+                hint = ("pass the files the shard jobs wrote (`agentcheck run --shard i/n --json PATH`)"
+                        if self.role == "shard" else
+                        "give the path of a results file; `agentcheck run` writes reports/results.json")
+            raise self._problem(f"cannot read it ({exc.strerror or exc})", hint) from None
         with handle:
             first = handle.readline()
             if first.startswith(b'{"type"'):
