@@ -407,3 +407,18 @@ def test_version_flag_prints_the_installed_version(tmp_path):
     for flag in ("--version", "-V"):
         done = cli(flag, cwd=tmp_path)
         assert (done.code, done.out, done.err) == (0, f"agentcheck {declared}\n", "")
+
+
+def test_a_narrow_console_leaves_segment_columns_out_and_says_so(example):
+    narrow = cli("run", "--no-json", "--no-junit", "--no-md", cwd=example, env={"COLUMNS": "80"})
+    assert narrow.code == 0, narrow.out + narrow.err
+    lines = [line.rstrip() for line in narrow.out.splitlines()]
+    table = lines[lines.index("Segments") + 1:]
+    table = table[:next(i for i, line in enumerate(table) if line.startswith("injection drills"))]
+    assert table[0].split() == ["segment", "runs", "pass", "pass^k", "err", "cost", "p95", "s", "policy"]
+    assert "(narrow terminal: left out flaky, scen., handoff, tool err, tokens, p50 s;" in " ".join(table)
+    assert all(len(line.rstrip()) <= 80 for line in table)
+    wide = cli("run", "--no-json", "--no-junit", "--no-md", cwd=example, env={"COLUMNS": "200"})
+    wide_lines = [line.rstrip() for line in wide.out.splitlines()]
+    header = wide_lines[wide_lines.index("Segments") + 1]
+    assert header.split()[:3] == ["segment", "scen.", "runs"] and "narrow terminal" not in wide.out

@@ -14,6 +14,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 CHANGES_SHOWN = 30
+NAME_FOLDS_AT = 24
+"""On a narrow console a release table's name column may fold down to this width before a column is
+left out."""
 
 
 def _console(console: Console | None) -> Console:
@@ -27,42 +30,66 @@ def _console(console: Console | None) -> Console:
     return made if made.is_terminal or "COLUMNS" in os.environ else Console(width=160, emoji=False)
 
 
-def print_trials(console: Console, release: ReleaseReport) -> None:
+def _print_table(console: Console, title: str, columns: tuple[str, ...], rows: list[list[str]],
+                 optional: tuple[str, ...] = ()) -> None:
+    """A release table in the gates table's style (no box, bold headers, figures right-aligned). On a
+    console too narrow for it, the `optional` columns are left out, last first, and the table says
+    which; the name column (first) folds rather than cut a figure."""
     from rich.table import Table
-    from rich.text import Text  # (ids and tags as text: a `[drill: …]` in them is not markup)
+    from rich.text import Text
 
+    widths = [max(len(column), *(len(row[i]) for row in rows)) for i, column in enumerate(columns)]
+    widths[0] = min(widths[0], NAME_FOLDS_AT)  # (names fold)
+    keep = list(range(len(columns)))
+    dropped: list[str] = []
+    for name in reversed(optional):
+        if sum(widths[i] + 2 for i in keep) - 2 <= console.width:
+            break
+        index = columns.index(name)
+        keep.remove(index)
+        dropped.insert(0, name)
+    table = Table(title=title, title_justify="left", show_edge=False, pad_edge=False, box=None,
+                  header_style="bold", caption=f"(narrow terminal: left out {', '.join(dropped)}; the JSON and "
+                  "Markdown reports have every column)" if dropped else None, caption_justify="left")
+    for i in keep:
+        if i == 0:
+            table.add_column(columns[i], overflow="fold")
+        else:
+            table.add_column(columns[i], no_wrap=True, justify="right")
+    for row in rows:  # (names as text: a `[drill: …]` in an id or a tag is not markup)
+        table.add_row(Text(row[0]), *(row[i] for i in keep[1:]))
+    console.print()
+    console.print(table)
+
+
+def print_trials(console: Console, release: ReleaseReport) -> None:
     rows = [s for s in release.scenarios if s.trials > 1]
     if not rows:
         return
     k = min(release.max_trials, 4)
-    table = Table(title="Trials", title_justify="left", show_edge=False, pad_edge=False)
-    for column in ("scenario", "verdict", "passed", "errors", "pass rate", "pass^1", f"pass^{k}", f"pass@{k}", ""):
-        table.add_column(column)
-    for s in rows:
-        table.add_row(Text(s.scenario_id), s.outcome.value, f"{s.passed}/{s.trials}", str(s.errors),
-                      fmt(s.pass_rate, "rate"), fmt(s.pass_hat_k.get(1), "rate"), fmt(s.pass_hat_k.get(k), "rate"),
-                      fmt(s.pass_at_k.get(k), "rate"), "flaky" if s.flaky else "")
-    console.print()
-    console.print(table)
+    _print_table(console, "Trials", ("scenario", "verdict", "passed", "errors", "pass rate", "pass^1", f"pass^{k}",
+                                     f"pass@{k}", "flaky"),
+                 [[s.scenario_id, s.outcome.value, f"{s.passed}/{s.trials}", str(s.errors), fmt(s.pass_rate, "rate"),
+                   fmt(s.pass_hat_k.get(1), "rate"), fmt(s.pass_hat_k.get(k), "rate"), fmt(s.pass_at_k.get(k), "rate"),
+                   "flaky" if s.flaky else ""] for s in rows],
+                 optional=(f"pass@{k}", "pass^1"))
+
+
+SEGMENT_COLUMNS = ("segment", "scen.", "runs", "pass", "pass^k", "err", "flaky", "cost", "tokens", "p50 s", "p95 s",
+                   "tool err", "policy", "handoff")
+SEGMENT_OPTIONAL = ("policy", "flaky", "scen.", "handoff", "tool err", "tokens", "p50 s")
+"""Left out on a narrow console, last first (p50 first, policy violations last); the runs, pass rate,
+pass^k, errors, cost and p95 are always shown."""
 
 
 def print_segments(console: Console, release: ReleaseReport) -> None:
-    from rich.table import Table
-    from rich.text import Text
-
     if not release.segments:
         return
-    table = Table(title="Segments", title_justify="left", show_edge=False, pad_edge=False)
-    for column in ("segment", "scen.", "runs", "pass", "pass^k", "err", "flaky", "cost", "tokens", "p50 s", "p95 s",
-                   "tool err", "policy", "handoff"):
-        table.add_column(column)
-    for r in release.segments:
-        table.add_row(Text(f"{r.dimension}={r.value}"), str(r.scenarios), str(r.runs), fmt(r.pass_rate, "rate"),
-                      f"{fmt(r.pass_hat_k, 'rate')} k={r.k}", str(r.errors), str(r.flaky), fmt(r.mean_cost_usd, "usd"),
-                      fmt(r.mean_tokens), fmt(r.p50_latency_s), fmt(r.p95_latency_s), fmt(r.tool_error_rate, "rate"),
-                      str(r.policy_violations), fmt(r.handoff_rate, "rate"))
-    console.print()
-    console.print(table)
+    rows = [[f"{r.dimension}={r.value}", str(r.scenarios), str(r.runs), fmt(r.pass_rate, "rate"),
+             f"{fmt(r.pass_hat_k, 'rate')} k={r.k}", str(r.errors), str(r.flaky), fmt(r.mean_cost_usd, "usd"),
+             fmt(r.mean_tokens), fmt(r.p50_latency_s), fmt(r.p95_latency_s), fmt(r.tool_error_rate, "rate"),
+             str(r.policy_violations), fmt(r.handoff_rate, "rate")] for r in release.segments]
+    _print_table(console, "Segments", SEGMENT_COLUMNS, rows, SEGMENT_OPTIONAL)
 
 
 def print_comparison(console: Console, comparison: Comparison, *, all_changes: bool = False) -> None:
