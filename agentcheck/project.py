@@ -139,6 +139,8 @@ class Defaults:
     """Scenarios with any of these tags are left out unless a --tag names the tag."""
     trials: int = 1
     """Times each scenario runs when neither --trials nor the scenario's `trials:` says."""
+    source: SourceRef | None = None
+    """Where `paths` is written (its problems point there)."""
 
 
 @dataclass(slots=True)

@@ -343,3 +343,10 @@ def test_call_arguments_that_are_not_a_mapping_are_refused_where_written(tmp_pat
         "scenarios/a.yaml:7 at expect.tools.calls[1].args: a call's arguments are a mapping ({name: value}) or"
         " null for any arguments, got the text 'refund it'",
     ]
+
+
+def test_a_fixture_file_that_is_a_folder_says_so(tmp_path: Path):
+    project = make(tmp_path, {"fixtures/orders.yaml": "fixtures: {}\n",
+                              "scenarios/a.yaml": "id: a\ninput: hi\nfixture_files: [../fixtures]\n"})
+    assert problems(project) == ["scenarios/a.yaml:3 at fixture_files[0]: fixture file '../fixtures' is a folder"
+                                 " (name a fixtures file in it, e.g. '../fixtures/orders.yaml')"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from agentcheck.collect import collect
 from agentcheck.matchers import ArgMode
 from agentcheck.scenario import Budget, TrajectoryMode
-from tests.collect_helpers import TWO_AGENTS, make, problems
+from tests.collect_helpers import PROJECT, TWO_AGENTS, make, problems
 
 # --- building scenarios ------------------------------------------------------------------------------
 
@@ -266,6 +266,12 @@ def test_explicit_paths(tmp_path: Path):
 
 def test_missing_paths(tmp_path: Path):
     project = make(tmp_path, {})
-    assert problems(project) == ["agentcheck.yaml at defaults.paths: scenario path 'scenarios' does not exist"]
+    assert problems(project) == ["agentcheck.yaml at defaults.paths: scenario path 'scenarios' does not exist"
+                                 " (list folders or files under the project root)"]
+    (tmp_path / "typo").mkdir()
+    typo = make(tmp_path / "typo", {"scenarios/a.yaml": "id: a\ninput: hi\n"},
+                PROJECT + "defaults:\n  paths: [scenario]\n")
+    assert problems(typo) == ["agentcheck.yaml:14 at defaults.paths: scenario path 'scenario' does not exist"
+                              " (did you mean 'scenarios'?)"]
     missing = tmp_path / "nope"
     assert problems(project, [missing]) == [f"{missing.as_posix()}: no such file or folder"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from agentcheck.problems import Problem, display_path
+from agentcheck.problems import Problem, did_you_mean, display_path
 from agentcheck.project import Project
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
@@ -32,9 +32,11 @@ def scenario_files(project: Project, paths: list[Path] | None, problems: list[Pr
             found = [(f, False) for f in _walk(target)]
         else:
             if paths is None:
-                problems.append(
-                    Problem(config_display, None, "defaults.paths", f"scenario path '{written}' does not exist")
-                )
+                source = project.defaults.source
+                folders = [p.name for p in project.root.iterdir() if p.is_dir() and not p.name.startswith(".")]
+                hint = did_you_mean(Path(written).name, folders) or "list folders or files under the project root"
+                problems.append(Problem(config_display, source.line if source else None, "defaults.paths",
+                                        f"scenario path '{written}' does not exist", hint))
             else:
                 problems.append(Problem(str(written), None, "", "no such file or folder"))
             continue

@@ -119,6 +119,10 @@ class FixtureFiles:
         if not target.is_relative_to(root):
             ctx.add(path, f"fixture file '{ref}' is outside the project root", f"keep fixture files under {root}")
             return None
+        if target.is_dir():
+            ctx.add(path, f"fixture file '{ref}' is a folder", "name a fixtures file in it, e.g. "
+                    f"'{ref.rstrip('/')}/{next((f.name for f in sorted(target.glob('*.y*ml'))), 'tools.yaml')}'")
+            return None
         if not target.is_file():
             ctx.add(
                 path,

@@ -174,6 +174,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
         paths=tuple(model.defaults.paths),
         exclude_tags=tuple(model.defaults.exclude_tags),
         trials=model.defaults.trials,
+        source=SourceRef(display, doc.lines.get(("defaults", "paths"))),  # (no line: the default paths)
     )
     gates = [
         GateSpec(
