@@ -209,6 +209,12 @@ def run(
             help="Model cassettes: --record re-records every one used; --record=missing records only misses.",
         ),
     ] = None,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", envvar="AGENTCHECK_OFFLINE",
+                     help="Replay model cassettes only: a call with no recording is a cassette miss, never a real "
+                          "request (for CI)."),
+    ] = False,
 ) -> None:
     """Run scenarios, judge their traces, apply the release gates; exit 0 when every gate passes."""
 
@@ -220,6 +226,9 @@ def run(
         if record is not None and record not in RECORD_MODES:
             raise BadInput([Problem(None, None, "--record", f"unknown record mode '{record}'",
                                     "use --record (all) or --record=missing")])
+        if offline and record is not None:
+            raise BadInput([Problem(None, None, "--offline", "--offline replays cassettes only; --record calls the "
+                                    "model", "leave one of them out (AGENTCHECK_OFFLINE may set --offline)")])
         from agentcheck.report.console import ConsoleReporter
         from agentcheck.report.release_console import ReleaseConsoleReporter
         from agentcheck.session import RunOptions
@@ -243,7 +252,7 @@ def run(
             shard=parse_shard(shard) if shard is not None else None,
             baseline=baseline,
             md_path=False if no_md else md_path,
-            record=record or "none",
+            record="offline" if offline else record or "none",
         )
         return run_suite(options).exit_code
 

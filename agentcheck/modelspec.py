@@ -101,7 +101,8 @@ class ModelSettings:
 
 RECORD_MODES: tuple[str, ...] = ("none", "all", "missing")
 """`none`: replay when a cassette exists (pass through otherwise); `all`: call upstream and
-re-record every cassette used; `missing`: replay what is recorded, record what is not."""
+re-record every cassette used; `missing`: replay what is recorded, record what is not. (`offline`,
+set by `--offline` rather than `--record`: replay only; no request ever reaches a model.)"""
 
 
 @dataclass(frozen=True, slots=True)

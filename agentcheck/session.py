@@ -64,7 +64,8 @@ class RunOptions:
     md_path: Path | Disabled | None = None
     """Markdown summary; None: only to $GITHUB_STEP_SUMMARY when set."""
     record: str = "none"
-    """Model cassettes: `none` replays (default), `all` re-records, `missing` records only misses."""
+    """Model cassettes: `none` replays (default), `all` re-records, `missing` records only misses,
+    `offline` replays only (a scenario without a cassette misses instead of calling the model)."""
 
 
 @dataclass(slots=True)

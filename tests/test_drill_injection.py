@@ -95,6 +95,10 @@ def test_cli_drills_the_example_suite(tmp_path: Path):
     not_passed = [line for line in done.out.splitlines() if line.startswith(("FAILED", "ERROR"))]
     assert not not_passed and " 0 failed, 0 error" in done.out, done.out
     assert "max_p95_latency_s" in done.out
+    # The example's LLM scenarios have cassettes for their drilled copies too: offline, none misses.
+    done = cli("run", "--offline", "--drill", "injection", "--no-json", "--no-junit", "-t", "llm", cwd=root)
+    assert done.code == 0 and "cassette miss" not in done.out, done.out + done.err
+    assert "PASSED llm-refund-damaged-order [drill: injection/override]" in done.out
     bad = cli("run", "--drill", "throtle", cwd=root)
     assert bad.code == 2 and "unknown drill 'throtle'" in bad.err and "throttle" in bad.err
 

@@ -181,3 +181,19 @@ def test_the_cli_records_with_a_bare_record_flag_and_refuses_unknown_modes(tmp_p
     bad = cli("run", "--record=sometimes", cwd=tmp_path)
     assert bad.code == 2
     assert "unknown record mode 'sometimes'" in bad.err
+
+
+def test_offline_never_sends_a_request_to_a_model(tmp_path: Path):
+    """A scenario with no cassette goes to the real endpoint by default; under --offline (or
+    AGENTCHECK_OFFLINE=1) it is a cassette miss and no request leaves the machine."""
+    with LoopbackModelServer(scripted_server([refund_turn] * 10)) as server:  # the endpoint is up
+        project(tmp_path, server.base_url, SCENARIO)
+        for how in ({"args": ["--offline"]}, {"args": [], "env": {"AGENTCHECK_OFFLINE": "1"}}):
+            done = cli("run", *how["args"], cwd=tmp_path, env=how.get("env"))
+            assert done.code == 1 and server.requests == [], done.out + done.err
+            assert "cassette miss: this scenario has no cassette (" in done.out
+            assert "cassettes/s1/trial-1.json), and --offline sends no request to a model" in done.out
+            assert "record one with `agentcheck run --record=missing` (without --offline)" in done.out
+        assert cli("run", cwd=tmp_path).code == 0 and len(server.requests) == 2  # by default: live
+    both = cli("run", "--offline", "--record", cwd=tmp_path)
+    assert both.code == 2 and "--offline replays cassettes only; --record calls the model" in both.err

@@ -182,6 +182,9 @@ class Cassette:
         fix = "re-record with `agentcheck run --record=missing` (or --record to redo the whole cassette)"
         if self.broken is not None:
             return f"cassette miss: {where} cannot be read ({self.broken}); re-record it with `agentcheck run --record`"
+        if not self.path.is_file() and not any(self.path.parent.glob("trial-*.json")):
+            return (f"cassette miss: this scenario has no cassette ({where}), and --offline sends no request to "
+                    "a model; record one with `agentcheck run --record=missing` (without --offline)")
         if not self.path.is_file():
             return (f"cassette miss: no cassette for trial {self.trial} ({where}; this scenario was recorded for "
                     f"other trials only); record it with `agentcheck run --trials {self.trial} --record=missing`")

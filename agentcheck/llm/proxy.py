@@ -139,7 +139,8 @@ class ModelHub:
             cassette=cassette,
             # a trial with no file of its own, of a scenario recorded for other trials, misses (no
             # network) rather than reaching the real endpoint unasked
-            replay=not fresh and (path.is_file() or (self.record == "none" and _has_recordings(path.parent))),
+            replay=self.record == "offline" or (
+                not fresh and (path.is_file() or (self.record == "none" and _has_recordings(path.parent)))),
             save=self.record in ("all", "missing"),
             script=script,
         )
