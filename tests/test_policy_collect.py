@@ -232,3 +232,24 @@ def test_a_policy_file_must_hold_one_mapping(tmp_path: Path):
     with pytest.raises(BadInput) as caught:
         load_project(None, cwd=_split_project(tmp_path, "- just\n- a list\n"))
     assert "policies/agents.yaml:1: expected one mapping: the policy section" in caught.value.problems[0].render()
+
+
+def test_autonomy_off_loads_written_bare_as_the_docs_show_it(tmp_path: Path):
+    """PyYAML reads a bare `off` as false: `autonomy: off` still means off (and `on` on)."""
+    from agentcheck.collect import collect
+
+    project = project_with(tmp_path, "agents:\n  bot: {scopes: [data:read]}\ntools:\n  read: {scopes: [data:read]}")
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "s.yaml").write_text(
+        "scenarios:\n"
+        "  - {id: a, input: hi, policy: {autonomy: off}}\n"
+        "  - {id: b, input: hi, policy: {kill_switch: {at_step: 3, autonomy: off}}}\n"
+        "  - {id: c, input: hi, policy: {autonomy: on}}\n"
+        "  - {id: d, input: hi, policy: {autonomy: 'off'}}\n"
+    )
+    policies = {s.id: s.policy for s in collect(project)}
+    assert policies["a"].kill_switch is not None and policies["a"].kill_switch.autonomy_off
+    assert policies["a"].kill_switch.at_step == 1
+    assert policies["b"].kill_switch.autonomy_off and policies["b"].kill_switch.at_step == 3
+    assert policies["c"].kill_switch is None
+    assert policies["d"].kill_switch.autonomy_off

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Strict, Tag, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Strict, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 from agentcheck.collect.errors import TAG_PREFIX
@@ -34,6 +34,15 @@ Answers = Annotated[
 ]
 """One answer for every request, or answers in request order (tagged by shape, so an error names one form)."""
 
+
+
+def _on_off(value: object) -> object:
+    """YAML 1.1 (PyYAML) reads a bare `off` as false and `on` as true: they mean the words here."""
+    return {False: "off", True: "on"}.get(value, value) if isinstance(value, bool) else value
+
+
+OnOff = Annotated[Literal["on", "off"], BeforeValidator(_on_off)]
+"""`on` or `off`, written bare or quoted (see _on_off)."""
 
 class _PolicyModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)  # built on first use (see models._Model)
@@ -146,7 +155,7 @@ class KillSwitchModel(_PolicyModel):
 
     at_step: _Steps = Field(description="The first step the kill switch applies to.")
     revoke: list[_Text] = Field(default_factory=list, description="Tool names or scope patterns to refuse.")
-    autonomy: Literal["on", "off"] = Field("on", description="off: refuse every call from at_step on.")
+    autonomy: OnOff = Field("on", description="off: refuse every call from at_step on.")
 
     @model_validator(mode="after")
     def _does_something(self) -> KillSwitchModel:
@@ -175,6 +184,6 @@ class ScenarioPolicyModel(_PolicyModel):
     approver: Answers | None = Field(
         None, description="Answers to approval requests in order (the last repeats); none: every request denied."
     )
-    autonomy: Literal["on", "off"] = Field("on", description="off: every call is refused from the first step.")
+    autonomy: OnOff = Field("on", description="off: every call is refused from the first step.")
     kill_switch: KillSwitchModel | None = Field(None, description="Revoke tools or scopes from a step on.")
     expect: PolicyExpectModel | None = Field(None, description="Policy assertions.")
