@@ -110,7 +110,7 @@ def test_gates_table_and_summary_line():
     assert lines[header].split() == ["gate", "runs", "metric", "measured", "threshold", "result"]
     assert lines[header + 1].split() == ["release", "5", "min_pass_rate", "0.5", ">=", "0.9", "FAIL"]
     assert lines[header + 2].split() == ["max_mean_cost_usd", "0.0012", "<=", "0.05", "PASS"]
-    assert lines[header + 3].split() == ["smoke", "0", "max_failures", "n/a", "<=", "0", "PASS"]
+    assert lines[header + 3].split() == ["smoke", "0", "max_failures", "n/a", "<=", "0", "PASS", "(no", "runs)"]
     assert "gate release failed: pass rate 0.5 below 0.9" in lines
     assert lines[-4:] == ["json report: reports/results.json", "junit report: reports/junit.xml", "",
                           "2 passed, 1 failed, 1 error, 1 skipped in 0.52s; 1 of 2 gates failed"]

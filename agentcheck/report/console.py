@@ -20,6 +20,7 @@ from agentcheck.calls import plural
 from agentcheck.release.decode import result_from_data
 from agentcheck.report.base import PreparedItem
 from agentcheck.report.console_failures import DETAIL_LIMIT, print_failures
+from agentcheck.report.console_gates import print_gates
 from agentcheck.report.console_lines import line_rest, run_name, strip_control_codes, usual_passed_line
 from agentcheck.report.show import (
     OUTCOME_STYLE,
@@ -27,14 +28,13 @@ from agentcheck.report.show import (
     as_text,
     clip,
     fmt_cost,
-    fmt_number,
     integer,
     number,
     one_line,
     safe_data,
     truncate_bytes,
 )
-from agentcheck.verdict import GateResult, RunPlan, RunSummary, ScenarioResult
+from agentcheck.verdict import RunPlan, RunSummary, ScenarioResult
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -369,7 +369,7 @@ class ConsoleReporter:
             self._print_table(rows)
         print_failures(self.console, rows, self.verbose)
         if summary.gates:
-            self._print_gates(summary.gates)
+            print_gates(self.console, summary.gates)
 
     def finish(self, summary: RunSummary) -> None:
         if not self._unlisted_done:
@@ -422,38 +422,6 @@ class ConsoleReporter:
             return None
         return ["  ".join(cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row))
                 for row in (header, *cells)]
-
-    def _print_gates(self, gates: list[GateResult]) -> None:
-        from rich.table import Table
-        from rich.text import Text
-
-        table = Table(
-            title="gates", title_justify="left", show_edge=False, pad_edge=False, box=None, header_style="bold"
-        )
-        for column in ("gate", "runs", "metric", "measured", "threshold", "result"):
-            table.add_column(
-                column,
-                justify="right" if column in ("runs", "measured") else "left",
-                no_wrap=column != "gate",  # metric names and numbers must stay whole; gate names may wrap
-                overflow="fold" if column == "gate" else "ellipsis",
-            )
-        for gate in gates:
-            checks = list(gate.checks) or [None]
-            for position, check in enumerate(checks):
-                passed = gate.passed if check is None else check.passed
-                table.add_row(
-                    Text(as_text(gate.name)) if position == 0 else "",
-                    str(gate.selected) if position == 0 else "",
-                    "—" if check is None else as_text(check.metric),
-                    "—" if check is None else fmt_number(check.measured),
-                    "—" if check is None else f"{check.op} {fmt_number(check.threshold)}",
-                    Text("PASS", style="green") if passed else Text("FAIL", style="bold red"),
-                )
-        self.console.print()
-        self.console.print(table)
-        for gate in gates:
-            if not gate.passed and gate.message:
-                self.console.print(Text(f"gate {gate.name} failed: {one_line(gate.message)}", style="red"))
 
     def _print_summary(self, summary: RunSummary) -> None:
         from rich.text import Text
