@@ -114,6 +114,10 @@ def show_results(which: str | None, results_path: Path | None, config: Path | No
 
         ids = [r.get("scenario_id", "") for r in results]
         raise BadInput([Problem(str(path), None, "", f"no result for '{which}'", did_you_mean(which, ids))])
+    if len(chosen) > 1:  # the trials of one scenario: which did what, before each is shown in turn
+        outcomes = ", ".join(f"trial {r.get('trial', 1)} {as_text(r.get('outcome')).upper()}" for r in chosen)
+        console.print(Text(f"{as_text(chosen[0].get('scenario_id'))}: {len(chosen)} runs ({outcomes})"))
+        console.print()
     for result in chosen:
         render_trace(result, console)
     return ExitCode.OK

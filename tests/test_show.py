@@ -129,3 +129,17 @@ def test_text_helpers():
     assert [fmt_number(v) for v in (3, 3.0, 0.75, 0.00123, 1234.5, None, float("nan"), True)] == [
         "3", "3", "0.75", "0.00123", "1234.50", "n/a", "n/a", "true"
     ]
+
+
+def test_show_of_a_scenario_run_several_times_says_what_each_trial_did(tmp_path, capsys):
+    from agentcheck.showcmd import show_results
+
+    results = [make_result(0, "flaky", Outcome.PASSED, trial=1), make_result(0, "flaky", Outcome.FAILED, trial=2),
+               make_result(1, "steady", Outcome.PASSED)]
+    fill_log(tmp_path / "results.jsonl", results)
+    assert show_results("flaky", tmp_path / "results.jsonl", None, tmp_path) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "flaky: 2 runs (trial 1 PASSED, trial 2 FAILED)"
+    assert any(line.startswith("flaky [trial 2]  FAILED") for line in lines)
+    assert show_results("steady", tmp_path / "results.jsonl", None, tmp_path) == 0
+    assert capsys.readouterr().out.startswith("steady  PASSED")
