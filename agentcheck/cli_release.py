@@ -54,7 +54,8 @@ def compare(
         project = _project(config)
         comparison = compare_files(base, new, project.regressions if project else None,
                                    project.handoff_tools if project else frozenset())
-        print_comparison(_console(None), comparison, all_changes=all_changes)
+        print_comparison(_console(None), comparison, all_changes=all_changes,
+                         more="--all lists every one" + (f"; so does {md_path}" if md_path else ""))
         write_comparison(comparison, md_path)
         return ExitCode.GATES_FAILED if comparison.regressions else ExitCode.OK
 

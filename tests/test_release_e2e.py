@@ -114,8 +114,11 @@ def test_baseline_save_then_run_against_it_and_compare(project: Path):
     data = results(project / "reports" / "new.json")
     assert data["comparison"]["regressions"] == 1
     assert data["gates"][0]["checks"][0]["measured"] == 1
-    done = cli("compare", "reports/baseline.json", "reports/new.json", "--md", "reports/compare.md", cwd=project)
+    done = cli("compare", "reports/baseline.json", "reports/new.json", "--md", "reports/compare.md", cwd=project,
+               env={"COLUMNS": "40"})  # a narrow log: every change stays on its line, to grep
     assert done.code == 1 and "newly_failing" in done.out
+    changes = done.out.strip().splitlines()[1:]
+    assert changes and all(line.startswith(("  ✗ ", "  · ", "  … ")) for line in changes), done.out
     assert "| newly_failing | scenario | `steady-b` |" in (project / "reports" / "compare.md").read_text()
     assert cli("compare", "reports/baseline.json", "reports/baseline.json", cwd=project).code == 0
     elsewhere = project.parent / "no-project-here"  # outside any project: the default regression rules

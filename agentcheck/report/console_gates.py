@@ -42,7 +42,7 @@ def print_gates(console: Console, gates: list[GateResult]) -> None:
     console.print(table)
     for gate in gates:
         if not gate.passed and gate.message:
-            console.print(Text(f"gate {gate.name} failed: {one_line(gate.message)}", style="red"))
+            console.print(Text(f"gate {gate.name} failed: {one_line(gate.message)}", style="red"), soft_wrap=True)
 
 
 def _gate_verdict(passed: bool, selected: int) -> Any:

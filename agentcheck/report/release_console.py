@@ -92,22 +92,25 @@ def print_segments(console: Console, release: ReleaseReport) -> None:
     _print_table(console, "Segments", SEGMENT_COLUMNS, rows, SEGMENT_OPTIONAL)
 
 
-def print_comparison(console: Console, comparison: Comparison, *, all_changes: bool = False) -> None:
+def print_comparison(console: Console, comparison: Comparison, *, all_changes: bool = False,
+                     more: str = "see the JSON or Markdown report") -> None:
+    """The comparison with a baseline, a line per change (never wrapped: CI logs are grepped);
+    past CHANGES_SHOWN, `more` says where the rest is."""
     from rich.text import Text
 
     console.print()
     style = "bold red" if comparison.regressions else "bold green"
     console.print(Text(f"against baseline {comparison.baseline} (run {comparison.baseline_run_id or '?'}): "
                        f"{comparison.regressions} regression{'s' if comparison.regressions != 1 else ''}, "
-                       f"{len(comparison.changes) - comparison.regressions} other changes", style=style))
+                       f"{len(comparison.changes) - comparison.regressions} other changes", style=style),
+                  soft_wrap=True)
     shown = comparison.changes if all_changes else comparison.changes[:CHANGES_SHOWN]
     for change in shown:
         mark = "✗" if change.regression else "·"
         console.print(Text(f"  {mark} {change.kind:<18} {change.subject}: {change.message}",
-                           style="red" if change.regression else "dim"))
+                           style="red" if change.regression else "dim"), soft_wrap=True)
     if len(shown) < len(comparison.changes):
-        console.print(Text(f"  … {len(comparison.changes) - len(shown)} more (see the JSON or Markdown report)",
-                           style="dim"))
+        console.print(Text(f"  … {len(comparison.changes) - len(shown)} more ({more})", style="dim"), soft_wrap=True)
 
 
 def print_security(console: Console, security: dict[str, Any]) -> None:
