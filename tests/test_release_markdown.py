@@ -65,3 +65,17 @@ def test_failures_stop_at_the_size_budget_and_say_so():
     assert len(text.encode()) < 20_000
     assert "more failures left out to stay under GitHub's size limit" in text
     assert "### Segments" in text  # the tables after the failures are kept
+
+
+def test_text_is_escaped_for_where_it_lands():
+    """Table cells escape pipes; code spans fence backticks and escape nothing else (entities are not
+    decoded there); raw HTML (<summary>) gets HTML escaping, not Markdown's backslashes."""
+    from agentcheck.report.markdown import code, failure_block
+
+    assert code("c`d") == "`` c`d ``" and code("a|b") == "`a\\|b`" and code("<x>") == "`<x>`"
+    assert code("a|b", in_table=False) == "`a|b`"
+    block = failure_block({"scenario_id": "s", "outcome": "failed", "message": 'output lacks "z | w" <b>',
+                           "file": "scenarios/a.yaml", "line": 3, "trial": 1, "trace": {"trace_id": "t1"}})
+    summary = block.split("<summary>", 1)[1].split("</summary>", 1)[0]
+    assert summary == '❌ <code>s</code> (failed) — output lacks "z | w" &lt;b&gt;'
+    assert "`scenarios/a.yaml:3` · trial 1 · trace `t1`" in block

@@ -10,6 +10,7 @@ were left out.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,27 @@ def md_escape(text: Any) -> str:
     return one_line(text).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def code(text: Any, *, in_table: bool = True) -> str:
+    """`text` as a code span: fenced with more backticks than it holds (a backtick in a tag or an id
+    cannot end it early), its pipes escaped in a table cell (GFM splits cells first, code spans too),
+    and nothing else escaped (entities are not decoded in code spans: `&lt;` would show as such)."""
+    body = one_line(text)
+    if in_table:
+        body = body.replace("|", "\\|")
+    runs = re.findall("`+", body)
+    if not runs:
+        return f"`{body}`"
+    fence = "`" * (max(map(len, runs)) + 1)
+    return f"{fence} {body} {fence}"
+
+
+def html_text(text: Any) -> str:
+    """Text inside raw HTML (`<summary>`, `<code>`), where Markdown's backslash escapes do not apply."""
+    import html
+
+    return html.escape(one_line(text), quote=False)
+
+
 def fmt(value: Any, kind: str = "") -> str:
     if value is None:
         return "n/a"
@@ -57,9 +79,10 @@ def gates_section(gates: list[GateResult]) -> str:
     rows = []
     for gate in gates:
         mark = "✅" if gate.passed else "❌"
-        for check in gate.checks:
+        for position, check in enumerate(gate.checks):
             kind = "rate" if check.metric.endswith(("rate", "_k")) else ""
-            rows.append([f"{mark} {md_escape(gate.name)}", f"`{check.metric}`", GATE_METRICS.get(check.metric, ""),
+            named = f"{mark} {md_escape(gate.name)}" if position == 0 else ""  # (its verdict once, on its first row)
+            rows.append([named, f"`{check.metric}`", GATE_METRICS.get(check.metric, ""),
                          fmt(check.measured, kind), f"{check.op} {fmt(check.threshold, kind)}",
                          "pass" if check.passed else "**FAIL**"])
     notes = "".join(f"\n- {md_escape(g.name)}: {md_escape(g.message)}" for g in gates if g.message)
@@ -70,13 +93,13 @@ def gates_section(gates: list[GateResult]) -> str:
 def comparison_section(comparison: Comparison) -> str:
     regressions = [c for c in comparison.changes if c.regression]
     others = [c for c in comparison.changes if not c.regression]
-    head = (f"### Regressions against the baseline\n\nBaseline `{md_escape(comparison.baseline)}` "
+    head = (f"### Regressions against the baseline\n\nBaseline {code(comparison.baseline, in_table=False)} "
             f"(run {md_escape(comparison.baseline_run_id) or '?'}): **{comparison.regressions} regression"
             f"{'s' if comparison.regressions != 1 else ''}**, {len(others)} other change"
             f"{'s' if len(others) != 1 else ''}.\n\n")
 
     def rows(changes: list[Any]) -> list[list[str]]:
-        return [[c.kind, c.scope, f"`{md_escape(c.subject)}`", md_escape(c.message)] for c in changes[:CHANGES_SHOWN]]
+        return [[c.kind, c.scope, code(c.subject), md_escape(c.message)] for c in changes[:CHANGES_SHOWN]]
 
     text = head
     if regressions:
@@ -90,8 +113,8 @@ def comparison_section(comparison: Comparison) -> str:
 
 
 def failure_block(result: Mapping[str, Any], trials_note: str = "") -> str:
-    title = (f"❌ <code>{md_escape(result.get('scenario_id'))}</code> ({as_text(result.get('outcome'))}"
-             f"{trials_note}) — {md_escape(result.get('message'))}")
+    title = (f"❌ <code>{html_text(result.get('scenario_id'))}</code> ({as_text(result.get('outcome'))}"
+             f"{trials_note}) — {html_text(result.get('message'))}")
     parts = []
     stop = stop_of(result)
     if stop:
@@ -103,13 +126,15 @@ def failure_block(result: Mapping[str, Any], trials_note: str = "") -> str:
             parts.append(details)
     body = "\n".join(parts).encode("utf-8")[:DETAIL_LIMIT].decode("utf-8", "ignore").replace("```", "ʼʼʼ")
     where = f"{as_text(result.get('file'))}:{as_text(result.get('line'))}"
-    return (f"<details><summary>{title}</summary>\n\n`{md_escape(where)}` · trial {as_text(result.get('trial'))} · "
-            f"trace `{as_text((result.get('trace') or {}).get('trace_id'))}`\n\n```diff\n{body}\n```\n</details>\n")
+    trace_id = (result.get("trace") or {}).get("trace_id")
+    return (f"<details><summary>{title}</summary>\n\n{code(where, in_table=False)} · trial "
+            f"{as_text(result.get('trial'))} · trace {code(trace_id, in_table=False)}\n\n```diff\n{body}\n```\n"
+            "</details>\n")
 
 
 def trials_section(release: ReleaseReport) -> str:
     k = min(release.max_trials, 4)
-    rows = [[f"`{md_escape(s.scenario_id)}`", s.outcome.value, f"{s.passed}/{s.trials}", str(s.errors),
+    rows = [[code(s.scenario_id), s.outcome.value, f"{s.passed}/{s.trials}", str(s.errors),
              fmt(s.pass_rate, "rate"), fmt(s.pass_hat_k.get(k), "rate"), "⚠️ flaky" if s.flaky else ""]
             for s in release.scenarios if s.trials > 1]
     if not rows:
@@ -121,7 +146,7 @@ def trials_section(release: ReleaseReport) -> str:
 def segments_section(release: ReleaseReport) -> str:
     if not release.segments:
         return ""
-    rows = [[r.dimension, f"`{md_escape(r.value)}`", str(r.scenarios), str(r.runs), fmt(r.pass_rate, "rate"),
+    rows = [[r.dimension, code(r.value), str(r.scenarios), str(r.runs), fmt(r.pass_rate, "rate"),
              f"{fmt(r.pass_hat_k, 'rate')} (k={r.k})", str(r.errors), str(r.flaky), fmt(r.mean_cost_usd, "usd"),
              fmt(r.mean_tokens), fmt(r.p50_latency_s), fmt(r.p95_latency_s), fmt(r.tool_error_rate, "rate"),
              str(r.policy_violations), fmt(r.handoff_rate, "rate")] for r in release.segments]
