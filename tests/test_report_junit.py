@@ -474,3 +474,16 @@ def test_the_example_suites_junit_is_the_same_rendered_early_or_read_back(tmp_pa
         run(RunOptions(cwd=example, junit_path=early, json_path=False, junit_strict=strict, **options))
         assert early.read_bytes() == (tmp_path / "read-back.xml").read_bytes()
         assert b"<testcase" in early.read_bytes()
+
+
+def test_errored_trials_are_surefire_errors_and_come_after_the_failures():
+    from agentcheck.report.junit_trials import extra_failures
+
+    trials = [{"trial": 1, "outcome": "failed", "message": "wrong", "representative": True},
+              {"trial": 2, "outcome": "error", "message": "timeout"},
+              {"trial": 3, "outcome": "failed", "message": "wrong again"},
+              {"trial": 4, "outcome": "passed"}]
+    assert extra_failures({"outcome": "failed", "trials": trials}) == [
+        ("rerunFailure", "trial 3: wrong again", "failed"), ("rerunError", "trial 2: timeout", "error")]
+    passed = [{"trial": 1, "outcome": "passed", "representative": True}, {"trial": 2, "outcome": "error"}]
+    assert extra_failures({"outcome": "passed", "trials": passed}) == [("flakyError", "trial 2: error", "error")]

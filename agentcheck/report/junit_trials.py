@@ -4,10 +4,10 @@
 record whose outcome is the scenario's own verdict (its `min_pass_rate` criterion over the trials;
 see agentcheck.release.trials), built on a representative trial: the first passing one when the
 scenario passed, else the first with the scenario's outcome. The record carries `trials` (one line
-per trial) for <system-out>, and the rich form adds Surefire's `<flakyFailure>` (a passed scenario
-with failing trials; Jenkins and mikepenz/action-junit-report read it) or `<rerunFailure>` (the
-further failing trials of a failed scenario). junit-10.xsd has neither, so the strict form lists the
-trials only in <system-out>.
+per trial) for <system-out>, and the rich form adds Surefire's `<flakyFailure>`/`<flakyError>` (a passed
+scenario with failing or erroring trials; Jenkins and mikepenz/action-junit-report read them) or
+`<rerunFailure>`/`<rerunError>` (the further non-passing trials of a failed scenario). The strict form
+lists the trials only in <system-out>.
 """
 
 from __future__ import annotations
@@ -74,13 +74,17 @@ def trial_lines(result: Mapping[str, Any]) -> list[str]:
 
 
 def extra_failures(result: Mapping[str, Any]) -> list[tuple[str, str, str]]:
-    """(element, message, type) for the rich form: flakyFailure / rerunFailure per non-passing trial."""
+    """(element, message, type) for the rich form, per non-passing trial: Surefire's flakyFailure /
+    flakyError (a passed scenario) or rerunFailure / rerunError, failures before errors (the order
+    Surefire's schema sequences them in)."""
     trials = result.get("trials")
     if not isinstance(trials, list):
         return []
-    tag = "flakyFailure" if result.get("outcome") == "passed" else "rerunFailure"
-    return [
-        (tag, f"trial {t.get('trial')}: {t.get('message') or t.get('outcome')}", str(t.get("outcome")))
+    family = "flaky" if result.get("outcome") == "passed" else "rerun"
+    found = [
+        (f"{family}{'Error' if t.get('outcome') == 'error' else 'Failure'}",
+         f"trial {t.get('trial')}: {t.get('message') or t.get('outcome')}", str(t.get("outcome")))
         for t in trials
         if t.get("outcome") in ("failed", "error") and not t.get("representative")
     ]
+    return sorted(found, key=lambda item: item[0].endswith("Error"))  # (stable: trial order within each)
