@@ -20,19 +20,25 @@ JsonOpt = Annotated[Path | None, typer.Option("--json", help="Write the JSON rep
 JunitOpt = Annotated[Path | None, typer.Option("--junit", help="Write the JUnit XML report here.")]
 MdOpt = Annotated[Path | None, typer.Option("--md", help="Write the Markdown summary here.")]
 BaselineOpt = Annotated[Path | None, typer.Option("--baseline", help="Compare with this results file.")]
+NoJsonOpt = Annotated[bool, typer.Option("--no-json", help="Write no JSON report (keeps the last run's).")]
+NoJunitOpt = Annotated[bool, typer.Option("--no-junit", help="Write no JUnit report.")]
+NoMdOpt = Annotated[bool, typer.Option("--no-md", help="Write no Markdown summary, not even on GitHub.")]
 KeywordOpt = Annotated[list[str] | None, typer.Option("-k", help="Select scenario ids by substring or glob.")]
 TagOpt = Annotated[list[str] | None, typer.Option("--tag", "-t", help="Select scenarios with this tag.")]
 
 
 def _replay_options(command: str, config: Path | None, json_path: Path | None, junit_path: Path | None,
                     md_path: Path | None, baseline: Path | None, keyword: list[str] | None = None,
-                    tag: list[str] | None = None) -> object:
+                    tag: list[str] | None = None, off: tuple[bool, bool, bool] = (False, False, False)) -> object:
+    """The RunOptions of a command that reports saved results; `off`: no JSON, JUnit, Markdown."""
     from agentcheck.report.console import ConsoleReporter
     from agentcheck.report.release_console import ReleaseConsoleReporter
     from agentcheck.session import RunOptions
 
+    no_json, no_junit, no_md = off
     return RunOptions(cwd=Path.cwd(), config=config, keywords=list(keyword or []), tags=list(tag or []),
-                      json_path=json_path, junit_path=junit_path, md_path=md_path, baseline=baseline,
+                      json_path=False if no_json else json_path, junit_path=False if no_junit else junit_path,
+                      md_path=False if no_md else md_path, baseline=baseline,
                       reporters=[ConsoleReporter(command=command), ReleaseConsoleReporter()])
 
 
@@ -81,13 +87,17 @@ def rejudge(
     junit_path: JunitOpt = None,
     md_path: MdOpt = None,
     baseline: BaselineOpt = None,
+    no_json: NoJsonOpt = False,
+    no_junit: NoJunitOpt = False,
+    no_md: NoMdOpt = False,
 ) -> None:
     """Judge saved traces against the current expectations and gates, running no agent; report as a run."""
 
     def body() -> int:
         from agentcheck.replay import rejudge as rejudge_results
 
-        options = _replay_options("rejudge", config, json_path, junit_path, md_path, baseline, keyword, tag)
+        options = _replay_options("rejudge", config, json_path, junit_path, md_path, baseline, keyword, tag,
+                                  (no_json, no_junit, no_md))
 
         def dropped(count: int) -> None:
             typer.echo(f"agentcheck: {count} saved result{'s' if count != 1 else ''} left out: "
@@ -106,13 +116,17 @@ def merge(
     junit_path: JunitOpt = None,
     md_path: MdOpt = None,
     baseline: BaselineOpt = None,
+    no_json: NoJsonOpt = False,
+    no_junit: NoJunitOpt = False,
+    no_md: NoMdOpt = False,
 ) -> None:
     """Merge the results of `run --shard i/n` jobs into one report, with the gates of a single run."""
 
     def body() -> int:
         from agentcheck.replay import merge as merge_results
 
-        options = _replay_options("merge", config, json_path, junit_path, md_path, baseline)
+        options = _replay_options("merge", config, json_path, junit_path, md_path, baseline, off=(no_json, no_junit,
+                                                                                                   no_md))
 
         def missing(ids: list[str]) -> None:
             shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")

@@ -183,6 +183,10 @@ def test_rejudge_applies_current_expectations_without_running_the_agent(project:
     assert narrowed.out.startswith("agentcheck rejudge ") and "from saved results" in narrowed.out.splitlines()[0]
     missing = cli("rejudge", "reports/nope.json", cwd=project)
     assert missing.code == 2 and missing.err.rstrip().endswith("found; nothing was judged.")
+    kept = {name: (project / "reports" / name).read_bytes() for name in ("results.json", "junit.xml")}
+    quiet = cli("rejudge", "reports/results.json", "--no-json", "--no-junit", "--no-md", cwd=project)
+    assert quiet.code == 0 and "json report:" not in quiet.out and "junit report:" not in quiet.out
+    assert kept == {name: (project / "reports" / name).read_bytes() for name in kept}  # the last run's, kept
 
 
 def comparable(data: dict) -> dict:
