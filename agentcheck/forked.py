@@ -32,14 +32,15 @@ class WorkerDied(RuntimeError):
 
 
 WORKERS_ENV = "AGENTCHECK_WORKERS"
-"""Set to 0 to keep everything in one process (a sandbox that frowns on fork, a CPU quota of one)."""
+"""Set to 0 (or 1, off, false, no) to keep everything in one process (a sandbox that frowns on fork,
+a CPU quota of one)."""
 
 
 def available() -> bool:
     """Whether workers can be forked here: a platform that forks, a second core for them to use, no
     thread running in this process (a fork copies a thread's locks but not the thread: a rich
     progress bar's refresher, say), and not turned off (AGENTCHECK_WORKERS=0 or 1)."""
-    if os.environ.get(WORKERS_ENV, "").strip() in ("0", "1"):
+    if os.environ.get(WORKERS_ENV, "").strip().lower() in ("0", "1", "off", "false", "no"):
         return False
     if not hasattr(os, "fork") or sys.platform in ("darwin", "win32", "cygwin", "emscripten", "wasi"):
         return False

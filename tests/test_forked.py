@@ -114,7 +114,7 @@ def test_workers_can_be_turned_off_and_never_fork_a_process_with_threads(monkeyp
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     monkeypatch.delenv(forked.WORKERS_ENV, raising=False)
     assert forked.available() is (cores > 1 and threading.active_count() == 1)
-    for off in ("0", "1", " 0 "):
+    for off in ("0", "1", " 0 ", "off", "False", "no"):
         monkeypatch.setenv(forked.WORKERS_ENV, off)
         assert forked.available() is False
     monkeypatch.delenv(forked.WORKERS_ENV)
