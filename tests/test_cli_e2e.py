@@ -89,6 +89,13 @@ def test_keyword_selection_and_no_match(example):
     assert "refund-above-limit-hands-off" in done.out and "refund-damaged-order" not in done.out
     done = cli("run", "-k", "no-such-scenario", cwd=example)
     assert done.code == 2 and "no scenarios selected" in done.err
+    commas = cli("run", "--tag", "refunds,drills", cwd=example)
+    assert commas.code == 2 and "--tag takes one tag: repeat it, as in --tag a --tag b" in commas.err
+    typo = cli("run", "--tag", "refnds", cwd=example)
+    assert typo.code == 2 and "no scenario has the tag refnds; the suite's tags: " in typo.err
+    assert "refunds" in typo.err
+    config = cli("run", "agentcheck.yaml", cwd=example)
+    assert config.code == 2 and "the paths given hold no scenario file" in config.err
 
 
 def test_crashing_agent_fails_only_its_own_scenario(tmp_path):

@@ -95,5 +95,16 @@ def nothing_selected(
             f"defaults.exclude_tags ({', '.join(excluded)})",
             f"add --tag {excluded[0]} to run them" if excluded else None,
         )
-    hint = "check -k/--tag, or the scenario paths" if keywords or tags else None
+    if not scenarios:
+        return Problem(None, None, "", "no scenarios selected: the paths given hold no scenario file",
+                       "give scenario files or folders; the project file itself is never one")
+    known = sorted({t for s in scenarios for t in s.tags})
+    unknown = [t for t in tags if t not in known]
+    if any("," in t for t in unknown):
+        hint = "--tag takes one tag: repeat it, as in --tag a --tag b"
+    elif unknown:
+        shown = ", ".join(known[:12]) + (", ..." if len(known) > 12 else "")
+        hint = f"no scenario has the tag {', '.join(unknown)}" + (f"; the suite's tags: {shown}" if known else "")
+    else:
+        hint = "check -k/--tag, or the scenario paths" if keywords or tags else None
     return Problem(None, None, "", "no scenarios selected", hint)
