@@ -22,10 +22,15 @@ DEFAULT_KEYS: frozenset[str] = frozenset(
     {
         "password", "passwd", "secret", "client_secret", "api_key", "apikey", "token", "access_token",
         "refresh_token", "authorization", "auth", "cookie", "set-cookie", "private_key", "card_number",
-        "cvv", "cvc", "ssn", "x-api-key",
+        "cvv", "cvc", "ssn", "x-api-key", "passphrase",
     }
 )
 """Keys whose values are always masked, compared case-insensitively with `-` and `_` alike."""
+
+SUFFIX_KEYS: tuple[str, ...] = ("password", "passwd", "passphrase", "secret", "api_key", "apikey", "token",
+                                "private_key")
+"""Built-in keys that are sensitive at the end of a longer name too: `db_password`, `newPassword`,
+`csrf_token`, `stripe_api_key`."""
 
 DEFAULT_PATTERNS: tuple[str, ...] = (
     r"\bsk-(?:proj-|ant-)?[A-Za-z0-9_\-]{16,}",  # OpenAI / Anthropic style API keys
@@ -111,6 +116,7 @@ class Redactor:
         if defaults:
             self._patterns.insert(0, re.compile("|".join(f"(?:{p})" for p in DEFAULT_PATTERNS)))
         self._keys = {_norm(k) for k in (*(DEFAULT_KEYS if defaults else ()), *keys)}
+        self._suffixes = tuple(SUFFIX_KEYS) if defaults else ()
         self._cards = defaults
         # Every built-in secret is at least 13 characters (a card number); shorter strings are skipped
         # unless the project's own patterns could match them.
@@ -124,6 +130,18 @@ class Redactor:
         # A sensitive key in JSON text, between quotes (a dot counts as a quote there: a path such as
         # `args.api_key` names the same value, and is masked like it).
         self._quoted_key = re.compile(f'"{_trie(k.replace(".", chr(34)) for k in self._keys)}"') if self._keys else None
+        # A built-in key at the end of a longer one, quoted in JSON text (`"db_password"`, `"newpassword"`).
+        self._quoted_suffix = re.compile(f'[a-z0-9_]{_trie(self._suffixes)}"') if self._suffixes else None
+        # A sensitive key written as `key=value` or `key: value` inside a text (a call as a message
+        # writes it, `login(password="...")`; JSON quoted in a message): its value is masked there too.
+        words = sorted({k for k in self._keys if _PLAIN_KEY.match(k) and "." not in k})
+        if words or self._suffixes:
+            spelled = [w.replace("_", "[-_]") for w in words]
+            names = "|".join([*spelled, *(f"[A-Za-z0-9_-]*{x.replace('_', '[-_]')}" for x in self._suffixes)])
+            self._key_value: re.Pattern[str] | None = re.compile(
+                rf"""(?i)(?<![A-Za-z0-9_-])((?:{names})["']?\s*[=:]\s*)(?!["']?\[REDACTED)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;)}}\]]+)""")
+        else:
+            self._key_value = None
 
     @property
     def can_vouch(self) -> bool:
@@ -157,7 +175,34 @@ class Redactor:
             for start, end in _card_runs(text):  # the run with the two characters before it and one after
                 if _CARD_IN_JSON.search(text, max(start - 2, 0), end + 1):
                     return False
+        if self._quoted_suffix is not None and self._quoted_suffix.search(norm) is not None:
+            return False
+        if self._key_value is not None and ("=" in text or ":" in text) and self._key_value.search(
+                text.replace('\\"', '"')) is not None and self._has_key_value_in_strings(text):
+            return False
         return self._quoted_key is None or self._quoted_key.search(norm.replace(".", '"')) is None
+
+    def _has_key_value_in_strings(self, text: str) -> bool:
+        """Whether a `key=value` (or `key: value`) of a sensitive key sits inside one of the JSON
+        text's strings (a message), not only as the document's own keys (which `_quoted_key` checks)."""
+        import json
+
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return True
+        stack = [data]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, str):
+                if self._key_value.search(value) is not None:  # type: ignore[union-attr]
+                    return True
+            elif isinstance(value, dict):
+                stack.extend(value.values())
+                stack.extend(k for k in value if isinstance(k, str))
+            elif isinstance(value, list):
+                stack.extend(value)
+        return False
 
     def text(self, value: str) -> str:
         if len(value) < self._shortest:
@@ -166,6 +211,8 @@ class Redactor:
             value = pattern.sub(MASK, value)
         if self._cards:
             value = _CARD.sub(_mask_card, value)
+        if self._key_value is not None and ("=" in value or ":" in value):
+            value = self._key_value.sub(_masked_value, value)
         return value
 
     def data(self, value: Any) -> Any:
@@ -184,6 +231,8 @@ class Redactor:
                 hit = memo.get(k) if type(k) is str else None
                 if hit is None:
                     hit = isinstance(k, str) and self._sensitive(k)
+                if isinstance(k, str) and len(k) >= shortest:  # (a secret can be a key too)
+                    k = self.text(k)
                 if hit and v is not None:
                     out[k] = MASK
                 elif type(v) in plain or (type(v) is str and len(v) < shortest):
@@ -201,7 +250,8 @@ class Redactor:
         hit = self._key_memo.get(key)
         if hit is None:
             norm = _norm(key)
-            hit = norm in self._keys or ("." in norm and norm.rsplit(".", 1)[1] in self._keys)
+            last = norm.rsplit(".", 1)[-1]
+            hit = norm in self._keys or last in self._keys or (bool(self._suffixes) and last.endswith(self._suffixes))
             if len(self._key_memo) < _KEY_MEMO_SIZE:
                 self._key_memo[key] = hit
         return hit
@@ -216,6 +266,10 @@ class Redactor:
             if kind is str:
                 if len(current) >= self._shortest:
                     setattr(obj, name, self.text(current))
+            elif isinstance(current, str):  # a str subclass (a str Enum an agent returned): its text, if masked
+                masked = self.text(str.__str__(current))
+                if masked != current:
+                    setattr(obj, name, masked)
             elif kind is list and current and _is_dataclass_type(type(current[0])):
                 for item in current:
                     self.inplace(item)
@@ -224,6 +278,13 @@ class Redactor:
             elif _is_dataclass_type(kind):
                 self.inplace(current)
         return obj
+
+
+def _masked_value(match: re.Match[str]) -> str:
+    """`key=value` with the value masked, its quotes kept (the text still reads as a call or JSON)."""
+    value = match.group(2)
+    quote = value[0] if value[:1] in ('"', "'") else ""
+    return f"{match.group(1)}{quote}{MASK}{quote}"
 
 
 _PLAIN: frozenset[type] = frozenset({int, float, bool, type(None)})

@@ -152,3 +152,52 @@ def test_a_sensitive_key_at_the_end_of_a_dotted_path_is_masked_too():
     }
     assert not r.leaves_json_alone('{"values":{"args.api_key":"k-123"}}')
     assert r.leaves_json_alone('{"values":{"args.amount":5,"args.order_id":"A1"}}')
+
+
+PASSWORD = "Tr0ub4dorPW-never-shown"
+
+
+def test_values_under_sensitive_keys_never_reach_a_report_written_out_as_text(tmp_path):
+    """A call written as text (`login(password="...")` in a no-fixture error, a trajectory diff's
+    actual calls), a key ending in a sensitive name (`db_password`, `newPassword`), a secret used as a
+    dict key, and a str Enum the agent returns: masked in every report, annotation and console line."""
+    write(tmp_path, {
+        "agentcheck.yaml": MINI_CONFIG.replace("tools:", "tools:\n  login: {parameters: {type: object}}"),
+        "bot.py": f"""
+            import enum
+
+            class Kind(str, enum.Enum):
+                KEY = "{KEY}"
+
+            def run(task, tools):
+                if task.text == "enum":
+                    return Kind.KEY
+                if task.text == "keys":
+                    tools.lookup(id="A1", db_password="{PASSWORD}", newPassword="{PASSWORD}")
+                    return {{"{KEY}": "as a key"}}
+                tools.login(username="ada", password="{PASSWORD}", api_key="{PASSWORD}")
+                return "done"
+        """,
+        "scenarios/a.yaml": """
+            scenarios:
+              - {id: no-fixture, input: login}
+              - id: other-call
+                input: login
+                fixtures: {login: [{returns: {ok: true}}]}
+                expect: {tools: {calls: [{login: {username: bob}}]}}
+              - id: keys
+                input: keys
+                fixtures: {lookup: [{returns: {ok: true}}]}
+                expect: {output: {equals: nope}}
+              - {id: enum, input: enum, expect: {output: {equals: nope}}}
+        """,
+    })
+    done = cli("run", "-v", "--md", "reports/summary.md", cwd=tmp_path,
+               env={"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(tmp_path)})
+    assert done.code == 1, done.out + done.err
+    assert "ERROR no-fixture" in done.out and "FAILED other-call" in done.out and "FAILED enum" in done.out
+    assert 'password="[REDACTED]"' in done.out  # the call is still readable, its secret is not there
+    written = [p.read_text() for p in (tmp_path / "reports").rglob("*") if p.is_file()]
+    assert len(written) >= 4  # results.jsonl, results.json, junit.xml, summary.md
+    for text in [*written, done.out, done.err]:
+        assert PASSWORD not in text and KEY not in text
