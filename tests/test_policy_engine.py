@@ -318,6 +318,20 @@ spend: {max_money_moved: 100, max_model_cost_usd: 0.5}
     assert run.call("read").record["rule"] == "spend.max_model_cost_usd"
 
 
+@pytest.mark.parametrize("amount", [float("nan"), float("inf"), -100_000, -0.01])
+def test_the_spend_cap_cannot_be_switched_off_with_nan_or_negative_amounts(tmp_path: Path, amount: float):
+    """NaN compares false with any cap (and would make the running total NaN: no cap at all after it);
+    a negative amount would lower the total. Both are refused, and the cap still holds after them."""
+    project = project_with(tmp_path, BASE + "rules: [{id: ok, tools: [pay], decision: allow}]\n"
+                                            "spend: {max_money_moved: 150}\n")
+    run = Run(project)
+    assert run.call("pay", {"amount": 100}, result={"ok": True}).allowed
+    odd = run.call("pay", {"amount": amount})
+    assert not odd.allowed and odd.record["rule"] == "spend.max_money_moved"
+    assert "a finite amount of at least 0" in odd.reason
+    assert run.call("pay", {"amount": 100}).record["rule"] == "spend.max_money_moved"  # still capped
+
+
 def test_evaluation_order_first_refusal_wins(tmp_path: Path):
     project = project_with(
         tmp_path,

@@ -35,6 +35,7 @@ from agentcheck.policy.plan import (
 )
 from agentcheck.policy.shortcut import ABSENT as _ABSENT
 from agentcheck.policy.spec import Decision, Policy, Rule, ScenarioPolicy, ToolPolicy
+from agentcheck.policy.spend import check_spend
 from agentcheck.scenario import AgentInput, Scenario
 
 __all__ = ["RunPolicy", "Verdict", "policy_factory", "scope_matches"]
@@ -235,7 +236,7 @@ class RunPolicy:
                 )
                 record["reason"] = reason
                 return Verdict(False, record, f"approval required ({record['rule']}): {reason}")
-        self._spend(spec, args, run)
+        check_spend(self.policy, spec, args, float(run.trace.totals.cost_usd), self._history)
         record.setdefault("reason", rule.reason if rule and rule.reason else "")
         return Verdict(True, record)
 
@@ -405,41 +406,6 @@ class RunPolicy:
         reason = f"condition failed, blocked: {result}"
         raise Refusal("tier", rule_id, reason, rule.source, rule.when.values(activation))
 
-    def _spend(self, spec: ToolPolicy, args: dict[str, Any], run: RunView) -> None:
-        caps = self.policy.spend
-        if caps.max_model_cost_usd is not None:
-            cost = float(run.trace.totals.cost_usd)
-            if cost > caps.max_model_cost_usd:
-                raise Refusal(
-                    "spend",
-                    "spend.max_model_cost_usd",
-                    f"model spend {cost:g} USD is over the cap",
-                    caps.source,
-                    {"cost_usd": cost, "cap": caps.max_model_cost_usd},
-                )
-        if spec.spends is None or caps.max_money_moved is None:
-            return
-        history = self._history
-        assert history is not None  # a spending tool's plan reads the history, caught up before this
-        amount = args.get(spec.spends)
-        if not isinstance(amount, _NUMBER) or isinstance(amount, bool):
-            raise Refusal(
-                "spend",
-                "spend.max_money_moved",
-                f"argument '{spec.spends}' is not a number",
-                caps.source,
-                {spec.spends: amount},
-            )
-        total = history.money_moved + float(amount)
-        if total > caps.max_money_moved:
-            raise Refusal(
-                "spend",
-                "spend.max_money_moved",
-                f"moving {float(amount):g} would bring the run to {total:g}, over the cap",
-                caps.source,
-                {"money_moved": history.money_moved, spec.spends: amount, "cap": caps.max_money_moved},
-            )
-
     # --- the scripted approver -----------------------------------------------------------------------
 
     def _ask(self) -> str:
@@ -488,7 +454,6 @@ def _evaluate_rules(plan: ToolPlan, spec: ToolPolicy, activation: Activation) ->
     return tier_outcome(spec, *choose_rule(holding, spec))
 
 
-_NUMBER = (int, float)
 """The types a spend amount may have (bool excluded apart): a tuple, not `int | float`, which would
 build a union object on every call."""
 

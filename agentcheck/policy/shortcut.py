@@ -37,6 +37,8 @@ ABSENT = object()
 the engine's exact keys use the same marker, so a shortcut finds what the engine remembered."""
 
 _NUMBER = (int, float)
+_INF = float("inf")
+"""(`0 <= amount < _INF` is false for NaN, infinities and negatives: those go the long way.)"""
 
 
 def compile_shortcut(policy: Policy, plan: ToolPlan) -> Shortcut | None:
@@ -118,7 +120,7 @@ def compile_shortcut(policy: Policy, plan: ToolPlan) -> Shortcut | None:
             if history is None:
                 return None
             amount = args.get(spends)  # type: ignore[arg-type]
-            if not isinstance(amount, _NUMBER) or isinstance(amount, bool):
+            if not isinstance(amount, _NUMBER) or isinstance(amount, bool) or not 0 <= amount < _INF:
                 return None
             if history.money_moved + float(amount) > money_cap:  # type: ignore[union-attr]
                 return None
