@@ -197,3 +197,31 @@ def test_offline_never_sends_a_request_to_a_model(tmp_path: Path):
         assert cli("run", cwd=tmp_path).code == 0 and len(server.requests) == 2  # by default: live
     both = cli("run", "--offline", "--record", cwd=tmp_path)
     assert both.code == 2 and "--offline replays cassettes only; --record calls the model" in both.err
+
+
+def test_a_cassette_masks_what_the_reports_mask_and_still_replays(tmp_path: Path):
+    """The project's `redact:` rules apply to cassettes too (its patterns, cards, sensitive keys inside
+    a tool call's JSON arguments), and masking keeps the arguments valid JSON, so the cassette replays."""
+    secret, card = "Tr0ub4dorPW-x", "4242 4242 4242 4242"
+
+    def call_with_secrets(body):
+        if not tool_messages(body):
+            return chat_response(body["model"], None, [("refund", {"id": "A1", "password": secret,
+                                                                   "api_key": "plainkey998877"})])
+        return chat_response(body["model"], "Refund R-9 issued for CUST-4411.")
+
+    scenario = ('id: s1\ninput: "Refund A1, card ' + card + '"\n'
+                "expect: {tools: {calls: [{refund: {id: A1}}]}, output: {contains: R-9}}\n" + FIXTURES)
+    with LoopbackModelServer(scripted_server([call_with_secrets] * 4)) as server:
+        project(tmp_path, server.base_url, scenario, agent="system_prompt: 'Customer CUST-4411 asks.'",
+                extra="redact: {patterns: ['CUST-[0-9]+']}")
+        _, results = run_project(tmp_path, record="all")
+        assert results["s1"].outcome is Outcome.PASSED, results["s1"].message
+    text = (tmp_path / "cassettes" / "s1" / "trial-1.json").read_text()
+    for leaked in (secret, "plainkey998877", card, "CUST-4411"):
+        assert leaked not in text, leaked
+    recorded = json.loads(text)["interactions"][0]["response"]["choices"][0]["message"]["tool_calls"][0]
+    assert json.loads(recorded["function"]["arguments"]) == {"id": "A1", "password": "[REDACTED]",
+                                                              "api_key": "[REDACTED]"}
+    done = cli("run", "--offline", cwd=tmp_path)  # the server is gone: replayed from the masked cassette
+    assert done.code == 0 and "cassette miss" not in done.out, done.out + done.err

@@ -27,8 +27,9 @@ VOLATILE_FIELDS = frozenset(
 DEFAULT_SECRET_PATTERNS: tuple[str, ...] = (
     r"sk-[A-Za-z0-9_\-]{8,}",
     r"(?i:bearer)\s+[A-Za-z0-9._\-]+",
-    r"(?i:api[_-]?key)[\"'=: ]+[A-Za-z0-9._\-]{8,}",
+    r"(?P<keep>(?i:api[_-]?key)[\"'=: ]+)[A-Za-z0-9._\-]{8,}",
 )
+"""A pattern's `keep` group stays (the name and quotes before a value), so JSON text stays JSON."""
 REDACTED = "<redacted>"
 FORMAT_VERSION = 1
 
@@ -104,22 +105,32 @@ def _distance(recorded: Any, actual: Any) -> int:
 
 
 class Scrubber:
-    """Replaces secrets (configured patterns, known key values, bearer tokens) in every string."""
+    """Replaces secrets in every string: the key's own value, bearer tokens and API keys, the
+    configured `cassettes.secret_patterns`, and what the project's `redact:` rules mask in any text
+    (`redactor.text`: its patterns, cards, and `key=value` / `"key": value` of sensitive keys inside a
+    string, such as a tool call's JSON arguments). Objects are not masked by key: a request's tool
+    schemas name parameters like `card_number` and must stay whole. The same scrub applies to a
+    request's key when recording and when replaying, so keys still match."""
 
-    def __init__(self, patterns: Iterable[str], secrets: Iterable[str] = ()):
+    def __init__(self, patterns: Iterable[str], secrets: Iterable[str] = (), redactor: Any = None):
         literal = [re.escape(s) for s in secrets if s and len(s) >= 4]
         self._regexes = [re.compile(p) for p in (*literal, *DEFAULT_SECRET_PATTERNS, *patterns)]
+        self._redactor = redactor
 
     def scrub(self, value: Any) -> Any:
         if isinstance(value, str):
             for regex in self._regexes:
-                value = regex.sub(REDACTED, value)
-            return value
+                value = regex.sub(_replacement if "keep" in regex.groupindex else REDACTED, value)
+            return self._redactor.text(value) if self._redactor is not None else value
         if isinstance(value, dict):
             return {self.scrub(k): self.scrub(v) for k, v in value.items()}
         if isinstance(value, list):
             return [self.scrub(v) for v in value]
         return value
+
+
+def _replacement(match: re.Match[str]) -> str:
+    return (match.group("keep") or "") + REDACTED
 
 
 @dataclass(slots=True)

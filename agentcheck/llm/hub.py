@@ -17,8 +17,11 @@ def start_hub(project: Project, scenarios: list[Scenario], record: str = "none")
     if not any(needs_models(project.agents[s.agent], s) for s in scenarios):
         return None
     from agentcheck.llm.proxy import ModelHub
+    from agentcheck.redact import Redactor
 
+    settings = project.redact
     return ModelHub(
+        redactor=Redactor(patterns=settings.patterns, keys=settings.keys, defaults=settings.defaults),
         pricing=project.pricing,
         cassette_dir=project.root / project.cassettes.dir,
         secret_patterns=project.cassettes.secret_patterns,

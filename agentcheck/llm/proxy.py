@@ -96,8 +96,11 @@ class ModelHub:
         secret_patterns: tuple[str, ...] = (),
         record: str = "none",
         require_prices: bool = False,
+        redactor: Any = None,
     ):
         self.pricing = pricing
+        self.redactor = redactor
+        """The project's report redactor (agentcheck.redact): cassettes mask what reports mask."""
         self.cassette_dir = cassette_dir
         self.record = record
         self.secret_patterns = secret_patterns
@@ -163,7 +166,8 @@ class ModelHub:
         env = settings.api_key_env if settings else ""
         scrubber = self._scrubbers.get(env)
         if scrubber is None:
-            scrubber = self._scrubbers[env] = Scrubber(self.secret_patterns, [os.environ.get(env, "") if env else ""])
+            scrubber = self._scrubbers[env] = Scrubber(self.secret_patterns, [os.environ.get(env, "") if env else ""],
+                                                        self.redactor)
         return scrubber
 
     # --- answering ----------------------------------------------------------------------------------
