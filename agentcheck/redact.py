@@ -130,8 +130,8 @@ class Redactor:
         # A sensitive key in JSON text, between quotes (a dot counts as a quote there: a path such as
         # `args.api_key` names the same value, and is masked like it).
         self._quoted_key = re.compile(f'"{_trie(k.replace(".", chr(34)) for k in self._keys)}"') if self._keys else None
-        # A built-in key at the end of a longer one, quoted in JSON text (`"db_password"`, `"newpassword"`).
-        self._quoted_suffix = re.compile(f'[a-z0-9_]{_trie(self._suffixes)}"') if self._suffixes else None
+        # A built-in key at the end of any string in JSON text (`"db_password"`, `"newpassword"`, `"\\\\token"`).
+        self._quoted_suffix = re.compile(f'{_trie(self._suffixes)}"') if self._suffixes else None
         # A sensitive key written as `key=value` or `key: value` inside a text (a call as a message
         # writes it, `login(password="...")`; JSON quoted in a message): its value is masked there too.
         words = sorted({k for k in self._keys if _PLAIN_KEY.match(k) and "." not in k})

@@ -53,11 +53,11 @@ def test_newlines_stay_on_one_line_in_the_message() -> None:
 
 
 def test_not_contains_quotes_around_the_hit() -> None:
-    text = "a" * 500 + " password=hunter2 " + "b" * 500
+    text = "a" * 500 + " password reset sent " + "b" * 500
     check = only(text, not_contains=("PASSWORD",))
     assert check.check == "output.not_contains" and not check.passed
     assert check.message.startswith('output contains forbidden "PASSWORD" at character 501: "…')
-    assert "password=hunter2" in check.message
+    assert "password reset sent" in check.message
     assert only("all clear", not_contains=("password",)).passed
 
 
