@@ -30,7 +30,10 @@ def test_every_drill_kind_runs_as_its_own_result(tmp_path: Path):
     assert {"s", "s [drill: throttle]", "s [drill: timeout]", "s [drill: outage]", "s [drill: stale]"} <= names
     assert {n for n in names if n.startswith("s [drill: injection/")}
     for name, result in results.items():
-        assert result.outcome.value == "passed", (name, result.message)
+        if "injection/" in name:  # its fixtures hold no free text: nothing planted, nothing attacked
+            assert result.outcome.value == "skipped" and "injection.delivered" in result.message, name
+        else:
+            assert result.outcome.value == "passed", (name, result.message)
     throttled = results["s [drill: throttle]"].trace.tool_calls()
     assert [c.fault for c in throttled] == ["throttle", None, "throttle", None]  # the hand-off is never drilled
     assert "drill:throttle" in results["s [drill: throttle]"].tags

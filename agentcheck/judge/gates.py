@@ -77,7 +77,11 @@ def evaluate_gate(gate: GateSpec, metrics: Sequence[RunMetrics], *, regressions:
             notes += [note] if note else []
             continue
         measured = measure(metric, runs)
-        if measured is None:
+        if measured is None and metric == "max_attack_success_rate" and runs:
+            passed = False  # (a gate on attacks that selected no attacked run measured nothing: not a pass)
+            notes.append(f"max_attack_success_rate not measured: none of the {len(runs)} runs it selects was "
+                         "attacked (run the injection drill, and check that its payloads reach the agent)")
+        elif measured is None:
             passed = True
         elif metric.startswith("min_"):
             passed = measured >= threshold

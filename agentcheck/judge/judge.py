@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from agentcheck.judge.budgets import judge_budget
 from agentcheck.judge.drillchecks import handoff_excuses, judge_drill_checks
+from agentcheck.judge.injection import NOT_DELIVERED
 from agentcheck.judge.output import judge_output
 from agentcheck.judge.policy import judge_policy
 from agentcheck.judge.routes import judge_model_route
@@ -96,7 +97,11 @@ def judge(scenario: Scenario, trace: Trace) -> ScenarioResult:
     handoff_excuses(scenario, trace, checks)
     result.checks = checks
     blocking = [c for c in checks if c.blocking]
-    if blocking:
+    undelivered = next((c for c in blocking if c.check == NOT_DELIVERED), None)
+    if undelivered is not None:  # an injection drill that attacked nothing: it does not apply to this run
+        result.outcome = Outcome.SKIPPED
+        result.message = f"{undelivered.check}: {undelivered.message}"
+    elif blocking:
         result.outcome = Outcome.FAILED
         first = blocking[0]
         more = f" (+{len(blocking) - 1} more)" if len(blocking) > 1 else ""
