@@ -39,6 +39,8 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
     r"\bgh[pousr]_[A-Za-z0-9]{30,}\b",  # GitHub tokens
     r"\bxox[abprs]-[A-Za-z0-9\-]{10,}",  # Slack tokens
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----",
+    r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",  # JSON Web Tokens
+    r"(?<=://)[^\s/@:\"']+:[^\s/@\"']+(?=@)",  # credentials in a URL (postgres://user:pass@host)
 )
 
 _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
@@ -46,8 +48,8 @@ _CARD = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 # What every built-in secret must contain as literal text, in a value and so also in its JSON text
 # (JSON escapes only quotes, backslashes and control characters, none of which these contain): the
 # patterns' fixed prefixes ("bearer" in any case), and a card's run of digits, spaces and hyphens.
-_DEFAULT_LITERALS = ("sk-", "AKIA", "xox", "-----BEGIN ", "ghp_", "gho_", "ghu_", "ghs_", "ghr_")
-_GITHUB_LITERALS = _DEFAULT_LITERALS[4:]
+_DEFAULT_LITERALS = ("sk-", "AKIA", "xox", "-----BEGIN ", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "eyJ")
+_GITHUB_LITERALS = _DEFAULT_LITERALS[4:9]
 _CARD_BYTES = bytes(0x30 if chr(i) in "0123456789 -" else 0x78 for i in range(256))
 """Digits, spaces and hyphens to `0`, every other byte to `x`: a card can only sit in a run of `0`s."""
 _CARD_RUN = b"0" * 13
@@ -166,6 +168,8 @@ class Redactor:
             or "xox" in text
             or ("B" in text and "-----BEGIN " in text)
             or ("gh" in text and any(literal in text for literal in _GITHUB_LITERALS))
+            or "eyJ" in text
+            or ("@" in text and ":/" in text)  # (`:\/\/` in JSON that escapes slashes: the escape rule above)
         ):
             return False
         norm = _norm(text)  # a key written `"Api-Key"` reads `"api_key"` here, as _norm reads the key

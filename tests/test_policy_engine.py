@@ -258,6 +258,8 @@ def test_idempotency_key_is_required(tmp_path: Path):
     )
     run = Run(project)
     assert "missing idempotency key argument 'key'" in run.call("pay", {"amount": 1}).reason
+    for blank in ("", "   "):  # a key of spaces deduplicates nothing
+        assert "missing idempotency key argument 'key'" in run.call("pay", {"amount": 1, "key": blank}).reason
     assert run.call("pay", {"amount": 1, "key": "k-1"}).allowed
 
 

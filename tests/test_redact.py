@@ -201,3 +201,15 @@ def test_values_under_sensitive_keys_never_reach_a_report_written_out_as_text(tm
     assert len(written) >= 4  # results.jsonl, results.json, junit.xml, summary.md
     for text in [*written, done.out, done.err]:
         assert PASSWORD not in text and KEY not in text
+
+
+def test_jwts_and_url_credentials_are_masked_and_never_vouched_for():
+    import json
+
+    r = Redactor()
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+    assert r.text(f"session {jwt} ok") == f"session {MASK} ok"
+    assert r.text("postgres://admin:hunter2@db:5432/app") == f"postgres://{MASK}@db:5432/app"
+    assert r.text("see https://example.com/a@b") == "see https://example.com/a@b"  # no user:password
+    for value in (jwt, "postgres://admin:hunter2@db"):
+        assert not r.leaves_json_alone(json.dumps({"note": value}))

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agentcheck.policy.evidence import cited_ids, intent_problem
+from agentcheck.policy.evidence import cited_ids, intent_problem, key_missing
 from agentcheck.policy.expr import MEMO_SIZE, Activation, ConditionFailed
 from agentcheck.policy.history import RunHistory, args_key
 from agentcheck.policy.plan import (
@@ -331,7 +331,7 @@ class RunPolicy:
             raise Refusal("flow", flow.id, flow.reason or f"follows {', '.join(hit)}", flow.source, values)
 
     def _intent(self, spec: ToolPolicy, args: dict[str, Any], record: dict[str, Any]) -> None:
-        if spec.idempotency_key and not args.get(spec.idempotency_key):
+        if spec.idempotency_key and key_missing(args.get(spec.idempotency_key)):
             raise Refusal(
                 "intent",
                 f"tools.{spec.name}.idempotency_key",

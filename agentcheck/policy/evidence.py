@@ -104,6 +104,12 @@ def cited_ids(evidence: list[Any]) -> list[str]:
     return [str(item["id"]) if isinstance(item, dict) else str(item) for item in evidence]
 
 
+def key_missing(value: Any) -> bool:
+    """Whether an idempotency key argument is absent in effect: missing, empty, or only spaces (a key
+    of spaces deduplicates nothing a retry could tell apart)."""
+    return not value or (isinstance(value, str) and not value.strip())
+
+
 def intent_problem(intent: Any) -> str | None:
     """Why `intent` is not well-formed structured intent, or None when it is."""
     if type(intent) is dict:  # the usual well-formed shape, checked in one pass

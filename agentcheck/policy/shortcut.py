@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from agentcheck.policy.evidence import intent_problem
+from agentcheck.policy.evidence import intent_problem, key_missing
 from agentcheck.policy.history import args_key
 from agentcheck.policy.spec import Decision, Policy
 
@@ -86,7 +86,7 @@ def compile_shortcut(policy: Policy, plan: ToolPlan) -> Shortcut | None:
                 key = args_key(args, same)
             if key not in history.prior_keys.get(flow_id, ()):  # type: ignore[union-attr]
                 return None
-        if idempotency_key and not args.get(idempotency_key):
+        if idempotency_key and key_missing(args.get(idempotency_key)):
             return None
         intent = None
         if wants_intent:
