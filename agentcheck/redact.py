@@ -132,16 +132,17 @@ class Redactor:
         # A sensitive key in JSON text, between quotes (a dot counts as a quote there: a path such as
         # `args.api_key` names the same value, and is masked like it).
         self._quoted_key = re.compile(f'"{_trie(k.replace(".", chr(34)) for k in self._keys)}"') if self._keys else None
-        # A built-in key at the end of any string in JSON text (`"db_password"`, `"newpassword"`, `"\\\\token"`).
-        self._quoted_suffix = re.compile(f'{_trie(self._suffixes)}"') if self._suffixes else None
-        # A sensitive key written as `key=value` or `key: value` inside a text (a call as a message
-        # writes it, `login(password="...")`; JSON quoted in a message): its value is masked there too.
-        words = sorted({k for k in self._keys if _PLAIN_KEY.match(k) and "." not in k})
-        if words or self._suffixes:
-            spelled = [w.replace("_", "[-_]") for w in words]
-            names = "|".join([*spelled, *(f"[A-Za-z0-9_-]*{x.replace('_', '[-_]')}" for x in self._suffixes)])
+        # A sensitive key used as a name inside a text, `key=value` or `key: value` (a call as a message
+        # writes it, `login(password="...")`; JSON quoted in a message; a built-in key ending a longer
+        # name, `db_password`): the value after it is masked there too. One trie of the words, so a
+        # scan rejects most positions at their first character.
+        words = sorted({k for k in self._keys if _PLAIN_KEY.match(k) and "." not in k} | set(self._suffixes))
+        self._key_words = tuple(words)
+        if words:
+            names = _trie(words)
             self._key_value: re.Pattern[str] | None = re.compile(
-                rf"""(?i)(?<![A-Za-z0-9_-])((?:{names})["']?\s*[=:]\s*)(?!["']?\[REDACTED)("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;)}}\]]+)""")
+                rf"""(?i)({names.replace("_", "[-_]")}["']?\s*[=:]\s*)(?!["']?\[REDACTED)"""
+                rf"""("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;)}}\]]+)""")
         else:
             self._key_value = None
 
@@ -179,33 +180,21 @@ class Redactor:
             for start, end in _card_runs(text):  # the run with the two characters before it and one after
                 if _CARD_IN_JSON.search(text, max(start - 2, 0), end + 1):
                     return False
-        if self._quoted_suffix is not None and self._quoted_suffix.search(norm) is not None:
+        if self._quoted_key is not None and self._quoted_key.search(norm.replace(".", '"')) is not None:
             return False
-        if self._key_value is not None and ("=" in text or ":" in text) and self._key_value.search(
-                text.replace('\\"', '"')) is not None and self._has_key_value_in_strings(text):
-            return False
-        return self._quoted_key is None or self._quoted_key.search(norm.replace(".", '"')) is None
+        return not self._names_a_key(norm)
 
-    def _has_key_value_in_strings(self, text: str) -> bool:
-        """Whether a `key=value` (or `key: value`) of a sensitive key sits inside one of the JSON
-        text's strings (a message), not only as the document's own keys (which `_quoted_key` checks)."""
-        import json
-
-        try:
-            data = json.loads(text)
-        except ValueError:
-            return True
-        stack = [data]
-        while stack:
-            value = stack.pop()
-            if isinstance(value, str):
-                if self._key_value.search(value) is not None:  # type: ignore[union-attr]
+    def _names_a_key(self, norm: str) -> bool:
+        """Whether a sensitive word is followed by what could lead to a value (a quote, an escape, a
+        space, `=` or `:`) anywhere in the normalised text: a superset of what `_key_value` masks, in
+        `in` and `find` scans (a trace names `input_tokens`, whose `token` is followed by `s`)."""
+        for word in self._key_words:
+            at = norm.find(word)
+            while at != -1:
+                after = norm[at + len(word):at + len(word) + 1]
+                if after in _LEADS_TO_VALUE:
                     return True
-            elif isinstance(value, dict):
-                stack.extend(value.values())
-                stack.extend(k for k in value if isinstance(k, str))
-            elif isinstance(value, list):
-                stack.extend(value)
+                at = norm.find(word, at + 1)
         return False
 
     def text(self, value: str) -> str:
@@ -216,7 +205,9 @@ class Redactor:
         if self._cards:
             value = _CARD.sub(_mask_card, value)
         if self._key_value is not None and ("=" in value or ":" in value):
-            value = self._key_value.sub(_masked_value, value)
+            lowered = value.lower().replace("-", "_")
+            if any(word in lowered for word in self._key_words):  # (most texts name no key at all)
+                value = self._key_value.sub(_masked_value, value)
         return value
 
     def data(self, value: Any) -> Any:
@@ -282,6 +273,10 @@ class Redactor:
             elif _is_dataclass_type(kind):
                 self.inplace(current)
         return obj
+
+
+_LEADS_TO_VALUE = frozenset({'"', "'", "\\", " ", "\t", "=", ":", ""})
+"""What may follow a sensitive word before its value (`""`: the text's end, conservatively)."""
 
 
 def _masked_value(match: re.Match[str]) -> str:
