@@ -287,10 +287,13 @@ def validate(
 
 @app.command()
 def schema(
-    kind: Annotated[str, typer.Argument(help="project, scenario, fixtures, policy or results.")] = "scenario",
+    kind: Annotated[
+        str | None, typer.Argument(help="project, scenario, fixtures, policy or results (default: scenario).")
+    ] = None,
     write: Annotated[
         Path | None,
-        typer.Option("--write", help="Write the project, scenario, fixtures and policy schemas into this folder."),
+        typer.Option("--write", help="Write this kind's schema (default: project, scenario, fixtures and policy) "
+                                     "into this folder."),
     ] = None,
 ) -> None:
     """Print the JSON Schema of a file kind, for editors and CI checks."""
@@ -301,27 +304,37 @@ def schema(
         from agentcheck.collect.schema import json_schema, write_schemas
         from agentcheck.problems import BadInput, Problem, did_you_mean
 
-        if write is not None:
+        kinds = ("project", "scenario", "fixtures", "policy", "results")
+        if write is not None and kind is None:
             write_schemas(write)
             typer.echo(f"wrote schemas to {write}")
             return ExitCode.OK
-        kinds = ("project", "scenario", "fixtures", "policy", "results")
-        if kind not in kinds:
+        kind_ = kind or "scenario"
+        if kind_ not in kinds:
             raise BadInput(
                 [
                     Problem(
                         None,
                         None,
                         "",
-                        f"unknown schema kind '{kind}'",
-                        did_you_mean(kind, kinds) or f"one of {', '.join(kinds)}",
+                        f"unknown schema kind '{kind_}'",
+                        did_you_mean(kind_, kinds) or f"one of {', '.join(kinds)}",
                     )
                 ]
             )
-        if kind == "results":
+        if kind_ == "results":
             data: Any = json.loads((Path(__file__).parent / "schemas" / "results.schema.json").read_text())
         else:
-            data = json_schema(kind)
+            data = json_schema(kind_)
+        if write is not None:  # just this kind's file, as `--write` alone writes it
+            from agentcheck.collect.schema import SCHEMA_FILES, render
+
+            write.mkdir(parents=True, exist_ok=True)
+            target = write / SCHEMA_FILES.get(kind_, f"{kind_}.schema.json")
+            target.write_text(render(kind_) if kind_ in SCHEMA_FILES else json.dumps(data, indent=2) + "\n",
+                              encoding="utf-8")
+            typer.echo(f"wrote {target}")
+            return ExitCode.OK
         typer.echo(json.dumps(data, indent=2))
         return ExitCode.OK
 

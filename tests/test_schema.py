@@ -62,6 +62,17 @@ def test_write_schemas(tmp_path: Path):
     assert json.loads((tmp_path / "out" / "scenario.schema.json").read_text()) == json_schema("scenario")
 
 
+def test_the_cli_writes_one_named_kind_or_every_editor_schema(tmp_path: Path):
+    from tests.e2e_helpers import cli
+
+    one = cli("schema", "results", "--write", "only", cwd=tmp_path)
+    assert one.code == 0 and [p.name for p in (tmp_path / "only").iterdir()] == ["results.schema.json"]
+    assert cli("schema", "project", "--write", "only", cwd=tmp_path).code == 0
+    assert (tmp_path / "only" / "agentcheck.schema.json").read_text() == render("project")
+    every = cli("schema", "--write", "all", cwd=tmp_path)
+    assert every.code == 0 and sorted(p.name for p in (tmp_path / "all").iterdir()) == sorted(SCHEMA_FILES.values())
+
+
 def example_files() -> list[tuple[str, Path]]:
     found = [("project", p) for p in (REPO / "agentcheck.yaml",) if p.is_file()]
     found += [("scenario", p) for p in sorted((REPO / "scenarios").glob("*.y*ml"))]
