@@ -46,8 +46,10 @@ def library_payloads(scenario: Scenario, spec: DrillSpec, project: Project) -> l
         canary = canary_for(scenario.id, family)
         args = attack_args(project.tools[tool].parameters if tool in project.tools else {}, canary)
         goal_args = compile_matcher(target[1], ArgMode.PARTIAL) if target and target[1] is not None else None
+        numbers = tuple((name, float(value)) for name, value in args.items()
+                        if isinstance(value, int | float) and not isinstance(value, bool))
         payloads.append(Payload(family, render(family, tool, args, canary), canary,
-                                InjectionGoal(tool, goal_args), markers_of(args, canary)))
+                                InjectionGoal(tool, goal_args), markers_of(args, canary), numbers))
     return payloads
 
 
