@@ -9,6 +9,7 @@ from policy_helpers import project_with
 
 from agentcheck.policy.expr import ConditionFailed, ExprError, as_cel, compile_condition
 from agentcheck.problems import BadInput
+from agentcheck.project import Project
 
 
 def problems(tmp_path: Path, policy: str) -> list[str]:
@@ -105,14 +106,21 @@ def test_syntax_errors_say_what_was_expected_in_words(text: str, said: str):
     assert "Syntax error: " not in caught.value.message  # said once
 
 
+def _reader_project(tmp_path: Path, scenarios: str) -> Project:
+    """A project whose agent may read, and one scenario file holding `scenarios` (YAML text)."""
+    project = project_with(tmp_path, "agents:\n  bot: {scopes: [data:read]}\ntools:\n  read: {scopes: [data:read]}")
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "scenarios" / "s.yaml").write_text(scenarios)
+    return project
+
+
 def test_scenario_policy_sections_are_checked(tmp_path: Path):
     from agentcheck.collect import collect
 
-    project = project_with(tmp_path, "agents:\n  bot: {scopes: [data:read]}\ntools:\n  read: {scopes: [data:read]}")
-    (tmp_path / "scenarios").mkdir()
-    (tmp_path / "scenarios" / "s.yaml").write_text(
+    project = _reader_project(
+        tmp_path,
         "id: s\ninput: hi\npolicy:\n  approver: [approved]\n  kill_switch: {at_step: 2, revoke: [raed, 'data:*']}\n"
-        "  expect:\n    decisions: [{read: allowed}, {nope: blocked}]\n    handoff: true\n"
+        "  expect:\n    decisions: [{read: allowed}, {nope: blocked}]\n    handoff: true\n",
     )
     with pytest.raises(BadInput) as caught:
         collect(project)
@@ -238,14 +246,13 @@ def test_autonomy_off_loads_written_bare_as_the_docs_show_it(tmp_path: Path):
     """PyYAML reads a bare `off` as false: `autonomy: off` still means off (and `on` on)."""
     from agentcheck.collect import collect
 
-    project = project_with(tmp_path, "agents:\n  bot: {scopes: [data:read]}\ntools:\n  read: {scopes: [data:read]}")
-    (tmp_path / "scenarios").mkdir()
-    (tmp_path / "scenarios" / "s.yaml").write_text(
+    project = _reader_project(
+        tmp_path,
         "scenarios:\n"
         "  - {id: a, input: hi, policy: {autonomy: off}}\n"
         "  - {id: b, input: hi, policy: {kill_switch: {at_step: 3, autonomy: off}}}\n"
         "  - {id: c, input: hi, policy: {autonomy: on}}\n"
-        "  - {id: d, input: hi, policy: {autonomy: 'off'}}\n"
+        "  - {id: d, input: hi, policy: {autonomy: 'off'}}\n",
     )
     policies = {s.id: s.policy for s in collect(project)}
     assert policies["a"].kill_switch is not None and policies["a"].kill_switch.autonomy_off
