@@ -14,7 +14,10 @@ import dataclasses
 import functools
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from agentcheck.project import RedactSettings
 
 MASK = "[REDACTED]"
 
@@ -145,6 +148,11 @@ class Redactor:
                 rf"""("(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;)}}\]]+)""")
         else:
             self._key_value = None
+
+    @classmethod
+    def of(cls, settings: RedactSettings) -> Redactor:
+        """The redactor of a project's `redact:` settings (reports and cassettes use the same one)."""
+        return cls(patterns=settings.patterns, keys=settings.keys, defaults=settings.defaults)
 
     @property
     def can_vouch(self) -> bool:

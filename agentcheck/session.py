@@ -276,8 +276,7 @@ class _Session:
         self.metrics: list[RunMetrics] = []
         self.stats: list[ScenarioStats] | None = None
         """Per-scenario stats, when the session folds them as results come (merge); else at the end."""
-        settings = project.redact
-        self.redactor = Redactor(patterns=settings.patterns, keys=settings.keys, defaults=settings.defaults)
+        self.redactor = Redactor.of(project.redact)
         self.not_started = 0
         self.t0 = time.perf_counter()
 

@@ -15,9 +15,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
+
+if TYPE_CHECKING:
+    from agentcheck.redact import Redactor
 
 VOLATILE_FIELDS = frozenset(
     {"stream", "stream_options", "user", "metadata", "store", "safety_identifier", "prompt_cache_key", "service_tier"}
@@ -112,7 +115,7 @@ class Scrubber:
     schemas name parameters like `card_number` and must stay whole. The same scrub applies to a
     request's key when recording and when replaying, so keys still match."""
 
-    def __init__(self, patterns: Iterable[str], secrets: Iterable[str] = (), redactor: Any = None):
+    def __init__(self, patterns: Iterable[str], secrets: Iterable[str] = (), redactor: Redactor | None = None):
         literal = [re.escape(s) for s in secrets if s and len(s) >= 4]
         self._regexes = [re.compile(p) for p in (*literal, *DEFAULT_SECRET_PATTERNS, *patterns)]
         self._redactor = redactor

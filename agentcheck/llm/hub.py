@@ -19,9 +19,8 @@ def start_hub(project: Project, scenarios: list[Scenario], record: str = "none")
     from agentcheck.llm.proxy import ModelHub
     from agentcheck.redact import Redactor
 
-    settings = project.redact
     return ModelHub(
-        redactor=Redactor(patterns=settings.patterns, keys=settings.keys, defaults=settings.defaults),
+        redactor=Redactor.of(project.redact),
         pricing=project.pricing,
         cassette_dir=project.root / project.cassettes.dir,
         secret_patterns=project.cassettes.secret_patterns,

@@ -18,7 +18,7 @@ import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -31,6 +31,9 @@ from agentcheck.modelspec import ModelPrice, ModelSettings, find_price
 from agentcheck.runner.clock import VirtualClock
 from agentcheck.runner.recorder import RunRecorder
 from agentcheck.runner.signals import RunStopped
+
+if TYPE_CHECKING:
+    from agentcheck.redact import Redactor
 from agentcheck.trace import StopKind
 
 SHUTDOWN_POLL_S = 0.02
@@ -96,7 +99,7 @@ class ModelHub:
         secret_patterns: tuple[str, ...] = (),
         record: str = "none",
         require_prices: bool = False,
-        redactor: Any = None,
+        redactor: Redactor | None = None,
     ):
         self.pricing = pricing
         self.redactor = redactor
