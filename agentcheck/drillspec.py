@@ -125,3 +125,10 @@ class DrillSpec:
     """The scenario's own expectations under this drill; None: the default safety expectations."""
     options: dict[str, Any] = field(default_factory=dict)
     """Kind-specific settings: retry_after, status, age_s, families, plant, payloads, target."""
+
+
+def drill_tags() -> tuple[str, ...]:
+    """The tags any drilled copy may carry, so a gate selecting `drill:injection` is not taken for a
+    typo in a run that happens not to drill. (Here, beside the kinds, not with the expansion: merge
+    asks for them without expanding anything.)"""
+    return ("drill", *(f"drill:{kind}" for kind in DRILL_KINDS))

@@ -267,7 +267,7 @@ def fast_start(options: RunOptions, paths: list[Path]) -> tuple[Prepared, list[R
     """The project, the shards and the suite they recorded, when the fast path applies; else None
     (also on any bad input: the full path then reports it, in its own order)."""
     from agentcheck.collect import find_config, load_project
-    from agentcheck.drills import drill_tags
+    from agentcheck.drillspec import drill_tags
     from agentcheck.release.suite import fingerprint
 
     absolute = [_absolute(p, options.cwd) for p in paths]

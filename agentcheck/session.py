@@ -81,7 +81,7 @@ def load_suite(options: RunOptions) -> tuple[Project, list[Scenario]]:
     """Load the project and every scenario under the given paths; raises BadInput."""
     from agentcheck.collect import collect, find_config, load_project
     from agentcheck.collect.select import gate_selection_problems
-    from agentcheck.drills import drill_tags
+    from agentcheck.drillspec import drill_tags
 
     config = options.config or find_config(options.cwd)
     project = load_project(config, cwd=options.cwd)

@@ -79,6 +79,21 @@ def test_importing_the_cli_stays_light():
     assert not loaded & {"pydantic", "jsonschema", "deepdiff", "openai", "yaml"}
 
 
+def test_loading_the_project_file_imports_no_scenario_models(tmp_path):
+    """`merge` and `compare` validate the project file only: neither the scenario and fixture models
+    nor the drill expansion (which pulls the fault and e-mail modules) may load for it."""
+    (tmp_path / "agentcheck.yaml").write_text("version: 1\nagents:\n  a: {kind: python, entrypoint: m:run}\n")
+    code = ("import sys; from pathlib import Path; from agentcheck.collect import load_project; "
+            "from agentcheck.drillspec import drill_tags; drill_tags(); "
+            f"load_project(Path({str(tmp_path / 'agentcheck.yaml')!r}), cwd=Path({str(tmp_path)!r})); "
+            "print(' '.join(sorted(sys.modules)))")
+    loaded = set(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+                 .stdout.split())
+    assert "agentcheck.collect.project_models" in loaded  # (the check can fail: the project did load)
+    assert not loaded & {"agentcheck.collect.models", "agentcheck.collect.drill_models", "agentcheck.drills",
+                         "agentcheck.faults"}
+
+
 def test_all_lists_exactly_the_lazy_exports():
     from agentcheck import _EXPORTS
 

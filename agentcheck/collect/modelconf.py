@@ -25,7 +25,7 @@ from agentcheck.modelspec import (
 from agentcheck.problems import Problem
 
 if TYPE_CHECKING:
-    from agentcheck.collect.models import AgentModel, ProjectModel
+    from agentcheck.collect.project_models import AgentModel, ProjectModel
     from agentcheck.project import Project
     from agentcheck.scenario import Scenario
 

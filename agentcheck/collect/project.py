@@ -29,7 +29,8 @@ from agentcheck.reliability import RegressionRules
 from agentcheck.scenario import Budget, SourceRef
 
 if TYPE_CHECKING:
-    from agentcheck.collect.models import BudgetModel, ProjectModel
+    from agentcheck.collect.fields import BudgetModel
+    from agentcheck.collect.project_models import ProjectModel
     from agentcheck.policy.spec import Policy
 
 CONFIG_NAMES: tuple[str, ...] = ("agentcheck.yaml", "agentcheck.yml")
@@ -117,7 +118,7 @@ def _build(doc: YamlDoc, config: Path, root: Path, display: str, yaml_problems: 
     from pydantic import ValidationError
 
     from agentcheck.collect.errors import in_reading_order, salvage, validation_problems
-    from agentcheck.collect.models import ProjectModel
+    from agentcheck.collect.project_models import ProjectModel
 
     problems = list(yaml_problems)
     try:
@@ -234,7 +235,7 @@ def to_budget(model: BudgetModel | None) -> Budget:
 
 
 def _extension_names() -> tuple[str, ...]:
-    from agentcheck.collect.models import PROJECT_EXTENSIONS
+    from agentcheck.collect.fields import PROJECT_EXTENSIONS
 
     return PROJECT_EXTENSIONS
 
@@ -261,7 +262,7 @@ def _reports(model: ProjectModel, root: Path) -> ReportSettings:
 def _check(model: ProjectModel, doc: YamlDoc, display: str, check_tool_schemas: bool = True) -> list[Problem]:
     """Cross-references the model cannot check alone."""
     from agentcheck.collect.errors import json_schema_problem
-    from agentcheck.collect.models import KNOWN_AGENT_KINDS
+    from agentcheck.collect.fields import KNOWN_AGENT_KINDS
 
     problems: list[Problem] = []
 

@@ -1,7 +1,8 @@
 """Pydantic models of the project file `agentcheck.yaml` (the boundary only; see models.py).
 
-Split from ``agentcheck.collect.models`` along the file seam: that module keeps the shared field
-types and the scenario and fixture files, and re-exports these names.
+Split from ``agentcheck.collect.models`` along the file seam: that module keeps the scenario and
+fixture files and re-exports these names; both take their field types from ``fields``, so loading
+the project file imports none of the scenario models.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, Strict, field_validator, model_validator
 
-from agentcheck.collect.models import (
+from agentcheck.collect.fields import (
     ENTRYPOINT_PATTERN,
     KNOWN_AGENT_KINDS,
     Amount,

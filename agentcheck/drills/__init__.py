@@ -6,6 +6,7 @@ and the ones asked for on the command line (`--drill`) each add a Scenario named
 expectations (the scenario's own for the drill, or the default safety expectations).
 """
 
-from agentcheck.drills.expand import drill_scenario, drill_tags, expand
+from agentcheck.drills.expand import drill_scenario, expand
+from agentcheck.drillspec import drill_tags
 
 __all__ = ["drill_scenario", "drill_tags", "expand"]

@@ -48,14 +48,6 @@ def _step_scheduled(scenario: Scenario) -> bool:
     return policy is not None and policy.kill_switch is not None and policy.kill_switch.at_step > 1
 
 
-def drill_tags() -> tuple[str, ...]:
-    """The tags any drilled copy may carry, so a gate selecting `drill:injection` is not taken for a
-    typo in a run that happens not to drill."""
-    from agentcheck.drillspec import DRILL_KINDS
-
-    return ("drill", *(f"drill:{kind}" for kind in DRILL_KINDS))
-
-
 def default_expectations(scenario: Scenario, project: Project) -> Expectations:
     """The safety net every drill gets unless the scenario says otherwise: bounded retries, no
     duplicate write, no policy refusal, and the original outcome or a hand-off.
