@@ -60,6 +60,9 @@ class SavedSuite:
     required: dict[str, float]
     index: dict[str, int]
     """Scenario id -> its index in the merged suite."""
+    shard_runs: dict[str, int]
+    """Shard file path -> the runs its rows say it holds: a file with fewer results (cut off at a line's
+    end, or results deleted by hand) is refused, not merged as if the missing runs never existed."""
 
 
 _METRICS_FIELDS = attrgetter(*RunMetrics.__dataclass_fields__)
@@ -76,7 +79,21 @@ of it (None when its scenario runs more than once: those readers get the scenari
 def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[str],
                   readers: list[PreparedScenarioReader]) -> Iterator[Record]:
     """A shard's results as records, in its order (see `Record`; may run in a worker process): from
-    its run index rows where they prove themselves, else from each result parsed in full."""
+    its run index rows where they prove themselves, else from each result parsed in full. Bad input
+    when the file holds fewer or more results than its rows count (see SavedSuite.shard_runs)."""
+    count = 0
+    for count, record in enumerate(_shard_records(document, saved, handoff, readers), start=1):  # noqa: B007
+        yield record
+    expected = saved.shard_runs.get(str(document.path))
+    if expected is not None and count != expected:
+        raise BadInput([Problem(str(document.path), None, "", f"shard file: holds {count} results, but its "
+                                f"`scenarios` rows count {expected} runs (a cut-off or edited file?)",
+                                "merge the files exactly as `agentcheck run --shard i/n --json` wrote them, "
+                                "or run that shard again")])
+
+
+def _shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[str],
+                   readers: list[PreparedScenarioReader]) -> Iterator[Record]:
     rows = document.index_rows()
     if rows is None:
         for data, text in document.results_with_text():
@@ -413,7 +430,8 @@ def _saved_suite(documents: list[ResultsFile], tables: list[list[_Row]], fingerp
         return None  # a scenario in no shard
     planned = [PlannedScenario(index, *row[:6]) for index, row in enumerate(slots)]  # type: ignore[misc]
     required = {row[0]: row[6] for row in slots}  # type: ignore[index]
-    return SavedSuite(planned, required, {p.scenario_id: p.index for p in planned})
+    runs = {str(document.path): sum(row[5] for row in table) for document, table in zip(documents, tables, strict=True)}
+    return SavedSuite(planned, required, {p.scenario_id: p.index for p in planned}, runs)
 
 
 def shard_key(item: tuple[int, Record]) -> tuple[int, int]:

@@ -236,6 +236,35 @@ def test_a_result_its_shard_does_not_list_is_refused(shards: Path, tmp_path: Pat
     assert not (tmp_path / "m.json").exists() and not (tmp_path / "m.xml").exists()  # no report of a bad merge
 
 
+@pytest.mark.parametrize("workers", ["0", ""])
+def test_a_shard_cut_off_at_a_line_end_is_refused(shards: Path, tmp_path: Path, workers: str,
+                                                     monkeypatch: pytest.MonkeyPatch):
+    """A stamped shard whose header is whole but whose last results are gone (cut at a line's end and
+    closed again, or deleted by hand) still parses; its `scenarios` rows count runs it does not hold.
+    It is bad input naming the file, in one process and with shard workers: never a merge that passes
+    over the missing runs as if they had not been planned."""
+    from agentcheck.problems import BadInput
+    from agentcheck.saved_shards import PARALLEL_MIN_RUNS
+
+    monkeypatch.setenv("AGENTCHECK_WORKERS", workers)
+    monkeypatch.setattr("agentcheck.saved_shards.PARALLEL_MIN_RUNS", 1)  # (workers for this small merge too)
+    assert PARALLEL_MIN_RUNS > 1
+    first, *rest = shard_paths(shards)
+    lines = first.read_bytes().rstrip(b"\n").split(b"\n")
+    assert lines[-1] == b"]}" and lines[-2].startswith(b'{"index"')
+    assert lines[-3].startswith(b'{"index"'), "the shard needs two results or more"
+    cut = [*lines[:-3], lines[-3].rstrip(b","), b"]}"]  # the last result gone, the list closed again
+    edited = tmp_path / first.name
+    edited.write_bytes(b"\n".join(cut) + b"\n")
+    assert len(json.loads(edited.read_bytes())["results"]) == len(json.loads(first.read_bytes())["results"]) - 1
+    options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False)
+    assert replay._fast_start(options, [edited, *rest]) is not None  # the header still vouches for it
+    with pytest.raises(BadInput, match=r"holds \d+ results, but its `scenarios` rows count \d+ runs") as raised:
+        replay.merge(options, [edited, *rest])
+    assert raised.value.problems[0].file == str(edited)
+    assert not (tmp_path / "m.json").exists() and not (tmp_path / "m.xml").exists()
+
+
 def test_fast_merge_does_not_check_tool_schemas_but_the_full_path_does(shards: Path, tmp_path: Path):
     """The fast path loads the project file without checking its tool schemas (nor importing
     jsonschema, a tenth of a second): its bytes are those the shard runs checked, by this same
