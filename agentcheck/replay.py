@@ -74,7 +74,7 @@ class _Replay(_Session):
         """Whether shards are read, and the JSON report written, in worker processes where one can be
         forked (agentcheck.forked.available, asked at each fork)."""
         for document in documents if saved is None else []:  # the plan counts the runs the saved files hold
-            rows = document.header.get("scenarios")
+            rows = document.scenario_rows()
             for row in rows if isinstance(rows, list) else []:
                 if isinstance(row, dict) and "scenario_id" in row:
                     runs = int(row.get("trials") or 0) + int(row.get("skipped") or 0)
@@ -336,7 +336,7 @@ def _refuse_overlap(documents: list[ResultsFile]) -> None:
     """Check the shards' scenario lists (their `scenarios` sections) before any report is started."""
     owner: dict[str, ResultsFile] = {}
     for document in documents:
-        rows = document.header.get("scenarios")
+        rows = document.scenario_rows()
         for row in rows if isinstance(rows, list) else []:
             scenario_id = str(row.get("scenario_id")) if isinstance(row, dict) else ""
             if scenario_id in owner:

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from agentcheck.problems import BadInput, Problem
+from agentcheck.release import plan_rows
 from agentcheck.release.decode import metrics_from_data, result_from_data
 from agentcheck.release.results_file import ResultsFile
 from agentcheck.release.run_index import (
@@ -61,8 +62,8 @@ class SavedSuite:
     index: dict[str, int]
     """Scenario id -> its index in the merged suite."""
     shard_runs: dict[str, int]
-    """Shard file path -> the runs its rows say it holds: a file with fewer results (cut off at a line's
-    end, or results deleted by hand) is refused, not merged as if the missing runs never existed."""
+    """Shard file path -> the runs its run planned (its rows say): a file with fewer results (cut off at
+    a line's end, or results deleted by hand) is refused, not merged as if those runs never existed."""
 
 
 _METRICS_FIELDS = attrgetter(*RunMetrics.__dataclass_fields__)
@@ -87,7 +88,7 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
     expected = saved.shard_runs.get(str(document.path))
     if expected is not None and count != expected:
         raise BadInput([Problem(str(document.path), None, "", f"shard file: holds {count} results, but its "
-                                f"`scenarios` rows count {expected} runs (a cut-off or edited file?)",
+                                f"run planned {expected} (a cut-off or edited file?)",
                                 "merge the files exactly as `agentcheck run --shard i/n --json` wrote them, "
                                 "or run that shard again")])
 
@@ -376,15 +377,25 @@ def _read_shard(path: Path, drilled: frozenset[str]) -> tuple[ResultsFile, list[
     return document, _row_table(document, drilled)
 
 
-_Row = tuple[str, str, Any, str, tuple[str, ...], int, float]
-"""What merge reads of a shard's `scenarios` row: id, file, line, agent, tags, runs, required pass rate."""
+_Row = plan_rows.Row
+"""What merge reads of a shard's planned scenario: id, file, line, agent, tags, runs, required pass rate."""
 
 
 def _row_table(document: ResultsFile, drilled: frozenset[str]) -> list[_Row] | None:
-    """The shard's `scenarios` rows, taken out of its header, as merge reads them; None unless they are
-    a run's own (each in its place, tags a list, no drilled copies: their expansion may read files the
-    fingerprint does not cover)."""
-    rows = document.header.pop("scenarios", None)
+    """What the shard's run planned, as merge reads it: its plan rows (agentcheck.release.plan_rows)
+    when the run finished (an interrupted run planned scenarios it never ran), else its `scenarios`
+    rows (a file from before the plan rows; their statistics are taken out of its header, so they
+    are not sent on to this process). None unless they are a run's own (each in its place, tags a
+    list, no drilled copies: their expansion may read files the fingerprint does not cover)."""
+    summary, run = document.header.get("summary"), document.header.get("run")
+    planned = document.plan_rows() if type(summary) is dict and summary.get("interrupted") is False else None
+    stamp = run.get("suite") if type(run) is dict else None
+    positions = stamp.get("positions") if type(stamp) is dict else None
+    if (planned is not None and type(positions) is list and len(positions) == len(planned)
+            and all(drilled.isdisjoint(row[4]) for row in planned)):
+        return planned
+    rows = document.scenario_rows()
+    document.header.pop("scenarios", None)
     if type(rows) is not list:
         return None
     table: list[_Row] = []
@@ -428,7 +439,7 @@ def _saved_suite(documents: list[ResultsFile], tables: list[list[_Row]], fingerp
             slots[position] = row
     if None in slots:
         return None  # a scenario in no shard
-    planned = [PlannedScenario(index, *row[:6]) for index, row in enumerate(slots)]  # type: ignore[misc]
+    planned = [PlannedScenario(index, *row) for index, row in enumerate(slots)]  # type: ignore[misc]
     required = {row[0]: row[6] for row in slots}  # type: ignore[index]
     runs = {str(document.path): sum(row[5] for row in table) for document, table in zip(documents, tables, strict=True)}
     return SavedSuite(planned, required, {p.scenario_id: p.index for p in planned}, runs)

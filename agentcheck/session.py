@@ -298,7 +298,8 @@ class _Session:
 
     def planned(self) -> list[PlannedScenario]:
         return [
-            PlannedScenario(s.index, s.id, s.source.file, s.source.line, s.agent, s.tags, self.trials_of(s))
+            PlannedScenario(s.index, s.id, s.source.file, s.source.line, s.agent, s.tags, self.trials_of(s),
+                            s.min_pass_rate)
             for s in self.prepared.scenarios
         ]
 

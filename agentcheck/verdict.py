@@ -187,6 +187,8 @@ class PlannedScenario:
     agent: str
     tags: tuple[str, ...]
     trials: int = 1
+    required_pass_rate: float = 1.0
+    """The scenario's criterion (`min_pass_rate`): the share of its trials that must pass."""
 
 
 @dataclass(slots=True)

@@ -91,17 +91,19 @@ def result(i: int, outcome: str, cost: float, notes: int = 200) -> dict:
 
 
 def write_results(path: Path, indices: range, *, worse: bool = False, notes: int = 200,
-                  stamp: dict | None = None, index: bool = True) -> None:
+                  stamp: dict | None = None, index: bool = True, plan: bool = True) -> None:
     """A results document in agentcheck's layout (one header key per line, one result per line), with
-    the run index unless not `index` (a file from before it). With `stamp` (the suite stamp of a shard
+    the run index unless not `index` (a file from before it), and for a shard its plan rows unless not
+    `plan` (a file from before them). With `stamp` (the suite stamp of a shard
     run) it is a shard file as `run --shard` writes it: results numbered from 0 within the shard, each
     line as the run's encoder writes it, and the `scenarios` rows."""
     from agentcheck.release.decode import result_from_data
+    from agentcheck.release.plan_rows import header_line as plan_line
     from agentcheck.release.run_index import header_line as index_line
     from agentcheck.release.run_index import row_of_data
     from agentcheck.release.trials import aggregate
     from agentcheck.serialize import dumps_bytes
-    from agentcheck.verdict import RunMetrics
+    from agentcheck.verdict import PlannedScenario, RunMetrics
 
     run: dict = {"run_id": "bench", "started_at": "t"}
 
@@ -122,11 +124,15 @@ def write_results(path: Path, indices: range, *, worse: bool = False, notes: int
     with path.open("wb") as out:
         out.write(b'{"schema": "agentcheck.results/1",\n"run": ' + orjson.dumps(run | {"suite": stamp}
                                                                               if stamp else run) + b",\n")
-        out.write(b'"summary": {},\n"gates": [],\n')
+        out.write(b'"summary": {"interrupted": false},\n"gates": [],\n')
         if stamp is not None:  # the rows come before the results: a first pass for the numbers
             metrics = [m for _, m in lines() if m is not None]
-            out.write(b'"scenarios": ' + dumps_bytes(aggregate(metrics)) + b",\n")
-            del metrics
+            stats = aggregate(metrics)
+            out.write(b'"scenarios": ' + dumps_bytes(stats) + b",\n")
+            if plan:  # (what the run planned: merge reads these rather than the statistics above)
+                out.write(plan_line([PlannedScenario(s.index, s.scenario_id, s.file, s.line, s.agent, s.tags,
+                                                     s.trials + s.skipped, s.required_pass_rate) for s in stats]))
+            del metrics, stats
         if index:  # (a pass of its own: the rows come before the results)
             out.write(index_line([row_of_data(orjson.loads(line), line) for line, _ in lines()]))
         out.write(b'"results": [\n')

@@ -240,7 +240,7 @@ def test_a_result_its_shard_does_not_list_is_refused(shards: Path, tmp_path: Pat
 def test_a_shard_cut_off_at_a_line_end_is_refused(shards: Path, tmp_path: Path, workers: str,
                                                      monkeypatch: pytest.MonkeyPatch):
     """A stamped shard whose header is whole but whose last results are gone (cut at a line's end and
-    closed again, or deleted by hand) still parses; its `scenarios` rows count runs it does not hold.
+    closed again, or deleted by hand) still parses; its run planned runs it does not hold.
     It is bad input naming the file, in one process and with shard workers: never a merge that passes
     over the missing runs as if they had not been planned."""
     from agentcheck.problems import BadInput
@@ -259,7 +259,7 @@ def test_a_shard_cut_off_at_a_line_end_is_refused(shards: Path, tmp_path: Path, 
     assert len(json.loads(edited.read_bytes())["results"]) == len(json.loads(first.read_bytes())["results"]) - 1
     options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False)
     assert replay._fast_start(options, [edited, *rest]) is not None  # the header still vouches for it
-    with pytest.raises(BadInput, match=r"holds \d+ results, but its `scenarios` rows count \d+ runs") as raised:
+    with pytest.raises(BadInput, match=r"holds \d+ results, but its run planned \d+ ") as raised:
         replay.merge(options, [edited, *rest])
     assert raised.value.problems[0].file == str(edited)
     assert not (tmp_path / "m.json").exists() and not (tmp_path / "m.xml").exists()
@@ -293,10 +293,15 @@ def test_fast_merge_does_not_check_tool_schemas_but_the_full_path_does(shards: P
 @pytest.mark.parametrize("edit", ["trials not a number", "row out of place", "tags not a list", "drilled copy",
                                   "position twice", "position outside", "other selection", "rows missing"])
 def test_shard_rows_a_run_would_not_write_take_the_full_path(shards: Path, tmp_path: Path, edit: str):
-    """The fast path places results by the shards' own `scenarios` rows and stamps; rows or stamps no
-    run writes send merge down the full path (which reports what is wrong), never to a wrong place."""
+    """The fast path places results by the shards' own rows and stamps (here the `scenarios` rows of a
+    file without plan rows, as an earlier agentcheck wrote it); rows or stamps no run writes send merge
+    down the full path (which reports what is wrong), never to a wrong place."""
     first, *rest = shard_paths(shards)
-    lines = first.read_bytes().split(b"\n")
+    lines = [line for line in first.read_bytes().split(b"\n") if not line.startswith(b'"plan": ')]
+    unplanned = tmp_path / "unplanned" / first.name
+    unplanned.parent.mkdir()
+    unplanned.write_bytes(b"\n".join(lines))
+    first = unplanned
     at = next(i for i, line in enumerate(lines) if line.startswith(b'"scenarios": '))
     rows = orjson.loads(lines[at][len(b'"scenarios": '):].rstrip(b","))
     run_at = next(i for i, line in enumerate(lines) if line.startswith(b'"run": '))
@@ -324,3 +329,83 @@ def test_shard_rows_a_run_would_not_write_take_the_full_path(shards: Path, tmp_p
     options = RunOptions(cwd=shards, json_path=False, junit_path=False, md_path=False)
     assert replay._fast_start(options, [first, *rest]) is not None
     assert replay._fast_start(options, [edited, *rest]) is None
+
+
+@pytest.mark.parametrize("edit", ["trials not a number", "no trial", "a row too short", "tags not a list",
+                                  "drilled copy", "rows missing", "fields of another version", "not JSON"])
+def test_plan_rows_a_run_would_not_write_are_not_used(shards: Path, tmp_path: Path, edit: str):
+    """A shard's plan rows (agentcheck.release.plan_rows) that no run writes are not used: the fast path
+    then reads the `scenarios` rows, as for a file from before the plan rows — or, where the plan rows
+    would have placed a result elsewhere, it gives the very same merge."""
+    first, *rest = shard_paths(shards)
+    lines = first.read_bytes().split(b"\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith(b'"plan": '))
+    plan = orjson.loads(lines[at][len(b'"plan": '):].rstrip(b","))
+    assert plan["fields"] == ["scenario_id", "file", "line", "agent", "tags", "trials", "required_pass_rate"]
+    rows = plan["rows"]
+    if edit == "trials not a number":
+        rows[1][5] = "two"
+    elif edit == "no trial":
+        rows[1][5] = 0
+    elif edit == "a row too short":
+        rows[0] = rows[0][:-1]
+    elif edit == "tags not a list":
+        rows[0][4] = "flaky"
+    elif edit == "drilled copy":
+        rows[0][4] = [*rows[0][4], "drill:timeout"]
+    elif edit == "rows missing":
+        plan["rows"] = rows[:-1]
+    elif edit == "fields of another version":
+        plan["fields"] = [*plan["fields"], "owner"]
+    lines[at] = b'"plan": ' + (b"{oops" if edit == "not JSON" else orjson.dumps(plan)) + b","
+    edited = tmp_path / first.name
+    edited.write_bytes(b"\n".join(lines))
+    options = RunOptions(cwd=shards, json_path=False, junit_path=False, md_path=False)
+    fast = replay._fast_start(options, [first, *rest])
+    fallback = replay._fast_start(options, [edited, *rest])
+    assert fast is not None and fallback is not None  # (the `scenarios` rows stand in for the plan rows)
+    if edit == "drilled copy":
+        assert fallback[2].planned[0].tags == fast[2].planned[0].tags  # (not the plan rows' drilled tags)
+    assert (fallback[2].planned, fallback[2].required, fallback[2].index) == (fast[2].planned, fast[2].required,
+                                                                               fast[2].index)
+    assert list(fallback[2].shard_runs.values()) == list(fast[2].shard_runs.values())
+
+
+def test_the_fast_path_reads_plan_rows_not_the_scenario_statistics(shards: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch):
+    """A shard of a finished run is placed by its plan rows: its `scenarios` statistics (most of the
+    header's bytes) are never parsed, and the merge equals the full path's. A shard of an interrupted
+    run is not (it planned scenarios it never ran): its `scenarios` rows decide, and merge takes the
+    full path."""
+    from agentcheck.release.results_file import ResultsFile
+
+    def unread(self: ResultsFile) -> None:
+        raise AssertionError(f"parsed the `scenarios` rows of {self.path.name}")
+
+    options = RunOptions(cwd=shards, json_path=False, junit_path=False, md_path=False)
+    with monkeypatch.context() as patched:
+        patched.setattr(ResultsFile, "scenario_rows", unread)
+        fast = replay._fast_start(options, shard_paths(shards))
+    assert fast is not None
+    planned = fast[2].planned
+    assert [p.index for p in planned] == list(range(len(planned)))
+    assert {p.required_pass_rate for p in planned} <= {1.0, 0.5} and any(p.trials > 1 for p in planned) is not None
+
+    first, *rest = shard_paths(shards)
+    lines = first.read_bytes().split(b"\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith(b'"summary": '))
+    summary = orjson.loads(lines[at][len(b'"summary": '):].rstrip(b","))
+    summary["interrupted"] = True
+    lines[at] = b'"summary": ' + orjson.dumps(summary) + b","
+    edited = tmp_path / first.name
+    edited.write_bytes(b"\n".join(lines))
+    read: list[str] = []
+    original = ResultsFile.scenario_rows
+
+    def noted(self: ResultsFile) -> object:
+        read.append(self.path.name)
+        return original(self)
+
+    monkeypatch.setattr(ResultsFile, "scenario_rows", noted)
+    assert replay._fast_start(options, [edited, *rest]) is not None  # (its rows are all there: still placed)
+    assert read == [first.name]  # by its `scenarios` rows, the others by their plan rows

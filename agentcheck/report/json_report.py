@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from agentcheck.atomicfile import replacing
+from agentcheck.release.plan_rows import header_line as plan_line
 from agentcheck.release.run_index import header_line as index_line
 from agentcheck.report.show import safe_data
 from agentcheck.report.stream import ResultLog
@@ -121,6 +122,8 @@ class JsonReporter:
                     binary.write(f'"{key}": '.encode())
                     binary.write(dumps_bytes(getattr(release, key)))
                     binary.write(b",\n")
+            if self._plan is not None:  # what the run planned, compactly, for merge (agentcheck.release.plan_rows)
+                binary.write(plan_line(self._plan.scenarios))
             if self.log.path.exists():  # each result's few numbers, for merge (agentcheck.release.run_index)
                 binary.write(index_line(self.log.index_rows()))
             binary.write(b'"results": [')
