@@ -119,7 +119,7 @@ def finish_all(reporters: list[Reporter], summary: RunSummary, background: list[
                 concurrent: list[Reporter] | None = None) -> None:
     """Every reporter gets to finish even if one fails (a full disk must not hide the console
     summary); the first failure is raised afterwards, as an internal error. The `background`
-    reporters (files written from the result lines alone: merge's JSON and Markdown) finish in worker
+    reporters (files written from the result lines alone: merge's JSON report) finish in worker
     processes (agentcheck.forked), started first on the sealed results stream; only the `concurrent`
     reporters (the other report files) finish meanwhile: the rest (the console, an API user's own)
     finish after them, as they would in one process, seeing which reports were written. A reporter

@@ -156,7 +156,7 @@ class ResultLog:
                 block = handle.read(offsets[upto] - offsets[at])
                 if at:
                     yield b",\n"  # (on its own: not a copy of the 4 MB after it)
-                yield _unwrapped(block)
+                yield _unwrapped(block, upto - at)
                 at = upto
 
     def index_rows(self) -> list[bytes | None]:
@@ -199,15 +199,16 @@ def _joined(texts: Iterator[bytes]) -> Iterator[bytes]:
         separator = b",\n"
 
 
-def _unwrapped(block: bytes) -> bytes | memoryview:
-    """Whole result lines (`{"type":"result","result":` TEXT `}` newline, each) as their TEXTs joined by
-    `,` newline. A newline only ends lines (orjson escapes it inside strings), so as many pieces as
-    newlines proves every line has that shape; a block that has another (the standard library's
-    encoder) goes line by line. (The replace runs on the whole block and the head and tail are cut
-    from a view of it: one new object per block, not two.)"""
+def _unwrapped(block: bytes, lines: int) -> bytes | memoryview:
+    """`lines` whole result lines (`{"type":"result","result":` TEXT `}` newline, each) as their TEXTs
+    joined by `,` newline. A newline only ends lines (orjson and the standard library's encoder escape
+    it inside strings, and saved texts are read a line at a time), so as many line joints as lines,
+    less one, proves every line has that shape; a block that has another goes line by line. (The
+    replace runs on the whole block and the head and tail are cut from a view of it: one new object
+    per block, not two.)"""
     if block.startswith(_RESULT_HEAD) and block.endswith(b"}\n"):
         between = b"}\n" + _RESULT_HEAD
-        if block.count(between) + 1 == block.count(b"\n"):  # every newline but the last is between two such lines
+        if block.count(between) + 1 == lines:  # every joint is between two such lines
             return memoryview(block.replace(between, b",\n"))[len(_RESULT_HEAD) : -2]
     return b",\n".join(_raw_result(line + b"\n") for line in block[:-1].split(b"\n"))
 
