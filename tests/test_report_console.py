@@ -225,3 +225,68 @@ def test_a_progress_bar_over_saved_runs_moves_in_steps_and_ends_full(monkeypatch
     assert ended == [total] and sum(updates) == total
     assert len(updates) < LARGE_SUITE + 50  # not one redraw per run
     assert all(f"s{i}" in out.getvalue() for i in range(total) if i % 97 == 5)
+
+
+def _failure_rows():
+    from agentcheck.report.console import _Row
+
+    check = {"check": "trajectory", "passed": False, "message": "refund_order was not called", "step": 3,
+             "tool": "refund_order", "explanation": "expected calls:\n  lookup_order\n  refund_order\n",
+             "expected": "x", "actual": "y", "advisory": False}
+    advisory = {**check, "check": "output.contains", "advisory": True, "explanation": ""}
+    passed = {**check, "check": "budget", "passed": True}
+    stop = {"kind": "crash", "message": "boom", "detail": "\n".join(f"  line {i}" for i in range(30))}
+    names = ["refund-twice", "naïve café", "中文 scenario", "tab\tbed", "ctrl\x1b[31mred\x07", "x" * 200,
+             "trailing  ", "[bold]not markup[/bold]"]
+    messages = ["", "one line", "two\nlines", "ends with a newline\n", "a\ttab", "\u200bzero width",
+                "  spaced  ", "emoji :smile: stays"]
+    return [_Row(i, 1, name, f"scenarios/s.yaml:{i + 2}", "error" if i % 3 == 2 else "failed", message, 2, 0.001,
+                 0.5, [check, advisory, passed][: 1 + i % 3], stop if i % 2 else None)
+            for i, (name, message) in enumerate(zip(names, messages, strict=True))]
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("width", [40, 80, 160, 241])
+@pytest.mark.parametrize("verbose", [0, 1, 2])
+def test_plain_failure_blocks_are_byte_for_byte_what_rich_prints(width: int, verbose: int):
+    """In a log or pipe the failure blocks are written without rich's layout engine; the text is the
+    same, byte for byte, for odd names and messages too (wide characters, tabs, control codes,
+    titles wider than the page, trailing newlines), each piece rich would change going through rich."""
+    from agentcheck.report.console_failures import FAILURE_BLOCKS, print_failures
+
+    rows = _failure_rows()
+    outputs = []
+    for plain in (False, True):
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=width, soft_wrap=True, emoji=False, color_system=None)
+        assert not console.is_terminal
+        print_failures(console, rows, verbose, plain=plain)
+        outputs.append(buffer.getvalue())
+    assert outputs[0] == outputs[1]
+    assert "FAILED refund-twice" in outputs[0] and " failures " in outputs[0]
+    assert FAILURE_BLOCKS >= len(rows)
+
+
+def test_the_plain_lane_writes_the_usual_blocks_without_rich(monkeypatch):
+    """The usual failure (ASCII names, no tabs) takes the plain lane: rich renders nothing."""
+    from rich.console import Console as RichConsole
+
+    from agentcheck.report.console import _Row
+    from agentcheck.report.console_failures import print_failures
+
+    check = {"check": "output.contains", "passed": False, "message": "no", "explanation": "", "expected": "x",
+             "actual": "y"}
+    rows = [_Row(i, 1, f"s{i}", f"s.yaml:{i}", "failed", "output.contains: no", 2, 0.0, 0.1, [check]) for i in range(5)]
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=160, soft_wrap=True, emoji=False, color_system=None)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("rendered through rich")
+
+    monkeypatch.setattr(RichConsole, "print", refuse)
+    monkeypatch.setattr(RichConsole, "rule", refuse)
+    print_failures(console, rows, 0, plain=True)
+    text = buffer.getvalue()
+    assert text.count("FAILED s") == 5 and "      expected: x" in text

@@ -367,7 +367,8 @@ class ConsoleReporter:
         rows = sorted(self._rows, key=lambda r: (r.index, r.trial))
         if self.verbose >= 0:
             self._print_table(rows)
-        print_failures(self.console, rows, self.verbose)
+        print_failures(self.console, rows, self.verbose,
+                       plain=self._plain_file is self.console.file and self._plain)
         if summary.gates:
             print_gates(self.console, summary.gates)
 
