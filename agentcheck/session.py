@@ -352,6 +352,12 @@ class _Session:
         trace = await execute(scenario, self.prepared.setup, trial=trial)  # type: ignore[arg-type]
         return judge(scenario, trace)
 
+    def begin(self) -> None:
+        """Called before the reporters start: work that may begin meanwhile (merge: reading shards)."""
+
+    def abandon(self) -> None:
+        """Called when the reporters failed to start (or Ctrl-C): stop what `begin` started."""
+
     def drive(self) -> None:
         """Deliver every result: run the agents, concurrently, on an event loop."""
         import asyncio  # here: merge and rejudge deliver saved results and need no loop
@@ -441,8 +447,13 @@ def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | No
         raise BadInput(problems)
     plan = session.plan()
     token = activate(session.redactor)  # messages built while judging mask secrets before shortening values
-    for reporter in session.reporters:
-        reporter.start(plan)
+    session.begin()
+    try:
+        for reporter in session.reporters:
+            reporter.start(plan)
+    except BaseException:
+        session.abandon()
+        raise
     interrupted = refused = False
     try:
         session.drive()

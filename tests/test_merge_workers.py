@@ -281,14 +281,25 @@ def test_a_subclass_overriding_saved_scenario_still_gets_it():
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
 def test_no_worker_is_forked_while_a_thread_runs(single_shards: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch):
-    """A progress bar's refresh thread (a terminal) starts after the merge decided to use workers:
-    whether forking is safe is asked again at each fork, and the merge reads in this process."""
+    """A progress bar's refresh thread (a terminal) starts with the reporters, after the merge decided
+    to use workers: whether forking is safe is asked again at each fork. The shards' workers are
+    forked before the reporters start (no thread yet); the JSON report's, at the end, is not forked
+    while the thread runs: that report is written in this process."""
     import threading
 
     from agentcheck import forked
 
     started = in_workers(monkeypatch)
-    monkeypatch.setattr(forked, "available", lambda: threading.active_count() == 1)
+    before = threading.active_count()  # (threads earlier tests left running in this process)
+    monkeypatch.setattr(forked, "available", lambda: threading.active_count() == before)
+    forks: list[tuple[str, int]] = []
+    original = forked.Worker.__init__
+
+    def noted(self, make):
+        forks.append((getattr(getattr(make, "func", None), "__name__", repr(make)), threading.active_count()))
+        original(self, make)
+
+    monkeypatch.setattr(forked.Worker, "__init__", noted)
     stop = threading.Event()
 
     class Threaded:
@@ -305,5 +316,41 @@ def test_no_worker_is_forked_while_a_thread_runs(single_shards: Path, tmp_path: 
     options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=False, md_path=False,
                          reporters=[Threaded()])
     summary = replay.merge(options, shard_paths(single_shards))
-    assert started == [] and sum(summary.counts.values()) == len(NAMES)
+    assert sum(summary.counts.values()) == len(NAMES)
+    assert forks and all(threads == before for _, threads in forks), forks  # never while the thread ran
+    assert len(started) == len(shard_paths(single_shards))  # (the shards' workers: before it started)
     assert len(json.loads((tmp_path / "m.json").read_text())["results"]) == len(NAMES)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_shard_workers_started_before_a_reporter_fails_to_start_are_stopped(single_shards: Path, tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch):
+    """The shards' workers start reading before the reporters start; a reporter whose start fails (a
+    folder it cannot create, say) stops them: each is waited for, none is left running."""
+    from agentcheck import forked
+
+    started = in_workers(monkeypatch)
+    workers: list[forked.Worker] = []
+    original = forked.Worker.__init__
+
+    def kept(self, make):
+        original(self, make)
+        workers.append(self)
+
+    monkeypatch.setattr(forked.Worker, "__init__", kept)
+
+    class Failing:
+        def start(self, plan):
+            raise OSError(28, "No space left on device")
+
+        def result(self, result): ...
+
+        def finish(self, summary): ...
+
+    options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=False, md_path=False,
+                         reporters=[Failing()])
+    with pytest.raises(OSError, match="No space left"):
+        replay.merge(options, shard_paths(single_shards))
+    assert len(started) == len(shard_paths(single_shards)) and workers
+    assert all(worker.pid is None for worker in workers)  # closed: stopped if need be, and waited for
+    assert not (tmp_path / "m.json").exists()
