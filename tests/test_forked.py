@@ -50,6 +50,41 @@ def test_items_arrive_in_order_and_in_full(count: int):
     assert all(extra["pid"] != os.getpid() for _, _, extra in items)  # made in another process
 
 
+def test_plain_batches_are_marshalled_and_others_pickled():
+    """A batch of plain values (tuples, text, bytes, numbers: merge's records) goes by marshal, a batch
+    holding any other object (or an exception) by pickle; the items arrive the same either way, in
+    order; a pipe that ends, or holds something else, is an EOFError (a worker that died)."""
+    import io
+    from pathlib import PurePosixPath
+
+    def make() -> Iterator[object]:
+        for i in range(forked.BATCH * 3):
+            if forked.BATCH <= i < 2 * forked.BATCH and i % 7 == 0:
+                yield (i, PurePosixPath(f"p{i}"))  # (such an item: its whole batch is pickled)
+            else:
+                yield (i, f"s{i}", b"raw", 1.5, None, True, ("t",))
+
+    items = list(forked.Worker(make))
+    assert [item[0] for item in items] == list(range(forked.BATCH * 3))
+    plain, other = next(i for i in range(forked.BATCH, 2 * forked.BATCH) if i % 7), forked.BATCH // 7 * 7 + 7
+    assert items[plain] == (plain, f"s{plain}", b"raw", 1.5, None, True, ("t",))
+    assert items[other] == (other, PurePosixPath(f"p{other}"))
+    for message, tag in ((("items", [(1, "a", b"b", 2.5, None)]), forked._MARSHAL),
+                         (("items", [PurePosixPath("x")]), forked._PICKLE),
+                         (("error", [], ValueError("boom")), forked._PICKLE)):
+        buffer = io.BytesIO()
+        forked._send(buffer, message)
+        assert buffer.getvalue()[:1] == tag
+        buffer.seek(0)
+        assert forked._receive(buffer)[:2] == message[:2]
+    with pytest.raises(EOFError):
+        forked._receive(io.BytesIO(b""))
+    with pytest.raises(EOFError, match="unknown kind"):
+        forked._receive(io.BytesIO(b"Z" + (3).to_bytes(8, "little") + b"abc"))
+    with pytest.raises(EOFError, match="inside a message"):
+        forked._receive(io.BytesIO(forked._MARSHAL + (30).to_bytes(8, "little") + b"cut"))
+
+
 def test_an_exception_arrives_after_the_items_before_it():
     def make() -> Iterator[int]:
         yield from range(forked.BATCH + 3)
