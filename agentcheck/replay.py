@@ -27,6 +27,7 @@ from typing import Any
 from agentcheck.exitcodes import ExitCode
 from agentcheck.forked import WorkerDied
 from agentcheck.gcpause import collector_off, collector_relaxed
+from agentcheck.interrupts import deferred_interrupt
 from agentcheck.problems import BadInput, Problem
 from agentcheck.release.decode import outcome_of, result_from_data, trace_from_data
 from agentcheck.release.results_file import ResultsFile
@@ -35,7 +36,6 @@ from agentcheck.saved_shards import (
     InOrder,
     Record,
     SavedSuite,
-    deferred_interrupt,
     placed,
     prepares,
     shard_key,

@@ -18,7 +18,6 @@ cannot vouch for sends merge down the full path (agentcheck.replay), which gives
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from operator import attrgetter
@@ -82,15 +81,17 @@ def shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[s
     """A shard's results as records, in its order (see `Record`; may run in a worker process): from
     its run index rows where they prove themselves, else from each result parsed in full. Bad input
     when the file holds fewer or more results than its rows count (see SavedSuite.shard_runs)."""
-    count = 0
+    count, previous = 0, (-1, 0)
     for count, record in enumerate(_shard_records(document, saved, handoff, readers), start=1):  # noqa: B007
+        if record[0] <= previous:  # (merge interleaves the shards by this order: a file out of it is not placed)
+            raise BadInput([Problem(str(document.path), None, "", "shard file: its results are not in the order "
+                                    "its run planned them (an edited file?)", _AS_WRITTEN)])
+        previous = record[0]
         yield record
     expected = saved.shard_runs.get(str(document.path))
     if expected is not None and count != expected:
         raise BadInput([Problem(str(document.path), None, "", f"shard file: holds {count} results, but its "
-                                f"run planned {expected} (a cut-off or edited file?)",
-                                "merge the files exactly as `agentcheck run --shard i/n --json` wrote them, "
-                                "or run that shard again")])
+                                f"run planned {expected} (a cut-off or edited file?)", _AS_WRITTEN)])
 
 
 def _shard_records(document: ResultsFile, saved: SavedSuite, handoff: frozenset[str],
@@ -141,44 +142,6 @@ def _parsed_record(document: ResultsFile, saved: SavedSuite, handoff: frozenset[
     return (index, metrics.trial), raw, _METRICS_FIELDS(metrics), pieces, row_of_data(data, raw)
 
 
-class Interrupt:
-    """A Ctrl-C held back until `check()` (see deferred_interrupt)."""
-
-    def __init__(self) -> None:
-        self.pending = False
-
-    def check(self) -> None:
-        if self.pending:
-            self.pending = False
-            raise KeyboardInterrupt
-
-    def _signalled(self, signum: int, frame: object) -> None:
-        self.pending = True
-
-
-@contextmanager
-def deferred_interrupt() -> Iterator[Interrupt]:
-    """Hold Ctrl-C back inside the block until its `check()`: merge delivers each saved result to the
-    stream, the numbers and every reporter whole, so an interrupted merge's reports all hold the same
-    runs (a Ctrl-C in the middle of a reporter call would leave one report a run short). Only where
-    Python's own handler is in place (the main thread; not when SIGINT is ignored or handled by the
-    embedding program)."""
-    import signal
-    import threading
-
-    state = Interrupt()
-    if threading.current_thread() is not threading.main_thread() or (
-            signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
-        yield state
-        return
-    signal.signal(signal.SIGINT, state._signalled)
-    try:
-        yield state
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    state.check()  # (one that came while the block was finishing)
-
-
 def prepares(reader: object) -> bool:
     """Whether merge hands `reader` prepared shares (PreparedScenarioReader): not when a subclass
     overrides `saved_scenario` below the class that prepares (that override must still be called)."""
@@ -197,7 +160,7 @@ class InOrder:
     shares to the readers that prepare (`saved_prepared`, or `saved_prepared_batch` for up to
     PREPARED_BATCH scenarios run once at a time; `prepared` lists them in the order of the records'
     shares), its results' JSON data to the others (`saved_scenario`). Every scenario is handed over by
-    `finish` at the latest (also after Ctrl-C: see `deferred_interrupt`)."""
+    `finish` at the latest (also after Ctrl-C: see agentcheck.interrupts)."""
 
     def __init__(self, required: dict[str, float], readers: list[SavedScenarioReader],
                  prepared: list[PreparedScenarioReader]):
@@ -383,15 +346,17 @@ _Row = plan_rows.Row
 
 def _row_table(document: ResultsFile, drilled: frozenset[str]) -> list[_Row] | None:
     """What the shard's run planned, as merge reads it: its plan rows (agentcheck.release.plan_rows)
-    when the run finished (an interrupted run planned scenarios it never ran), else its `scenarios`
-    rows (a file from before the plan rows; their statistics are taken out of its header, so they
-    are not sent on to this process). None unless they are a run's own (each in its place, tags a
-    list, no drilled copies: their expansion may read files the fingerprint does not cover)."""
+    when the run ran all of it, else its `scenarios` rows, which list only the scenarios that ran (a
+    run interrupted or stopped by --fail-fast, a file from before the plan rows; their statistics are
+    taken out of its header, so they are not sent on to this process). None unless they are a run's
+    own (each in its place, tags a list, no drilled copies: their expansion may read files the
+    fingerprint does not cover)."""
     summary, run = document.header.get("summary"), document.header.get("run")
-    planned = document.plan_rows() if type(summary) is dict and summary.get("interrupted") is False else None
+    planned = document.plan_rows() if _ran_all(summary) else None
     stamp = run.get("suite") if type(run) is dict else None
     positions = stamp.get("positions") if type(stamp) is dict else None
     if (planned is not None and type(positions) is list and len(positions) == len(planned)
+            and sum(row[5] for row in planned) == _runs_counted(summary)
             and all(drilled.isdisjoint(row[4]) for row in planned)):
         return planned
     rows = document.scenario_rows()
@@ -411,6 +376,19 @@ def _row_table(document: ResultsFile, drilled: frozenset[str]) -> list[_Row] | N
     except (TypeError, ValueError):  # not numbers where a run writes numbers
         return None
     return table
+
+
+def _ran_all(summary: Any) -> bool:
+    """Whether a results document's summary says its run was neither interrupted nor stopped early."""
+    return type(summary) is dict and summary.get("interrupted") is False and summary.get("not_run") in (0, None)
+
+
+def _runs_counted(summary: dict[str, Any]) -> int | None:
+    """The runs a results document's summary counts (every outcome), None when they are not numbers."""
+    counts = summary.get("counts")
+    if type(counts) is not dict or not all(type(n) is int for n in counts.values()):
+        return None
+    return sum(counts.values())
 
 
 def _saved_suite(documents: list[ResultsFile], tables: list[list[_Row]], fingerprint: str) -> SavedSuite | None:
@@ -461,8 +439,10 @@ def worth_workers(documents: list[ResultsFile], saved: SavedSuite) -> bool:
     return len(documents) > 1 and sum(p.trials for p in saved.planned) >= PARALLEL_MIN_RUNS
 
 
+_AS_WRITTEN = "merge the files exactly as `agentcheck run --shard i/n --json` wrote them, or run that shard again"
+
+
 def _unlisted(document: ResultsFile, scenario_id: str) -> BadInput:
     return BadInput([Problem(str(document.path), None, "", f"shard file: a result of scenario '{scenario_id}', which "
-                             "its `scenarios` list does not have (an edited or damaged file)",
-                             "merge the files exactly as `agentcheck run --shard i/n --json` wrote them, "
-                             "or run that shard again")])
+                             "its run's plan (its `plan` or `scenarios` rows) does not have (an edited or damaged "
+                             "file)", _AS_WRITTEN)])

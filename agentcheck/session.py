@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from agentcheck.exitcodes import ExitCode
+from agentcheck.interrupts import deferred_interrupt
 from agentcheck.problems import BadInput, Problem
 from agentcheck.project import Project
 from agentcheck.redact import Redactor, activate, reset_redactor
@@ -449,13 +450,18 @@ def run_prepared(prepared: Prepared, options: RunOptions, session: _Session | No
     token = activate(session.redactor)  # messages built while judging mask secrets before shortening values
     session.begin()
     try:
-        for reporter in session.reporters:
-            reporter.start(plan)
+        with deferred_interrupt() as held:  # the reporters start whole: a Ctrl-C meanwhile ends the run after
+            for reporter in session.reporters:
+                reporter.start(plan)
+            stopped = held.take()
     except BaseException:
         session.abandon()
         raise
     interrupted = refused = False
     try:
+        if stopped:  # (an interrupted run with nothing run: its reports say so)
+            session.abandon()
+            raise KeyboardInterrupt
         session.drive()
     except KeyboardInterrupt:
         interrupted = True

@@ -230,7 +230,7 @@ def test_a_result_its_shard_does_not_list_is_refused(shards: Path, tmp_path: Pat
     edited.write_bytes(b"\n".join(lines))
     options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False)
     assert replay._fast_start(options, [edited, *rest]) is not None  # the stamp and the rows still agree
-    with pytest.raises(BadInput, match="scenario 'ghost', which its `scenarios` list does not have") as raised:
+    with pytest.raises(BadInput, match="scenario 'ghost', which its run's plan") as raised:
         replay.merge(options, [edited, *rest])
     assert raised.value.problems[0].file == str(edited)
     assert not (tmp_path / "m.json").exists() and not (tmp_path / "m.xml").exists()  # no report of a bad merge
@@ -409,3 +409,46 @@ def test_the_fast_path_reads_plan_rows_not_the_scenario_statistics(shards: Path,
     monkeypatch.setattr(ResultsFile, "scenario_rows", noted)
     assert replay._fast_start(options, [edited, *rest]) is not None  # (its rows are all there: still placed)
     assert read == [first.name]  # by its `scenarios` rows, the others by their plan rows
+
+
+def test_a_shard_stopped_by_fail_fast_takes_the_full_path(single_shards: Path, tmp_path: Path):
+    """A shard run with --fail-fast finishes (not interrupted) with scenarios it never started: its plan
+    rows list them, but its results do not. Merge does not place it by its plan (which would refuse it
+    as cut off): the full path reports each scenario it never ran as an `error` result, exit 1, with
+    every report written, as for a shard job that was interrupted."""
+    root = single_shards
+    done = cli("run", "-x", "-j", "1", "--shard", "1/3", "--json", "reports/failfast1.json", cwd=root)
+    assert done.code == 1, done.out + done.err
+    saved = json.loads((root / "reports" / "failfast1.json").read_text())
+    assert saved["summary"]["interrupted"] is False and saved["summary"]["not_run"] > 0
+    assert len(saved["plan"]["rows"]) > len(saved["results"])
+    paths = [root / "reports" / "failfast1.json", *shard_paths(root)[1:]]
+    options = RunOptions(cwd=root, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False)
+    assert replay._fast_start(options, paths) is None
+    missing: list[str] = []
+    summary = replay.merge(options, paths, missing.extend)
+    assert summary.exit_code == 1 and missing
+    results = json.loads((tmp_path / "m.json").read_text())["results"]
+    assert sum(1 for r in results if r["message"].startswith("no result")) == len(missing)
+
+
+def test_plan_rows_out_of_order_are_refused_not_placed_elsewhere(single_shards: Path, tmp_path: Path):
+    """Plan rows carry no index: two rows swapped by hand would place each scenario's results at the
+    other's place. The shard's results then come out of the order its plan gives them, and merge
+    refuses the file (exit 2, naming it) rather than writing a merge out of collection order."""
+    from agentcheck.problems import BadInput
+
+    first, *rest = shard_paths(single_shards)
+    lines = first.read_bytes().split(b"\n")
+    at = next(i for i, line in enumerate(lines) if line.startswith(b'"plan": '))
+    plan = orjson.loads(lines[at][len(b'"plan": '):].rstrip(b","))
+    plan["rows"][1], plan["rows"][2] = plan["rows"][2], plan["rows"][1]
+    lines[at] = b'"plan": ' + orjson.dumps(plan) + b","
+    edited = tmp_path / first.name
+    edited.write_bytes(b"\n".join(lines))
+    options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=False, md_path=False)
+    assert replay._fast_start(options, [edited, *rest]) is not None  # (the rows are well formed)
+    with pytest.raises(BadInput, match="not in the order its run planned them") as raised:
+        replay.merge(options, [edited, *rest])
+    assert raised.value.problems[0].file == str(edited)
+    assert not (tmp_path / "m.json").exists()

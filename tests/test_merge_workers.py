@@ -53,7 +53,7 @@ def test_a_worker_refusing_its_shard_refuses_the_merge(shards: Path, tmp_path: P
     edited = tmp_path / first.name
     edited.write_bytes(b"\n".join(lines))
     options = RunOptions(cwd=shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml", md_path=False)
-    with pytest.raises(BadInput, match="scenario 'ghost', which its `scenarios` list does not have") as raised:
+    with pytest.raises(BadInput, match="scenario 'ghost', which its run's plan") as raised:
         replay.merge(options, [edited, *rest])
     assert started and raised.value.problems[0].file == str(edited)
     assert not (tmp_path / "m.json").exists() and not (tmp_path / "m.xml").exists()
@@ -354,3 +354,46 @@ def test_shard_workers_started_before_a_reporter_fails_to_start_are_stopped(sing
     assert len(started) == len(shard_paths(single_shards)) and workers
     assert all(worker.pid is None for worker in workers)  # closed: stopped if need be, and waited for
     assert not (tmp_path / "m.json").exists()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="workers are forked (POSIX)")
+def test_a_ctrl_c_while_the_reporters_start_ends_the_merge_with_its_reports(single_shards: Path, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch):
+    """The reporters start whole (the shards' workers already reading): a Ctrl-C meanwhile is held
+    until they have, then ends the merge as an interrupted one, with every report written and saying
+    so (exit 130), and the workers stopped — not with no report at all."""
+    import os
+    import signal
+
+    from agentcheck import forked
+
+    in_workers(monkeypatch)
+    workers: list[forked.Worker] = []
+    original = forked.Worker.__init__
+
+    def kept(self, make):
+        original(self, make)
+        workers.append(self)
+
+    monkeypatch.setattr(forked.Worker, "__init__", kept)
+
+    class Interrupting:
+        def start(self, plan):
+            os.kill(os.getpid(), signal.SIGINT)  # (as a Ctrl-C would, in the middle of the reporters' start)
+            self.started = True
+
+        def result(self, result): ...
+
+        def finish(self, summary):
+            self.finished = summary
+
+    reporter = Interrupting()
+    options = RunOptions(cwd=single_shards, json_path=tmp_path / "m.json", junit_path=tmp_path / "m.xml",
+                         md_path=False, reporters=[reporter])
+    summary = replay.merge(options, shard_paths(single_shards))
+    assert summary.interrupted and summary.exit_code == 130 and reporter.started
+    assert reporter.finished is summary or reporter.finished.interrupted
+    saved = json.loads((tmp_path / "m.json").read_text())
+    assert saved["summary"]["interrupted"] is True and saved["results"] == []
+    assert (tmp_path / "m.xml").exists()
+    assert workers and all(worker.pid is None for worker in workers)

@@ -246,7 +246,7 @@ def _failure_rows():
             for i, (name, message) in enumerate(zip(names, messages, strict=True))]
 
 
-@pytest.mark.parametrize("width", [40, 80, 160, 241])
+@pytest.mark.parametrize("width", [0, 1, 40, 80, 160, 241])
 @pytest.mark.parametrize("verbose", [0, 1, 2])
 def test_plain_failure_blocks_are_byte_for_byte_what_rich_prints(width: int, verbose: int):
     """In a log or pipe the failure blocks are written without rich's layout engine; the text is the
@@ -263,7 +263,8 @@ def test_plain_failure_blocks_are_byte_for_byte_what_rich_prints(width: int, ver
         print_failures(console, rows, verbose, plain=plain)
         outputs.append(buffer.getvalue())
     assert outputs[0] == outputs[1]
-    assert "FAILED refund-twice" in outputs[0] and " failures " in outputs[0]
+    if width >= 40:  # (narrower, rich leaves the rules' titles out; at 0 columns it prints nothing at all)
+        assert "FAILED refund-twice" in outputs[0] and " failures " in outputs[0]
     assert len(rows) <= FAILURE_BLOCKS
 
 

@@ -91,7 +91,7 @@ class _Out:
 
     def __init__(self, console: Console, plain: bool):
         self.console = console
-        self.plain = plain
+        self.plain = plain and console.width > 0  # (a page of no columns: rich prints nothing at all)
         self.pending: list[str] = []
 
     def line(self, parts: Parts) -> None:
