@@ -124,9 +124,12 @@ def write_results(path: Path, indices: range, *, worse: bool = False, notes: int
     with path.open("wb") as out:
         out.write(b'{"schema": "agentcheck.results/1",\n"run": ' + orjson.dumps(run | {"suite": stamp}
                                                                               if stamp else run) + b",\n")
-        out.write(b'"summary": {"interrupted": false},\n"gates": [],\n')
+        metrics = [m for _, m in lines() if m is not None] if stamp is not None else []
+        counts = {o: sum(1 for m in metrics if m.outcome.value == o) for o in ("passed", "failed", "error", "skipped")}
+        # (a finished run's summary, as merge reads it: its counts, nothing interrupted or left unstarted)
+        out.write(b'"summary": ' + orjson.dumps({"counts": counts, "interrupted": False, "not_run": 0}) + b",\n")
+        out.write(b'"gates": [],\n')
         if stamp is not None:  # the rows come before the results: a first pass for the numbers
-            metrics = [m for _, m in lines() if m is not None]
             stats = aggregate(metrics)
             out.write(b'"scenarios": ' + dumps_bytes(stats) + b",\n")
             if plan:  # (what the run planned: merge reads these rather than the statistics above)
