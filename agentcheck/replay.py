@@ -69,10 +69,10 @@ class _Replay(_Session):
         self.vouched: ScenarioResult | None = None  # the result being delivered, if its text needs no redaction
         self.saved_trials: dict[str, int] = {}
         self.missing: list[str] = []
-        self.early: ShardReading | None = None
-        """The shards' records, being read since `begin` (the fast path), until `drive` takes them."""
         """Selected scenarios no shard file held (merge's full path): each got an `error` result, and
         the merge does not exit 0."""
+        self.early: ShardReading | None = None
+        """The shards' records, being read since `begin` (the fast path), until `drive` takes them."""
         self.workers = saved is not None and worth_workers(documents, saved)
         """Whether shards are read, and the JSON report written, in worker processes where one can be
         forked (agentcheck.forked.available, asked at each fork)."""
@@ -317,8 +317,7 @@ def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[Result
             for worker in workers:
                 worker.close()
             raise
-        shards = workers or [_records(d, saved, handoff, readers) for d in documents]
-        return ShardReading(documents, shards, workers)
+        return ShardReading(documents, workers or [_records(d, saved, handoff, readers) for d in documents])
 
     session = _Replay(prepared, options, source, documents, saved)
     return run_prepared(prepared, options, session)
@@ -326,13 +325,12 @@ def _merge_saved(options: RunOptions, prepared: Prepared, documents: list[Result
 
 class ShardReading:
     """The shards' records interleaved in collection order (each file is in that order already), from
-    their worker processes (`workers`, already started) or from generators read here; `close()` stops
-    whatever is still reading (always called: after the last record, on bad input, on Ctrl-C)."""
+    their worker processes (already started) or from generators read here; `close()` stops whatever
+    is still reading (always called: after the last record, on bad input, on Ctrl-C)."""
 
-    def __init__(self, documents: list[ResultsFile], shards: list[Iterable[Record]], workers: list[Any]):
+    def __init__(self, documents: list[ResultsFile], shards: list[Iterable[Record]]):
         self.documents = documents
         self.shards = shards
-        self.workers = workers
 
     def __iter__(self) -> Iterator[Record]:
         keyed = [zip(repeat(number), shard) for number, shard in enumerate(self.shards)]

@@ -92,11 +92,11 @@ def result(i: int, outcome: str, cost: float, notes: int = 200) -> dict:
 
 def write_results(path: Path, indices: range, *, worse: bool = False, notes: int = 200,
                   stamp: dict | None = None, index: bool = True, plan: bool = True) -> None:
-    """A results document in agentcheck's layout (one header key per line, one result per line), with
-    the run index unless not `index` (a file from before it), and for a shard its plan rows unless not
-    `plan` (a file from before them). With `stamp` (the suite stamp of a shard
-    run) it is a shard file as `run --shard` writes it: results numbered from 0 within the shard, each
-    line as the run's encoder writes it, and the `scenarios` rows."""
+    """A results document in agentcheck's layout (one header key per line, one result per line), as a
+    run writes it: a finished run's summary, the `scenarios` rows, the plan rows unless not `plan` (a
+    file from before them), the run index unless not `index` (a file from before it). With `stamp`
+    (the suite stamp of a shard run) it is a shard file as `run --shard` writes it: results numbered
+    from 0 within the shard, each line as the run's encoder writes it."""
     from agentcheck.release.decode import result_from_data
     from agentcheck.release.plan_rows import header_line as plan_line
     from agentcheck.release.run_index import header_line as index_line
@@ -107,35 +107,34 @@ def write_results(path: Path, indices: range, *, worse: bool = False, notes: int
 
     run: dict = {"run_id": "bench", "started_at": "t"}
 
-    def lines() -> Iterator[tuple[bytes, RunMetrics | None]]:
-        """Each result's line (and, for a shard, its metrics), made as they are written: this process's
+    def lines() -> Iterator[tuple[bytes, RunMetrics]]:
+        """Each result's line and its metrics, made as they are written: this process's
         memory is inherited as the children's starting peak RSS, so it must stay small."""
         for n, i in enumerate(indices):
             outcome = "failed" if worse and i % 50 == 1 else "passed"  # odd, so shard 2 has failures too
             cost = 0.0013 if worse and i % 20 == 0 else 0.001
             data = result(i, outcome, cost, notes)
-            if stamp is None:
-                yield orjson.dumps(data), None
-                continue
             decoded = result_from_data(data)
+            if stamp is None:
+                yield orjson.dumps(data), RunMetrics.of(decoded)
+                continue
             decoded.index = n
             yield dumps_bytes(decoded), RunMetrics.of(decoded)
 
     with path.open("wb") as out:
         out.write(b'{"schema": "agentcheck.results/1",\n"run": ' + orjson.dumps(run | {"suite": stamp}
                                                                               if stamp else run) + b",\n")
-        metrics = [m for _, m in lines() if m is not None] if stamp is not None else []
+        metrics = [m for _, m in lines()]
         counts = {o: sum(1 for m in metrics if m.outcome.value == o) for o in ("passed", "failed", "error", "skipped")}
         # (a finished run's summary, as merge reads it: its counts, nothing interrupted or left unstarted)
         out.write(b'"summary": ' + orjson.dumps({"counts": counts, "interrupted": False, "not_run": 0}) + b",\n")
         out.write(b'"gates": [],\n')
-        if stamp is not None:  # the rows come before the results: a first pass for the numbers
-            stats = aggregate(metrics)
-            out.write(b'"scenarios": ' + dumps_bytes(stats) + b",\n")
-            if plan:  # (what the run planned: merge reads these rather than the statistics above)
-                out.write(plan_line([PlannedScenario(s.index, s.scenario_id, s.file, s.line, s.agent, s.tags,
-                                                     s.trials + s.skipped, s.required_pass_rate) for s in stats]))
-            del metrics, stats
+        stats = aggregate(metrics)  # (the rows every run writes before its results: a first pass for the numbers)
+        out.write(b'"scenarios": ' + dumps_bytes(stats) + b",\n")
+        if plan:  # (what the run planned: merge and compare read these rather than the statistics above)
+            out.write(plan_line([PlannedScenario(s.index, s.scenario_id, s.file, s.line, s.agent, s.tags,
+                                                 s.trials + s.skipped, s.required_pass_rate) for s in stats]))
+        del metrics, stats
         if index:  # (a pass of its own: the rows come before the results)
             out.write(index_line([row_of_data(orjson.loads(line), line) for line, _ in lines()]))
         out.write(b'"results": [\n')

@@ -262,7 +262,11 @@ class ResultsFile:
             yield self.parse_result(text, position), text
 
     def required_rates(self) -> dict[str, float]:
-        """Scenario id -> its criterion (min_pass_rate), from the document's `scenarios` section."""
+        """Scenario id -> its criterion (min_pass_rate): from the document's plan rows, else (a file from
+        before them) its `scenarios` section, five times their size to parse."""
+        planned = self.plan_rows()
+        if planned is not None:
+            return {row[0]: row[6] for row in planned}
         rows = self.scenario_rows()
         if not isinstance(rows, list):
             return {}
