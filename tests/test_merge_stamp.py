@@ -452,3 +452,18 @@ def test_plan_rows_out_of_order_are_refused_not_placed_elsewhere(single_shards: 
         replay.merge(options, [edited, *rest])
     assert raised.value.problems[0].file == str(edited)
     assert not (tmp_path / "m.json").exists()
+
+
+def test_criteria_read_from_plan_rows_equal_those_of_the_scenarios_rows(shards: Path, tmp_path: Path):
+    """`compare` and baselines read each scenario's criterion from the plan rows (small) where a file
+    has them, else from its `scenarios` statistics: the same figures either way."""
+    from agentcheck.release.results_file import ResultsFile
+
+    for path in shard_paths(shards):
+        lines = path.read_bytes().split(b"\n")
+        unplanned = tmp_path / path.name
+        unplanned.write_bytes(b"\n".join(line for line in lines if not line.startswith(b'"plan": ')))
+        planned, older = ResultsFile(path), ResultsFile(unplanned)
+        assert planned.plan_rows() is not None and older.plan_rows() is None
+        assert planned.required_rates() == older.required_rates() and planned.required_rates()
+        assert "scenarios" not in planned.header  # (read from the plan rows: the statistics left unparsed)
