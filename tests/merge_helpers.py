@@ -8,6 +8,7 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from release_helpers import BOT_CONFIG
@@ -127,6 +128,22 @@ def in_workers(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     monkeypatch.setattr(saved_shards, "PARALLEL_MIN_RUNS", 0)
     monkeypatch.setattr(saved_shards, "PARALLEL_MIN_BYTES", 0)
     return started
+
+
+def kept_workers(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every agentcheck.forked.Worker started from now on, kept to be looked at after the merge (a
+    closed worker's `pid` is None: it was stopped if need be, and waited for)."""
+    from agentcheck import forked
+
+    workers: list[Any] = []
+    original = forked.Worker.__init__
+
+    def kept(self: Any, make: Any) -> None:
+        original(self, make)
+        workers.append(self)
+
+    monkeypatch.setattr(forked.Worker, "__init__", kept)
+    return workers
 
 
 def merged_console(root: Path, tmp_path: Path, console_class: type) -> str:

@@ -15,6 +15,7 @@ from merge_helpers import (
     NAMES,
     in_workers,
     interrupted_merge,
+    kept_workers,
     merged,
     normal,
     shard_paths,
@@ -327,17 +328,8 @@ def test_shard_workers_started_before_a_reporter_fails_to_start_are_stopped(sing
                                                                                monkeypatch: pytest.MonkeyPatch):
     """The shards' workers start reading before the reporters start; a reporter whose start fails (a
     folder it cannot create, say) stops them: each is waited for, none is left running."""
-    from agentcheck import forked
-
     started = in_workers(monkeypatch)
-    workers: list[forked.Worker] = []
-    original = forked.Worker.__init__
-
-    def kept(self, make):
-        original(self, make)
-        workers.append(self)
-
-    monkeypatch.setattr(forked.Worker, "__init__", kept)
+    workers = kept_workers(monkeypatch)
 
     class Failing:
         def start(self, plan):
@@ -365,17 +357,8 @@ def test_a_ctrl_c_while_the_reporters_start_ends_the_merge_with_its_reports(sing
     import os
     import signal
 
-    from agentcheck import forked
-
     in_workers(monkeypatch)
-    workers: list[forked.Worker] = []
-    original = forked.Worker.__init__
-
-    def kept(self, make):
-        original(self, make)
-        workers.append(self)
-
-    monkeypatch.setattr(forked.Worker, "__init__", kept)
+    workers = kept_workers(monkeypatch)
 
     class Interrupting:
         def start(self, plan):
